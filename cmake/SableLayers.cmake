@@ -1,0 +1,33 @@
+# One static library per layer: src/<layer>/*.cpp -> sable_<layer>.
+# Protocol layers (CORE) build with -fno-exceptions -fno-rtti, as on an MCU.
+function(sable_layer name)
+  cmake_parse_arguments(L "CORE" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  if(srcs)
+    add_library(sable_${name} STATIC ${srcs})
+    target_include_directories(sable_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(sable_${name} PUBLIC ${L_DEPS})
+    if(L_CORE)
+      target_compile_options(sable_${name} PRIVATE -fno-exceptions -fno-rtti)
+    endif()
+  else()
+    add_library(sable_${name} INTERFACE)
+    target_include_directories(sable_${name} INTERFACE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(sable_${name} INTERFACE ${L_DEPS})
+  endif()
+endfunction()
+
+# tests/<dir>/*_test.cpp -> sable_<dir>_tests, one GoogleTest binary per folder.
+function(sable_test_dir dir)
+  cmake_parse_arguments(T "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*.cpp)
+  if(NOT srcs)
+    return()
+  endif()
+  add_executable(sable_${dir}_tests ${srcs})
+  target_link_libraries(sable_${dir}_tests PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
+  target_include_directories(sable_${dir}_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_definitions(sable_${dir}_tests PRIVATE
+    SABLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SABLE_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(sable_${dir}_tests DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
+endfunction()

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "common/bytes.hpp"
+#include "sable/address.hpp"
+#include "sable/result.hpp"
+#include "sable/uuid.hpp"
+
+namespace sable {
+namespace {
+
+TEST(UuidTest, Parses128BitAndWritesLittleEndian) {
+  auto u = Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->att_size(), 16u);
+  EXPECT_EQ(u->le128()[0], 0xc1);
+  EXPECT_EQ(u->le128()[15], 0x9b);
+  EXPECT_EQ(u->to_string(), "9b574847-f706-436c-bed7-fc01eb0965c1");
+}
+
+TEST(UuidTest, ShortFormsShrinkToSixteenBits) {
+  auto u = Uuid::parse("00002a00-0000-1000-8000-00805f9b34fb");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->is16());
+  EXPECT_EQ(u->as16(), 0x2A00);
+  EXPECT_EQ(*u, Uuid::from16(0x2A00));
+  EXPECT_FALSE(Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965cZ"));
+  EXPECT_FALSE(Uuid::parse("12345"));
+}
+
+TEST(AddressTest, RoundTripsText) {
+  auto a = Address::parse("00:AA:01:02:00:42");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->bytes[0], 0x42);
+  EXPECT_EQ(a->bytes[5], 0x00);
+  EXPECT_EQ(a->to_string(), "00:AA:01:02:00:42");
+  EXPECT_FALSE(Address::parse("00:AA:01:02:00"));
+  EXPECT_FALSE(Address::parse("00-AA-01-02-00-42"));
+}
+
+TEST(AddressTest, ClassifiesRandomAddresses) {
+  Address a = *Address::parse("4A:00:00:00:00:01", AddressType::kRandom);
+  EXPECT_TRUE(a.is_resolvable_private());
+  Address s = *Address::parse("C0:00:00:00:00:01", AddressType::kRandom);
+  EXPECT_TRUE(s.is_static_random());
+  EXPECT_FALSE(s.is_resolvable_private());
+}
+
+TEST(ByteReaderTest, FailsPastEndAndStaysFailed) {
+  const uint8_t data[] = {0x01, 0x34, 0x12};
+  ByteReader r{Bytes(data)};
+  EXPECT_EQ(r.u8(), 0x01);
+  EXPECT_EQ(r.le16(), 0x1234);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.u8(), 0);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(ByteWriterTest, StopsAtCapacity) {
+  uint8_t buf[3];
+  ByteWriter w{MutableBytes(buf)};
+  w.u8(1).le16(0x0302);
+  EXPECT_TRUE(w.ok());
+  w.u8(4);
+  EXPECT_FALSE(w.ok());
+  EXPECT_EQ(w.size(), 3u);
+  EXPECT_EQ(buf[1], 0x02);
+}
+
+TEST(ResultTest, CarriesValueOrError) {
+  Result<int, const char*> good = 5;
+  Result<int, const char*> bad = fail("nope");
+  EXPECT_TRUE(good.ok());
+  EXPECT_EQ(*good, 5);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_STREQ(bad.error(), "nope");
+}
+
+}  // namespace
+}  // namespace sable
