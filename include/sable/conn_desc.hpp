@@ -1,0 +1,33 @@
+// A snapshot of one connection, as handed to on_connect/on_disconnect.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sable/address.hpp"
+
+namespace sable {
+
+enum class Role : uint8_t { kCentral = 0, kPeripheral = 1 };
+
+struct ConnDesc {
+  uint16_t handle = 0;
+  Role role = Role::kPeripheral;
+  Address address;     // the peer's address on air (may be a resolvable private address)
+  Address id_address;  // the peer's identity address once known (else == address)
+  uint16_t interval = 0;             // units of 1.25 ms
+  uint16_t latency = 0;              // connection events
+  uint16_t supervision_timeout = 0;  // units of 10 ms
+  bool encrypted = false;
+  bool authenticated = false;  // MITM-protected key
+  bool bonded = false;
+  uint8_t key_size = 0;
+  uint16_t mtu = 23;
+
+  double interval_ms() const { return interval * 1.25; }
+  int supervision_timeout_ms() const { return supervision_timeout * 10; }
+  // One line: "handle 0x0040 peer 00:AA:01:01:00:42 (public) id ... interval 30.00 ms ..."
+  std::string to_string() const;
+};
+
+}  // namespace sable

@@ -1,0 +1,27 @@
+// Errors the public API reports: a kind a program can branch on, the wire code
+// when a protocol produced it, and one line a person can read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sable {
+
+enum class ErrorKind : uint8_t {
+  kBadArgument,          // a caller's mistake (bad --hci spec, bad UUID, ...)
+  kTransport,            // the controller cannot be reached or went away
+  kControllerTimeout,    // the controller stopped answering commands
+  kController,           // the controller answered with an HCI error status
+  kNotConnected,         // no such connection
+  kInvalidState,         // e.g. changing the database after advertising started
+  kDoesNotFit,           // advertising data too long for the packets
+  kProtocol,             // a peer violated the protocol
+};
+
+struct Error {
+  ErrorKind kind;
+  std::string message;
+  uint8_t code = 0;  // HCI status, ATT error or SMP reason when one applies
+};
+
+}  // namespace sable

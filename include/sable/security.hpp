@@ -1,0 +1,70 @@
+// Security settings, named as esp32-nimble users know them:
+//   device.security().set_auth(AuthReq::all()).set_passkey(123456)
+//         .set_io_cap(IoCap::DisplayOnly).resolve_rpa();
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace sable {
+
+// Core 5.4 Vol 3 Part H 3.5.1: the AuthReq octet of Pairing Request/Response.
+class AuthReq {
+ public:
+  static constexpr uint8_t kBond = 0x01;
+  static constexpr uint8_t kMitm = 0x04;
+  static constexpr uint8_t kSc = 0x08;
+  static constexpr uint8_t kKeypress = 0x10;
+
+  constexpr AuthReq() = default;
+  constexpr explicit AuthReq(uint8_t bits) : bits_(bits) {}
+  static constexpr AuthReq all() { return AuthReq(kBond | kMitm | kSc | kKeypress); }
+  static constexpr AuthReq bond() { return AuthReq(kBond); }
+  static constexpr AuthReq mitm() { return AuthReq(kMitm); }
+  static constexpr AuthReq sc() { return AuthReq(kSc); }
+  constexpr AuthReq operator|(AuthReq o) const { return AuthReq(uint8_t(bits_ | o.bits_)); }
+  constexpr bool has(uint8_t flag) const { return (bits_ & flag) != 0; }
+  constexpr uint8_t bits() const { return bits_; }
+
+ private:
+  uint8_t bits_ = 0;
+};
+
+// Core 5.4 Vol 3 Part H 3.5.1, IO Capability.
+enum class IoCap : uint8_t {
+  DisplayOnly = 0x00,
+  DisplayYesNo = 0x01,
+  KeyboardOnly = 0x02,
+  NoInputNoOutput = 0x03,
+  KeyboardDisplay = 0x04,
+};
+
+struct SecurityConfig {
+  AuthReq auth = AuthReq::bond();
+  IoCap io_cap = IoCap::NoInputNoOutput;
+  std::optional<uint32_t> static_passkey;  // nullopt: a fresh random passkey per pairing
+  bool resolvable_private_address = false;
+  uint8_t min_key_size = 16;
+  bool secure_connections_only = true;
+};
+
+class Security {
+ public:
+  virtual ~Security() = default;
+  virtual Security& set_auth(AuthReq auth) = 0;
+  // A static passkey works as in the tutorial; the Core specification requires a
+  // fresh random passkey for each pairing (Vol 3 Part H 2.3.5.1), so prefer
+  // set_random_passkey().
+  virtual Security& set_passkey(uint32_t passkey) = 0;
+  virtual Security& set_random_passkey() = 0;
+  virtual Security& set_io_cap(IoCap io_cap) = 0;
+  // Use a resolvable private address; the identity is given to bonded peers.
+  virtual Security& resolve_rpa() = 0;
+  virtual Security& set_min_key_size(uint8_t octets) = 0;
+  // Accept LE legacy pairing from old peers (off by default: legacy pairing
+  // cannot protect a passkey from a passive listener).
+  virtual Security& allow_legacy_pairing(bool allow) = 0;
+  virtual SecurityConfig config() const = 0;
+};
+
+}  // namespace sable

@@ -1,0 +1,180 @@
+// The GATT server, in the shape esp32-nimble users know:
+//   auto& service = server.create_service(uuid128("9b574847-..."));
+//   auto& chr = service.create_characteristic(uuid128("681285a6-..."),
+//                                             Property::Read | Property::ReadEnc | Property::Notify);
+//   chr.set_value("Start Value");
+//   chr.set_value({counter}).notify();
+// Thread-safe: calls from any thread are carried out on the stack's thread;
+// callbacks run on the stack's thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sable/conn_desc.hpp"
+#include "sable/error.hpp"
+#include "sable/result.hpp"
+#include "sable/uuid.hpp"
+
+namespace sable {
+
+namespace detail {
+class DeviceImpl;
+}
+
+// Characteristic properties (Core 5.4 Vol 3 Part G 3.3.1.1) plus the security
+// requirements of the value (the esp32-nimble/NimBLE READ_ENC ... flags).
+enum class Property : uint16_t {
+  Broadcast = 0x0001,
+  Read = 0x0002,
+  WriteNoResponse = 0x0004,
+  Write = 0x0008,
+  Notify = 0x0010,
+  Indicate = 0x0020,
+  AuthSignedWrite = 0x0040,
+  // Access requirements (not sent on the air):
+  ReadEnc = 0x0200,     // reading needs an encrypted link
+  ReadAuthen = 0x0400,  // reading needs an authenticated (MITM) key
+  ReadAuthor = 0x0800,  // reading needs the application's authorization
+  WriteEnc = 0x1000,
+  WriteAuthen = 0x2000,
+  WriteAuthor = 0x4000,
+};
+
+class Properties {
+ public:
+  constexpr Properties() = default;
+  constexpr Properties(Property p) : bits_(uint16_t(p)) {}
+  constexpr explicit Properties(uint16_t bits) : bits_(bits) {}
+  constexpr Properties operator|(Properties o) const { return Properties(uint16_t(bits_ | o.bits_)); }
+  constexpr bool has(Property p) const { return (bits_ & uint16_t(p)) != 0; }
+  constexpr uint16_t bits() const { return bits_; }
+
+ private:
+  uint16_t bits_ = 0;
+};
+constexpr Properties operator|(Property a, Property b) { return Properties(a) | Properties(b); }
+
+// Why a notification reached nobody (or not everybody).
+enum class NotifyStatus : uint8_t {
+  kSent,           // sent to every subscribed peer
+  kNoCccd,         // the characteristic has neither Notify nor Indicate
+  kNotConnected,   // nobody is connected
+  kNotSubscribed,  // connected peers have not enabled notifications
+  kLinkNotSecure,  // subscribed, but the link does not meet the value's read security
+  kTooLong,        // the value is longer than ATT_MTU - 3 for a peer
+  kOutOfBuffers,   // the ACL queue is full
+  kNotStarted,     // the server is not running yet
+};
+const char* to_string(NotifyStatus status);
+
+struct NotifyResult {
+  size_t sent = 0;  // peers the notification was sent to
+  NotifyStatus status = NotifyStatus::kNotConnected;  // the reason for the others, if any
+  bool ok() const { return sent > 0; }
+  std::string to_string() const;
+};
+
+// What a peer asked for, given to on_write.
+struct WriteContext {
+  uint16_t conn_handle;
+  std::span<const uint8_t> value;
+};
+
+class Characteristic {
+ public:
+  const Uuid& uuid() const { return uuid_; }
+  Properties properties() const { return properties_; }
+
+  Characteristic& set_value(std::span<const uint8_t> value);
+  Characteristic& set_value(std::string_view value);
+  Characteristic& set_value(std::initializer_list<uint8_t> value);
+  std::vector<uint8_t> value() const;
+
+  // Notifies (or indicates, if only Indicate is set) the current value to every
+  // subscribed peer whose link is secure enough to read it.
+  NotifyResult notify();
+
+  // A peer wrote the value (after the stack checked permissions).
+  Characteristic& on_write(std::function<void(const WriteContext&)> fn);
+  // A peer subscribed or unsubscribed (CCCD value: 0 off, 1 notify, 2 indicate).
+  Characteristic& on_subscribe(std::function<void(uint16_t conn_handle, uint16_t cccd)> fn);
+  // Authorization for ReadAuthor/WriteAuthor characteristics (default: deny).
+  Characteristic& on_authorize(std::function<bool(uint16_t conn_handle, bool write)> fn);
+
+  Characteristic(detail::DeviceImpl* device, Uuid uuid, Properties properties)
+      : device_(device), uuid_(uuid), properties_(properties) {}
+
+ private:
+  friend class detail::DeviceImpl;
+  detail::DeviceImpl* device_;
+  Uuid uuid_;
+  Properties properties_;
+  mutable std::mutex mutex_;
+  std::vector<uint8_t> value_;
+  uint16_t value_handle_ = 0;  // assigned when the server starts
+  std::function<void(const WriteContext&)> on_write_;
+  std::function<void(uint16_t, uint16_t)> on_subscribe_;
+  std::function<bool(uint16_t, bool)> on_authorize_;
+};
+
+class Service {
+ public:
+  const Uuid& uuid() const { return uuid_; }
+  Characteristic& create_characteristic(const Uuid& uuid, Properties properties);
+
+  Service(detail::DeviceImpl* device, Uuid uuid) : device_(device), uuid_(uuid) {}
+
+ private:
+  friend class detail::DeviceImpl;
+  detail::DeviceImpl* device_;
+  Uuid uuid_;
+  std::deque<Characteristic> characteristics_;  // stable references
+};
+
+// Core 5.4 Vol 1 Part F: the HCI reason code given with a disconnection.
+using DisconnectReason = uint8_t;
+
+class Server {
+ public:
+  Service& create_service(const Uuid& uuid);
+
+  Server& on_connect(std::function<void(Server&, const ConnDesc&)> fn);
+  Server& on_disconnect(std::function<void(const ConnDesc&, DisconnectReason)> fn);
+  // Security level of a link changed (encrypted, paired, bonded).
+  Server& on_security_changed(std::function<void(const ConnDesc&)> fn);
+
+  // Interval in 1.25 ms units, latency in events, supervision timeout in 10 ms
+  // units, as esp32-nimble's update_conn_params(handle, 24, 48, 0, 60).
+  Result<void, Error> update_conn_params(uint16_t conn_handle, uint16_t min_interval,
+                                         uint16_t max_interval, uint16_t latency,
+                                         uint16_t supervision_timeout);
+  Result<void, Error> disconnect(uint16_t conn_handle, uint8_t reason = 0x13);
+  std::vector<ConnDesc> connections() const;
+  std::optional<ConnDesc> connection(uint16_t conn_handle) const;
+
+  explicit Server(detail::DeviceImpl* device) : device_(device) {}
+
+ private:
+  friend class detail::DeviceImpl;
+  detail::DeviceImpl* device_;
+  std::deque<Service> services_;
+  std::function<void(Server&, const ConnDesc&)> on_connect_;
+  std::function<void(const ConnDesc&, DisconnectReason)> on_disconnect_;
+  std::function<void(const ConnDesc&)> on_security_changed_;
+};
+
+// "uuid128("9b574847-f706-436c-bed7-fc01eb0965c1")": traps on a malformed
+// literal (a programming error); use Uuid::parse for text from users.
+Uuid uuid128(std::string_view text);
+
+}  // namespace sable
