@@ -7,6 +7,10 @@
 // RFC 4493 (first octet = most significant of the spec's 128-bit value).
 // P-256 coordinates, private keys and the DHKey are LEAST significant octet
 // first, as SMP carries them on the air (Core 5.4 Vol 3 Part H 3.5.6).
+//
+// AES-128 and AES-CMAC cannot fail for a 128-bit key; should the backend ever
+// report an error there (e.g. out of memory inside mbedTLS's CMAC), the call
+// traps, as a misused Result does, instead of returning an unkeyed value.
 #pragma once
 
 #include <array>
@@ -21,8 +25,10 @@ namespace sable::crypto {
 using Block = std::array<uint8_t, 16>;
 
 enum class CryptoError : uint8_t {
-  kInvalidPublicKey,  // off the curve, coordinate out of range, or infinity
-  kInternal,          // the backend failed (should not happen)
+  kInvalidPublicKey,   // off the curve, coordinate out of range, or infinity
+  kInvalidPrivateKey,  // zero or not below the group order n
+  kInternal,           // the backend failed, or the random source kept giving
+                       // values outside [1, n-1] (should not happen)
 };
 
 // Source of random octets. The platform provides the OS one; tests inject
@@ -52,17 +58,24 @@ struct P256KeyPair {
 
 using DhKey = std::array<uint8_t, 32>;  // least significant octet first
 
-// A fresh key pair from the random source.
+// A fresh key pair from the random source (private key uniform in [1, n-1];
+// the source also feeds the scalar-multiplication blinding).
 Result<P256KeyPair, CryptoError> generate_p256_key_pair(RandomSource& random);
 
-// The public key of a given private key (for the specification's debug key and tests).
+// The public key of a given private key (for the specification's debug key and
+// tests). kInvalidPrivateKey unless 1 <= priv < n.
 Result<P256KeyPair, CryptoError> p256_key_pair_from_private(const std::array<uint8_t, 32>& priv);
 
 // Full validation (CVE-2018-5383): both coordinates < p, the point satisfies the
 // curve equation, and it is not the point at infinity.
 bool is_valid_p256_public_key(const P256PublicKey& key);
 
-// ECDH: validates the peer's key first; an invalid key yields kInvalidPublicKey.
+// ECDH: validates the peer's key first; an invalid key yields kInvalidPublicKey
+// and nothing is computed. The DHKey is the X coordinate of ours * peer
+// (Core 5.4 Vol 3 Part H 2.3.5.6.1), least significant octet first.
 Result<DhKey, CryptoError> p256_dh_key(const P256KeyPair& ours, const P256PublicKey& peer);
+
+// Overwrites a secret buffer with zeros in a way the compiler cannot elide.
+void secure_wipe(MutableBytes secret);
 
 }  // namespace sable::crypto
