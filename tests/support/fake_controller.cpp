@@ -1,0 +1,1368 @@
+// In-process fake LE controllers. All spec references are Core 5.4, Vol 4
+// Part E unless stated otherwise.
+#include "support/fake_controller.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace sable::testing {
+
+namespace {
+
+// Event codes (7.7).
+constexpr uint8_t kEvtDisconnectionComplete = 0x05;
+constexpr uint8_t kEvtEncryptionChange = 0x08;
+constexpr uint8_t kEvtReadRemoteVersionComplete = 0x0C;
+constexpr uint8_t kEvtCommandComplete = 0x0E;
+constexpr uint8_t kEvtCommandStatus = 0x0F;
+constexpr uint8_t kEvtNumberOfCompletedPackets = 0x13;
+constexpr uint8_t kEvtEncryptionKeyRefreshComplete = 0x30;
+constexpr uint8_t kEvtLeMeta = 0x3E;
+// LE subevent codes (7.7.65.x).
+constexpr uint8_t kLeConnectionComplete = 0x01;
+constexpr uint8_t kLeAdvertisingReport = 0x02;
+constexpr uint8_t kLeConnectionUpdateComplete = 0x03;
+constexpr uint8_t kLeReadRemoteFeaturesComplete = 0x04;
+constexpr uint8_t kLeLongTermKeyRequest = 0x05;
+constexpr uint8_t kLeRemoteConnectionParameterRequest = 0x06;
+constexpr uint8_t kLeDataLengthChange = 0x07;
+constexpr uint8_t kLeEnhancedConnectionComplete = 0x0A;
+constexpr uint8_t kLeChannelSelectionAlgorithm = 0x14;
+
+// Error codes (Vol 1 Part F 1.3).
+constexpr uint8_t kSuccess = 0x00;
+constexpr uint8_t kUnknownCommand = 0x01;
+constexpr uint8_t kUnknownConnectionId = 0x02;
+constexpr uint8_t kPinOrKeyMissing = 0x06;
+constexpr uint8_t kMemoryCapacityExceeded = 0x07;
+constexpr uint8_t kConnectionTimeout = 0x08;
+constexpr uint8_t kConnectionLimitExceeded = 0x09;
+constexpr uint8_t kCommandDisallowed = 0x0C;
+constexpr uint8_t kInvalidParameters = 0x12;
+constexpr uint8_t kLocalHostTerminated = 0x16;
+constexpr uint8_t kUnsupportedRemoteFeature = 0x1A;
+constexpr uint8_t kAdvertisingTimeout = 0x3C;
+constexpr uint8_t kMicFailure = 0x3D;
+constexpr uint8_t kQuirkLtkMismatch = 0x05;  // btvirt: Authentication Failure
+
+constexpr size_t kMaxLinksPerController = 16;
+constexpr size_t kAcceptListSize = 8;
+constexpr size_t kResolvingListSize = 8;
+constexpr uint64_t kDefaultEventMask = 0x00001FFFFFFFFFFFull;    // 7.3.1
+constexpr uint64_t kDefaultLeEventMask = 0x000000000000001Full;  // 7.8.1
+
+// One row per implemented command: parameter length (-1: not checked), whether
+// it is answered by Command Status, the length of its Command Complete return
+// parameters, whether those start with Status + Connection_Handle echoing the
+// first parameter, and its Supported_Commands bit (6.27; octet 0xFF: none).
+struct CommandInfo {
+  uint16_t opcode;
+  int param_len;
+  bool status_command;
+  uint8_t return_len;
+  bool echoes_handle;
+  uint8_t octet, bit;
+  bool needs_data_length;
+};
+
+constexpr CommandInfo kCommands[] = {
+    {op::kDisconnect, 3, true, 0, false, 0, 5, false},                                 // 7.1.6
+    {op::kReadRemoteVersionInformation, 2, true, 0, false, 2, 7, false},               // 7.1.23
+    {op::kSetEventMask, 8, false, 1, false, 5, 6, false},                              // 7.3.1
+    {op::kReset, 0, false, 1, false, 5, 7, false},                                     // 7.3.2
+    {op::kReadLocalVersionInformation, 0, false, 9, false, 14, 3, false},              // 7.4.1
+    {op::kReadLocalSupportedCommands, 0, false, 65, false, 0xFF, 0, false},            // 7.4.2
+    {op::kReadLocalSupportedFeatures, 0, false, 9, false, 14, 5, false},               // 7.4.3
+    {op::kReadBufferSize, 0, false, 8, false, 14, 7, false},                           // 7.4.5
+    {op::kReadBdAddr, 0, false, 7, false, 15, 1, false},                               // 7.4.6
+    {op::kReadRssi, 2, false, 4, true, 15, 5, false},                                  // 7.5.4
+    {op::kReadEncryptionKeySize, 2, false, 4, true, 20, 4, false},                     // 7.5.7
+    {op::kLeSetEventMask, 8, false, 1, false, 25, 0, false},                           // 7.8.1
+    {op::kLeReadBufferSize, 0, false, 4, false, 25, 1, false},                         // 7.8.2
+    {op::kLeReadLocalSupportedFeatures, 0, false, 9, false, 25, 2, false},             // 7.8.3
+    {op::kLeSetRandomAddress, 6, false, 1, false, 25, 4, false},                       // 7.8.4
+    {op::kLeSetAdvertisingParameters, 15, false, 1, false, 25, 5, false},              // 7.8.5
+    {op::kLeReadAdvertisingChannelTxPower, 0, false, 2, false, 25, 6, false},          // 7.8.6
+    {op::kLeSetAdvertisingData, 32, false, 1, false, 25, 7, false},                    // 7.8.7
+    {op::kLeSetScanResponseData, 32, false, 1, false, 26, 0, false},                   // 7.8.8
+    {op::kLeSetAdvertisingEnable, 1, false, 1, false, 26, 1, false},                   // 7.8.9
+    {op::kLeSetScanParameters, 7, false, 1, false, 26, 2, false},                      // 7.8.10
+    {op::kLeSetScanEnable, 2, false, 1, false, 26, 3, false},                          // 7.8.11
+    {op::kLeCreateConnection, 25, true, 0, false, 26, 4, false},                       // 7.8.12
+    {op::kLeCreateConnectionCancel, 0, false, 1, false, 26, 5, false},                 // 7.8.13
+    {op::kLeReadFilterAcceptListSize, 0, false, 2, false, 26, 6, false},               // 7.8.14
+    {op::kLeClearFilterAcceptList, 0, false, 1, false, 26, 7, false},                  // 7.8.15
+    {op::kLeAddDeviceToFilterAcceptList, 7, false, 1, false, 27, 0, false},            // 7.8.16
+    {op::kLeRemoveDeviceFromFilterAcceptList, 7, false, 1, false, 27, 1, false},       // 7.8.17
+    {op::kLeConnectionUpdate, 14, true, 0, false, 27, 2, false},                       // 7.8.18
+    {op::kLeReadRemoteFeatures, 2, true, 0, false, 27, 5, false},                      // 7.8.21
+    {op::kLeRand, 0, false, 9, false, 27, 7, false},                                   // 7.8.23
+    {op::kLeEnableEncryption, 28, true, 0, false, 28, 0, false},                       // 7.8.24
+    {op::kLeLongTermKeyRequestReply, 18, false, 3, true, 28, 1, false},                // 7.8.25
+    {op::kLeLongTermKeyRequestNegativeReply, 2, false, 3, true, 28, 2, false},         // 7.8.26
+    {op::kLeReadSupportedStates, 0, false, 9, false, 28, 3, false},                    // 7.8.27
+    {op::kLeRemoteConnectionParameterRequestReply, 14, false, 3, true, 33, 4, false},  // 7.8.31
+    {op::kLeRemoteConnectionParameterRequestNegativeReply, 3, false, 3, true, 33, 5,
+     false},                                                                        // 7.8.32
+    {op::kLeSetDataLength, 6, false, 3, true, 33, 6, true},                         // 7.8.33
+    {op::kLeReadSuggestedDefaultDataLength, 0, false, 5, false, 33, 7, true},       // 7.8.34
+    {op::kLeWriteSuggestedDefaultDataLength, 4, false, 1, false, 34, 0, true},      // 7.8.35
+    {op::kLeAddDeviceToResolvingList, 39, false, 1, false, 34, 3, false},           // 7.8.38
+    {op::kLeRemoveDeviceFromResolvingList, 7, false, 1, false, 34, 4, false},       // 7.8.39
+    {op::kLeClearResolvingList, 0, false, 1, false, 34, 5, false},                  // 7.8.40
+    {op::kLeReadResolvingListSize, 0, false, 2, false, 34, 6, false},               // 7.8.41
+    {op::kLeSetAddressResolutionEnable, 1, false, 1, false, 35, 1, false},          // 7.8.44
+    {op::kLeSetResolvablePrivateAddressTimeout, 2, false, 1, false, 35, 2, false},  // 7.8.45
+    {op::kLeReadMaximumDataLength, 0, false, 9, false, 35, 3, true},                // 7.8.46
+    {op::kLeReadBufferSizeV2, 0, false, 7, false, 41, 5, false},                    // 7.8.2
+};
+
+const CommandInfo* find_command(uint16_t opcode) {
+  for (const auto& c : kCommands)
+    if (c.opcode == opcode) return &c;
+  return nullptr;
+}
+
+// Little-endian byte builder for event parameters.
+class W {
+ public:
+  W& u8(uint8_t v) {
+    v_.push_back(v);
+    return *this;
+  }
+  W& le16(uint16_t v) { return u8(uint8_t(v)).u8(uint8_t(v >> 8)); }
+  W& le64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) u8(uint8_t(v >> (8 * i)));
+    return *this;
+  }
+  W& bytes(Bytes b) {
+    v_.insert(v_.end(), b.begin(), b.end());
+    return *this;
+  }
+  W& addr(const Address& a) { return bytes(a.bytes); }
+  std::vector<uint8_t> take() { return std::move(v_); }
+
+ private:
+  std::vector<uint8_t> v_;
+};
+
+Address read_address(ByteReader& r, uint8_t type) {
+  Address a;
+  Bytes b = r.take(6);
+  if (b.size() == 6) std::copy(b.begin(), b.end(), a.bytes.begin());
+  a.type = (type & 0x01) ? AddressType::kRandom : AddressType::kPublic;
+  return a;
+}
+
+uint8_t air_type(const Address& a) {
+  return a.is_random() ? 0x01 : 0x00;
+}
+
+bool same_air_address(const Address& a, const Address& b) {
+  return a.bytes == b.bytes && a.is_random() == b.is_random();
+}
+
+// Connection parameter ranges (7.8.12 / 7.8.18).
+bool valid_conn_params(uint16_t min, uint16_t max, uint16_t latency, uint16_t timeout) {
+  if (min < 0x0006 || max > 0x0C80 || min > max) return false;
+  if (latency > 0x01F3 || timeout < 0x000A || timeout > 0x0C80) return false;
+  // Supervision timeout (10 ms) > (1 + latency) * interval (1.25 ms) * 2.
+  return uint32_t(timeout) * 4 > (1u + latency) * uint32_t(max);
+}
+
+std::string hex16(uint16_t v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%04X", v);
+  return buf;
+}
+
+bool valid_disconnect_reason(uint8_t r) {  // 7.1.6
+  return r == 0x05 || r == 0x13 || r == 0x14 || r == 0x15 || r == 0x1A || r == 0x29 || r == 0x3B;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- builders
+
+namespace hci {
+
+std::vector<uint8_t> command(uint16_t opcode, Bytes params) {
+  std::vector<uint8_t> v{uint8_t(opcode), uint8_t(opcode >> 8), uint8_t(params.size())};
+  v.insert(v.end(), params.begin(), params.end());
+  return v;
+}
+
+std::vector<uint8_t> command(uint16_t opcode, std::initializer_list<uint8_t> params) {
+  return command(opcode, Bytes(params.begin(), params.size()));
+}
+
+std::vector<uint8_t> acl(uint16_t handle, uint8_t packet_boundary, Bytes payload) {
+  uint16_t hdr = uint16_t((handle & 0x0FFF) | ((packet_boundary & 0x3) << 12));
+  std::vector<uint8_t> v{uint8_t(hdr), uint8_t(hdr >> 8), uint8_t(payload.size()),
+                         uint8_t(payload.size() >> 8)};
+  v.insert(v.end(), payload.begin(), payload.end());
+  return v;
+}
+
+}  // namespace hci
+
+// ---------------------------------------------------------------- controller
+
+FakeController::FakeController(FakeAir& air, size_t index, Address public_address)
+    : air_(air), index_(index), public_address_(public_address) {
+  public_address_.type = AddressType::kPublic;
+  reset_state();
+}
+
+void FakeController::reset_state() {
+  event_mask_ = kDefaultEventMask;
+  le_event_mask_ = kDefaultLeEventMask;
+  random_address_.reset();
+  adv_ = AdvParams{};
+  adv_data_.clear();
+  scan_rsp_data_.clear();
+  advertising_ = false;
+  ++adv_generation_;
+  scanning_ = false;
+  filter_duplicates_ = false;
+  scan_type_ = 0x00;
+  scan_own_address_type_ = 0x00;
+  scan_filter_policy_ = 0x00;
+  reported_.clear();
+  initiation_.reset();
+  accept_list_.clear();
+  resolving_list_.clear();
+  address_resolution_ = false;
+  rpa_timeout_s_ = 900;
+  handles_.clear();
+  // Handles differ between controllers (0x0040 + 0x80 * index, rotating) so a
+  // host that mixes up its own and the peer's handle is caught.
+  next_handle_ = 0;
+  suggested_tx_octets_ = 27;
+  suggested_tx_time_ = 328;
+  acl_in_flight_.clear();
+  acl_in_flight_total_ = 0;
+  held_completions_.clear();
+  rand_state_ = 0x5AB1E000ull + index_ * 0x9E3779B97F4A7C15ull;
+  for (uint8_t b : public_address_.bytes) rand_state_ = rand_state_ * 131 + b;
+}
+
+void FakeController::violation(size_t Violations::*counter, std::string message) {
+  ++(violations_.*counter);
+  violation_messages_.push_back("controller " + std::to_string(index_) + ": " + message);
+}
+
+void FakeController::from_host(HciPacketType type, Bytes packet) {
+  log_.push_back({Direction::kHostToController, type, {packet.begin(), packet.end()}, air_.now()});
+  if (type == HciPacketType::kCommand) {
+    if (command_credits_ <= 0) {
+      violation(&Violations::command_credit,
+                "command sent with no Num_HCI_Command_Packets credit (7.7.14)");
+    }
+    --command_credits_;
+  } else if (type != HciPacketType::kAcl) {
+    violation(&Violations::malformed, "unsupported packet type from host");
+    return;
+  }
+  air_.queue_.push_back({false, this, type, {packet.begin(), packet.end()}});
+}
+
+void FakeController::set_acl_buffer(uint16_t length, uint8_t count) {
+  acl_length_ = length;
+  acl_count_ = count;
+}
+
+size_t FakeController::commands_received(uint16_t opcode) const {
+  auto it = commands_received_.find(opcode);
+  return it == commands_received_.end() ? 0 : it->second;
+}
+
+std::vector<std::vector<uint8_t>> FakeController::events_to_host() const {
+  std::vector<std::vector<uint8_t>> out;
+  for (const auto& p : log_)
+    if (p.direction == Direction::kControllerToHost && p.type == HciPacketType::kEvent)
+      out.push_back(p.bytes);
+  return out;
+}
+
+std::vector<std::vector<uint8_t>> FakeController::acl_to_host() const {
+  std::vector<std::vector<uint8_t>> out;
+  for (const auto& p : log_)
+    if (p.direction == Direction::kControllerToHost && p.type == HciPacketType::kAcl)
+      out.push_back(p.bytes);
+  return out;
+}
+
+std::vector<uint16_t> FakeController::connection_handles() const {
+  std::vector<uint16_t> out;
+  for (const auto& [h, id] : handles_) out.push_back(h);
+  return out;
+}
+
+std::optional<LinkInfo> FakeController::link(uint16_t handle) const {
+  const FakeAir::Link* l = air_.find_link(*this, handle);
+  if (!l) return std::nullopt;
+  bool central = l->central.controller == this && l->central.handle == handle;
+  const FakeAir::Side& peer = central ? l->peripheral : l->central;
+  LinkInfo info;
+  info.handle = handle;
+  info.role = central ? 0x00 : 0x01;
+  info.peer = peer.address;
+  info.interval = l->interval;
+  info.latency = l->latency;
+  info.supervision_timeout = l->timeout;
+  info.encrypted = l->encrypted;
+  info.peer_present = peer.attached;
+  return info;
+}
+
+bool FakeController::is_encrypted(uint16_t handle) const {
+  auto info = link(handle);
+  return info && info->encrypted;
+}
+
+uint64_t FakeController::le_features() const {
+  // Vol 6 Part B 4.6: bit 0 LE Encryption, 1 Connection Parameters Request
+  // Procedure, 2 Extended Reject Indication, 3 Peripheral-initiated Features
+  // Exchange, 5 LE Data Packet Length Extension.
+  uint64_t f = 0x0D;
+  if (air_.rcpr_) f |= 0x02;
+  if (data_length_supported_) f |= 0x20;
+  return f;
+}
+
+std::vector<uint8_t> FakeController::supported_commands() const {
+  std::vector<uint8_t> bits(64, 0);
+  for (const auto& c : kCommands) {
+    if (c.octet == 0xFF || unsupported_.count(c.opcode)) continue;
+    if (c.opcode == op::kLeReadBufferSizeV2 && !v2_supported_) continue;
+    if (c.needs_data_length && !data_length_supported_) continue;
+    bits[c.octet] |= uint8_t(1u << c.bit);
+  }
+  return bits;
+}
+
+std::optional<Address> FakeController::own_address(uint8_t own_address_type) const {
+  // 0x02/0x03 would be a controller-generated RPA; without a resolving list
+  // entry the spec falls back to the public/random address, which we always do.
+  if (own_address_type & 0x01) return random_address_;
+  return public_address_;
+}
+
+bool FakeController::in_accept_list(const Address& a) const {
+  for (const auto& e : accept_list_)
+    if (same_air_address(e, a)) return true;
+  return false;
+}
+
+uint16_t FakeController::allocate_handle() {
+  const uint16_t base = uint16_t(0x0040 + 0x80 * (index_ % 28));
+  for (uint16_t i = 0; i < 0x80; ++i) {
+    uint16_t h = uint16_t(base + (next_handle_ + i) % 0x80);
+    if (!handles_.count(h)) {
+      next_handle_ = uint16_t((next_handle_ + i + 1) % 0x80);
+      return h;
+    }
+  }
+  return 0x0FFF;  // unreachable: at most 16 links
+}
+
+// 7.7.14 Command Complete: Num_HCI_Command_Packets, Command_Opcode, Return_Parameters.
+void FakeController::command_complete(uint16_t opcode, std::vector<uint8_t> ret) {
+  send_event(kEvtCommandComplete, W().u8(1).le16(opcode).bytes(ret).take());
+}
+
+// 7.7.15 Command Status: Status, Num_HCI_Command_Packets, Command_Opcode.
+void FakeController::command_status(uint16_t opcode, uint8_t status) {
+  send_event(kEvtCommandStatus, W().u8(status).u8(1).le16(opcode).take());
+}
+
+void FakeController::send_event(uint8_t code, std::vector<uint8_t> params) {
+  // 7.3.1: events below are masked by Set_Event_Mask, bit (code - 1).
+  // Command Complete/Status and Number Of Completed Packets are never masked.
+  if (apply_masks_ && code != kEvtCommandComplete && code != kEvtCommandStatus &&
+      code != kEvtNumberOfCompletedPackets && code >= 1 && code <= 64 &&
+      !(event_mask_ & (1ull << (code - 1))))
+    return;
+  std::vector<uint8_t> pkt{code, uint8_t(params.size())};
+  pkt.insert(pkt.end(), params.begin(), params.end());
+  air_.to_host(*this, HciPacketType::kEvent, std::move(pkt));
+}
+
+// 7.7.65: LE Meta event, masked by LE_Set_Event_Mask bit (subevent - 1) (7.8.1).
+void FakeController::send_le_event(uint8_t subevent, std::vector<uint8_t> params) {
+  if (apply_masks_ && !(le_event_mask_ & (1ull << (subevent - 1)))) return;
+  params.insert(params.begin(), subevent);
+  send_event(kEvtLeMeta, std::move(params));
+}
+
+void FakeController::respond_failure(uint16_t opcode, uint8_t status, Bytes params) {
+  const CommandInfo* info = find_command(opcode);
+  if (info && info->status_command) {
+    command_status(opcode, status);
+    return;
+  }
+  // Unknown commands (and failures) get Command Complete (4.5); return
+  // parameters after Status are zero, except an echoed Connection_Handle.
+  std::vector<uint8_t> ret{status};
+  if (info) {
+    if (info->echoes_handle && params.size() >= 2) {
+      ret.push_back(params[0]);
+      ret.push_back(params[1]);
+    }
+    ret.resize(std::max<size_t>(ret.size(), info->return_len), 0);
+  }
+  command_complete(opcode, std::move(ret));
+}
+
+void FakeController::handle_command(Bytes packet) {
+  // 5.4.1: Opcode (2), Parameter_Total_Length (1), parameters.
+  if (packet.size() < 3 || packet[2] != packet.size() - 3) {
+    violation(&Violations::malformed, "command length field does not match the packet");
+    // Answer anyway so a host waiting on it does not hang.
+    if (packet.size() >= 2) respond_failure(get_le16(packet.data()), kInvalidParameters, {});
+    return;
+  }
+  uint16_t opcode = get_le16(packet.data());
+  Bytes params = packet.subspan(3);
+  ++commands_received_[opcode];
+
+  const CommandInfo* info = find_command(opcode);
+  bool supported = info && !unsupported_.count(opcode) &&
+                   !(opcode == op::kLeReadBufferSizeV2 && !v2_supported_) &&
+                   !(info->needs_data_length && !data_length_supported_);
+  if (!supported) {
+    command_complete(opcode, {kUnknownCommand});
+    return;
+  }
+  if (auto it = fail_next_.find(opcode); it != fail_next_.end()) {
+    uint8_t status = it->second;
+    fail_next_.erase(it);
+    respond_failure(opcode, status, params);
+    return;
+  }
+  if (info->param_len >= 0 && size_t(info->param_len) != params.size()) {
+    respond_failure(opcode, kInvalidParameters, params);
+    return;
+  }
+  dispatch(opcode, params);
+}
+
+void FakeController::dispatch(uint16_t opcode, Bytes params) {
+  ByteReader r(params);
+  auto ok = [&] { command_complete(opcode, {kSuccess}); };
+  auto fail = [&](uint8_t status) { respond_failure(opcode, status, params); };
+  auto link_of = [&](uint16_t h) { return air_.find_link(*this, h & 0x0FFF); };
+
+  switch (opcode) {
+    case op::kReset: {  // 7.3.2
+      air_.detach(*this);
+      reset_state();
+      ok();
+      return;
+    }
+    case op::kSetEventMask:  // 7.3.1
+      event_mask_ = uint64_t(r.le32()) | (uint64_t(r.le32()) << 32);
+      ok();
+      return;
+    case op::kLeSetEventMask:  // 7.8.1
+      le_event_mask_ = uint64_t(r.le32()) | (uint64_t(r.le32()) << 32);
+      ok();
+      return;
+    case op::kReadLocalVersionInformation:  // 7.4.1
+      // HCI_Version 0x0D (5.4), HCI_Subversion, LMP_Version 0x0D,
+      // Company_Identifier 0xFFFF (no company: test device), LMP_Subversion.
+      command_complete(
+          opcode, W().u8(kSuccess).u8(0x0D).le16(0x0001).u8(0x0D).le16(0xFFFF).le16(0x0001).take());
+      return;
+    case op::kReadLocalSupportedCommands:  // 7.4.2
+      command_complete(opcode, W().u8(kSuccess).bytes(supported_commands()).take());
+      return;
+    case op::kReadLocalSupportedFeatures:  // 7.4.3; Vol 2 Part C 3.3: bit 37 BR/EDR
+      // Not Supported, bit 38 LE Supported (Controller).
+      command_complete(opcode, W().u8(kSuccess).le64(uint64_t(0x60) << 32).take());
+      return;
+    case op::kReadBufferSize:  // 7.4.5
+      command_complete(opcode, W().u8(kSuccess)
+                                   .le16(shared_buffers_ ? acl_length_ : 0)
+                                   .u8(0)
+                                   .le16(shared_buffers_ ? acl_count_ : 0)
+                                   .le16(0)
+                                   .take());
+      return;
+    case op::kReadBdAddr:  // 7.4.6
+      command_complete(opcode, W().u8(kSuccess).addr(public_address_).take());
+      return;
+    case op::kReadRssi: {  // 7.5.4
+      uint16_t h = r.le16();
+      if (!link_of(h)) return fail(kUnknownConnectionId);
+      command_complete(opcode, W().u8(kSuccess).le16(h).u8(uint8_t(rssi_)).take());
+      return;
+    }
+    case op::kReadEncryptionKeySize: {  // 7.5.7
+      uint16_t h = r.le16();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      if (!l->encrypted) return fail(kCommandDisallowed);
+      command_complete(opcode, W().u8(kSuccess).le16(h).u8(key_size_).take());
+      return;
+    }
+    case op::kLeReadBufferSize:  // 7.8.2 v1
+      command_complete(opcode, W().u8(kSuccess)
+                                   .le16(shared_buffers_ ? 0 : acl_length_)
+                                   .u8(shared_buffers_ ? 0 : acl_count_)
+                                   .take());
+      return;
+    case op::kLeReadBufferSizeV2:  // 7.8.2 v2: no ISO buffers
+      command_complete(opcode, W().u8(kSuccess)
+                                   .le16(shared_buffers_ ? 0 : acl_length_)
+                                   .u8(shared_buffers_ ? 0 : acl_count_)
+                                   .le16(0)
+                                   .u8(0)
+                                   .take());
+      return;
+    case op::kLeReadLocalSupportedFeatures:  // 7.8.3
+      command_complete(opcode, W().u8(kSuccess).le64(le_features()).take());
+      return;
+    case op::kLeReadSupportedStates:  // 7.8.27: every state combination below bit 42
+      command_complete(opcode, W().u8(kSuccess).le64(0x000003FFFFFFFFFFull).take());
+      return;
+    case op::kLeRand: {  // 7.8.23: deterministic splitmix64 stream per controller
+      uint64_t z = (rand_state_ += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      z ^= z >> 31;
+      command_complete(opcode, W().u8(kSuccess).le64(z).take());
+      return;
+    }
+    case op::kLeSetRandomAddress: {  // 7.8.4
+      if (advertising_ || scanning_ || initiation_) return fail(kCommandDisallowed);
+      random_address_ = read_address(r, 0x01);
+      ok();
+      return;
+    }
+    case op::kLeSetAdvertisingParameters: {  // 7.8.5
+      if (advertising_) return fail(kCommandDisallowed);
+      AdvParams p;
+      p.interval_min = r.le16();
+      p.interval_max = r.le16();
+      p.type = r.u8();
+      p.own_address_type = r.u8();
+      uint8_t peer_type = r.u8();
+      p.peer = read_address(r, peer_type);
+      p.channel_map = r.u8();
+      p.filter_policy = r.u8();
+      bool high_duty = p.type == 0x01;
+      if (p.type > 0x04 || p.own_address_type > 0x03 || peer_type > 0x01 || p.channel_map == 0 ||
+          p.channel_map > 0x07 || p.filter_policy > 0x03 ||
+          (!high_duty &&
+           (p.interval_min < 0x0020 || p.interval_max > 0x4000 || p.interval_min > p.interval_max)))
+        return fail(kInvalidParameters);
+      adv_ = p;
+      ok();
+      return;
+    }
+    case op::kLeReadAdvertisingChannelTxPower:  // 7.8.6
+      command_complete(opcode, {kSuccess, 0x00});
+      return;
+    case op::kLeSetAdvertisingData:     // 7.8.7
+    case op::kLeSetScanResponseData: {  // 7.8.8
+      uint8_t len = r.u8();
+      if (len > 31) return fail(kInvalidParameters);
+      Bytes data = r.take(len);
+      auto& dst = opcode == op::kLeSetAdvertisingData ? adv_data_ : scan_rsp_data_;
+      bool changed = !std::equal(dst.begin(), dst.end(), data.begin(), data.end());
+      dst.assign(data.begin(), data.end());
+      ok();
+      if (changed && advertising_) air_.report_to_scanners(*this);
+      return;
+    }
+    case op::kLeSetAdvertisingEnable: {  // 7.8.9
+      uint8_t enable = r.u8();
+      if (enable > 1) return fail(kInvalidParameters);
+      if (enable && !advertising_) {
+        if (!own_address(adv_.own_address_type)) return fail(kInvalidParameters);
+        advertising_ = true;
+        uint64_t gen = ++adv_generation_;
+        ok();
+        if (adv_.type == 0x01) {
+          // High duty cycle directed advertising ends after 1.28 s (7.8.9):
+          // LE Connection Complete with Advertising Timeout.
+          air_.schedule(Duration(1280), [this, gen] {
+            if (!advertising_ || adv_generation_ != gen) return;
+            advertising_ = false;
+            send_le_event(kLeConnectionComplete, W().u8(kAdvertisingTimeout)
+                                                     .le16(0)
+                                                     .u8(0x01)
+                                                     .u8(air_type(adv_.peer))
+                                                     .addr(adv_.peer)
+                                                     .le16(0)
+                                                     .le16(0)
+                                                     .le16(0)
+                                                     .u8(0)
+                                                     .take());
+          });
+        }
+        air_.report_to_scanners(*this);
+        air_.try_connect_all();
+        return;
+      }
+      if (!enable) {
+        advertising_ = false;
+        ++adv_generation_;
+      }
+      ok();
+      return;
+    }
+    case op::kLeSetScanParameters: {  // 7.8.10
+      if (scanning_) return fail(kCommandDisallowed);
+      uint8_t type = r.u8();
+      uint16_t interval = r.le16();
+      uint16_t window = r.le16();
+      uint8_t own = r.u8();
+      uint8_t policy = r.u8();
+      if (type > 1 || interval < 0x0004 || interval > 0x4000 || window < 0x0004 ||
+          window > interval || own > 0x03 || policy > 0x03)
+        return fail(kInvalidParameters);
+      scan_type_ = type;
+      scan_own_address_type_ = own;
+      scan_filter_policy_ = policy;
+      ok();
+      return;
+    }
+    case op::kLeSetScanEnable: {  // 7.8.11
+      uint8_t enable = r.u8();
+      uint8_t dup = r.u8();
+      if (enable > 1 || dup > 1) return fail(kInvalidParameters);
+      bool starting = enable && !scanning_;
+      if (starting && (scan_own_address_type_ & 0x01) && !random_address_)
+        return fail(kInvalidParameters);
+      scanning_ = enable;
+      filter_duplicates_ = dup;
+      if (starting) reported_.clear();
+      ok();
+      if (starting) air_.report_all_to(*this);
+      return;
+    }
+    case op::kLeCreateConnection: {  // 7.8.12
+      if (initiation_) return fail(kCommandDisallowed);
+      Initiation in;
+      r.le16();  // LE_Scan_Interval
+      r.le16();  // LE_Scan_Window
+      in.filter_policy = r.u8();
+      uint8_t peer_type = r.u8();
+      in.peer = read_address(r, peer_type);
+      in.own_address_type = r.u8();
+      in.interval_min = r.le16();
+      in.interval_max = r.le16();
+      in.latency = r.le16();
+      in.timeout = r.le16();
+      if (in.filter_policy > 1 || peer_type > 0x03 || in.own_address_type > 0x03 ||
+          !valid_conn_params(in.interval_min, in.interval_max, in.latency, in.timeout) ||
+          !own_address(in.own_address_type))
+        return fail(kInvalidParameters);
+      if (handles_.size() >= kMaxLinksPerController) return fail(kConnectionLimitExceeded);
+      initiation_ = in;
+      command_status(opcode, kSuccess);
+      air_.try_connect(*this);
+      return;
+    }
+    case op::kLeCreateConnectionCancel: {  // 7.8.13
+      if (!initiation_) return fail(kCommandDisallowed);
+      Address peer = initiation_->peer;
+      initiation_.reset();
+      ok();
+      // The cancelled attempt ends with LE Connection Complete, status
+      // Unknown Connection Identifier (7.8.13).
+      send_le_event(kLeConnectionComplete, W().u8(kUnknownConnectionId)
+                                               .le16(0)
+                                               .u8(0x00)
+                                               .u8(air_type(peer))
+                                               .addr(peer)
+                                               .le16(0)
+                                               .le16(0)
+                                               .le16(0)
+                                               .u8(0)
+                                               .take());
+      return;
+    }
+    case op::kLeReadFilterAcceptListSize:  // 7.8.14
+      command_complete(opcode, {kSuccess, uint8_t(kAcceptListSize)});
+      return;
+    case op::kLeClearFilterAcceptList:  // 7.8.15
+      accept_list_.clear();
+      ok();
+      return;
+    case op::kLeAddDeviceToFilterAcceptList:         // 7.8.16
+    case op::kLeRemoveDeviceFromFilterAcceptList: {  // 7.8.17
+      uint8_t type = r.u8();
+      if (type > 0x01) return fail(kInvalidParameters);  // anonymous (0xFF) not supported
+      Address a = read_address(r, type);
+      auto it = std::find_if(accept_list_.begin(), accept_list_.end(),
+                             [&](const Address& e) { return same_air_address(e, a); });
+      if (opcode == op::kLeAddDeviceToFilterAcceptList) {
+        if (it == accept_list_.end()) {
+          if (accept_list_.size() >= kAcceptListSize) return fail(kMemoryCapacityExceeded);
+          accept_list_.push_back(a);
+        }
+      } else if (it != accept_list_.end()) {
+        accept_list_.erase(it);
+      }
+      ok();
+      return;
+    }
+    case op::kLeConnectionUpdate: {  // 7.8.18
+      uint16_t h = r.le16();
+      uint16_t min = r.le16(), max = r.le16(), latency = r.le16(), timeout = r.le16();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      if (!valid_conn_params(min, max, latency, timeout)) return fail(kInvalidParameters);
+      if (l->param_req_pending) return fail(kCommandDisallowed);
+      command_status(opcode, kSuccess);
+      air_.start_param_update(*l, *this, min, max, latency, timeout);
+      return;
+    }
+    case op::kLeRemoteConnectionParameterRequestReply:            // 7.8.31
+    case op::kLeRemoteConnectionParameterRequestNegativeReply: {  // 7.8.32
+      uint16_t h = r.le16();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      bool i_am_central = l->central.controller == this;
+      // Only the side that received the request may answer it.
+      if (!l->param_req_pending || l->param_req_from_central == i_am_central)
+        return fail(kCommandDisallowed);
+      FakeController* initiator = air_.other_side(*l, *this).controller;
+      if (opcode == op::kLeRemoteConnectionParameterRequestReply) {
+        uint16_t min = r.le16(), max = r.le16(), latency = r.le16(), timeout = r.le16();
+        if (!valid_conn_params(min, max, latency, timeout)) return fail(kInvalidParameters);
+        command_complete(opcode, W().u8(kSuccess).le16(h).take());
+        air_.apply_param_update(*l, initiator, kSuccess, min, latency, timeout);
+      } else {
+        uint8_t reason = r.u8();
+        command_complete(opcode, W().u8(kSuccess).le16(h).take());
+        air_.apply_param_update(*l, initiator, reason == 0 ? kUnsupportedRemoteFeature : reason, 0,
+                                0, 0);
+      }
+      return;
+    }
+    case op::kLeReadRemoteFeatures: {  // 7.8.21 -> 7.7.65.4
+      uint16_t h = r.le16();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      command_status(opcode, kSuccess);
+      FakeAir::Side& peer = air_.other_side(*l, *this);
+      send_le_event(kLeReadRemoteFeaturesComplete,
+                    W().u8(kSuccess).le16(h).le64(peer.controller->le_features()).take());
+      return;
+    }
+    case op::kReadRemoteVersionInformation: {  // 7.1.23 -> 7.7.12
+      uint16_t h = r.le16();
+      if (!link_of(h)) return fail(kUnknownConnectionId);
+      command_status(opcode, kSuccess);
+      send_event(kEvtReadRemoteVersionComplete,
+                 W().u8(kSuccess).le16(h).u8(0x0D).le16(0xFFFF).le16(0x0001).take());
+      return;
+    }
+    case op::kDisconnect: {  // 7.1.6
+      uint16_t h = r.le16();
+      uint8_t reason = r.u8();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      if (!valid_disconnect_reason(reason)) return fail(kInvalidParameters);
+      command_status(opcode, kSuccess);
+      air_.disconnect(*l, kLocalHostTerminated, this, reason);
+      return;
+    }
+    case op::kLeEnableEncryption: {  // 7.8.24
+      uint16_t h = r.le16();
+      Bytes rand = r.take(8);
+      uint16_t ediv = r.le16();
+      Bytes ltk = r.take(16);
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      if (l->central.controller != this || l->enc_pending) return fail(kCommandDisallowed);
+      command_status(opcode, kSuccess);
+      l->enc_pending = true;
+      std::copy(ltk.begin(), ltk.end(), l->pending_ltk.begin());
+      if (!l->peripheral.attached) return;  // the peer is gone; supervision timeout follows
+      FakeController& p = *l->peripheral.controller;
+      // 7.7.65.5 LE Long Term Key Request: Connection_Handle, Random_Number, EDIV.
+      // A controller whose host masked the event answers as a negative reply.
+      if (p.apply_masks_ && (!(p.le_event_mask_ & (1ull << (kLeLongTermKeyRequest - 1))) ||
+                             !(p.event_mask_ & (1ull << (kEvtLeMeta - 1))))) {
+        l->enc_pending = false;
+        send_event(kEvtEncryptionChange, W().u8(kPinOrKeyMissing).le16(h).u8(0x00).take());
+        return;
+      }
+      p.send_le_event(kLeLongTermKeyRequest,
+                      W().le16(l->peripheral.handle).bytes(rand).le16(ediv).take());
+      return;
+    }
+    case op::kLeLongTermKeyRequestReply:            // 7.8.25
+    case op::kLeLongTermKeyRequestNegativeReply: {  // 7.8.26
+      uint16_t h = r.le16();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      if (l->peripheral.controller != this || !l->enc_pending) return fail(kCommandDisallowed);
+      command_complete(opcode, W().u8(kSuccess).le16(h).take());
+      l->enc_pending = false;
+      FakeController& c = *l->central.controller;
+      const uint16_t ch = l->central.handle;
+      const bool central_attached = l->central.attached;
+      if (opcode == op::kLeLongTermKeyRequestNegativeReply) {
+        // Vol 6 Part B 5.1.3.1: LL_REJECT_EXT_IND (PIN or Key Missing) to the central.
+        l->encrypted = false;
+        if (central_attached)
+          c.send_event(kEvtEncryptionChange, W().u8(kPinOrKeyMissing).le16(ch).u8(0x00).take());
+        return;
+      }
+      Bytes ltk = r.take(16);
+      if (!std::equal(ltk.begin(), ltk.end(), l->pending_ltk.begin())) {
+        if (air_.ltk_mismatch_quirk_) {
+          if (central_attached)
+            c.send_event(kEvtEncryptionChange, W().u8(kQuirkLtkMismatch).le16(ch).u8(0).take());
+          send_event(kEvtEncryptionChange, W().u8(kQuirkLtkMismatch).le16(h).u8(0).take());
+          return;
+        }
+        // Different session keys: the first encrypted PDU fails its MIC and the
+        // link is terminated (Vol 6 Part B 5.1.3.1) on both sides.
+        air_.disconnect(*l, kMicFailure, nullptr, kMicFailure);
+        return;
+      }
+      bool refresh = l->encrypted;
+      l->encrypted = true;
+      l->ltk = l->pending_ltk;
+      if (refresh) {  // 7.7.39 Encryption Key Refresh Complete: Status, Handle
+        if (central_attached)
+          c.send_event(kEvtEncryptionKeyRefreshComplete, W().u8(kSuccess).le16(ch).take());
+        send_event(kEvtEncryptionKeyRefreshComplete, W().u8(kSuccess).le16(h).take());
+      } else {  // 7.7.8 Encryption Change: Status, Handle, Encryption_Enabled (0x01: AES-CCM)
+        if (central_attached)
+          c.send_event(kEvtEncryptionChange, W().u8(kSuccess).le16(ch).u8(0x01).take());
+        send_event(kEvtEncryptionChange, W().u8(kSuccess).le16(h).u8(0x01).take());
+      }
+      return;
+    }
+    case op::kLeAddDeviceToResolvingList: {  // 7.8.38
+      if (address_resolution_ && (advertising_ || scanning_ || initiation_))
+        return fail(kCommandDisallowed);
+      uint8_t type = r.u8();
+      if (type > 0x01) return fail(kInvalidParameters);
+      ResolvingEntry e;
+      e.identity = read_address(r, type);
+      Bytes peer_irk = r.take(16), local_irk = r.take(16);
+      std::copy(peer_irk.begin(), peer_irk.end(), e.peer_irk.begin());
+      std::copy(local_irk.begin(), local_irk.end(), e.local_irk.begin());
+      for (const auto& x : resolving_list_)
+        if (same_air_address(x.identity, e.identity)) return fail(kInvalidParameters);
+      if (resolving_list_.size() >= kResolvingListSize) return fail(kMemoryCapacityExceeded);
+      resolving_list_.push_back(e);
+      ok();
+      return;
+    }
+    case op::kLeRemoveDeviceFromResolvingList: {  // 7.8.39
+      if (address_resolution_ && (advertising_ || scanning_ || initiation_))
+        return fail(kCommandDisallowed);
+      uint8_t type = r.u8();
+      Address a = read_address(r, type);
+      auto it =
+          std::find_if(resolving_list_.begin(), resolving_list_.end(),
+                       [&](const ResolvingEntry& e) { return same_air_address(e.identity, a); });
+      if (type > 0x01 || it == resolving_list_.end()) return fail(kUnknownConnectionId);
+      resolving_list_.erase(it);
+      ok();
+      return;
+    }
+    case op::kLeClearResolvingList:  // 7.8.40
+      if (address_resolution_ && (advertising_ || scanning_ || initiation_))
+        return fail(kCommandDisallowed);
+      resolving_list_.clear();
+      ok();
+      return;
+    case op::kLeReadResolvingListSize:  // 7.8.41
+      command_complete(opcode, {kSuccess, uint8_t(kResolvingListSize)});
+      return;
+    case op::kLeSetAddressResolutionEnable: {  // 7.8.44
+      uint8_t enable = r.u8();
+      if (enable > 1) return fail(kInvalidParameters);
+      if (advertising_ || scanning_ || initiation_) return fail(kCommandDisallowed);
+      address_resolution_ = enable;
+      ok();
+      return;
+    }
+    case op::kLeSetResolvablePrivateAddressTimeout: {  // 7.8.45: 1 s .. 0xA1B8 s
+      uint16_t t = r.le16();
+      if (t < 0x0001 || t > 0xA1B8) return fail(kInvalidParameters);
+      rpa_timeout_s_ = t;
+      ok();
+      return;
+    }
+    case op::kLeSetDataLength: {  // 7.8.33 -> 7.7.65.7 on both sides when changed
+      uint16_t h = r.le16();
+      uint16_t octets = r.le16(), time = r.le16();
+      FakeAir::Link* l = link_of(h);
+      if (!l) return fail(kUnknownConnectionId);
+      if (octets < 0x001B || octets > 0x00FB || time < 0x0148 || time > 0x4290)
+        return fail(kInvalidParameters);
+      command_complete(opcode, W().u8(kSuccess).le16(h).take());
+      // Each direction is separate: this side's TX is the peer's RX. Links
+      // start at 27 octets; a peer without the feature rejects the LL
+      // procedure, so nothing changes (Vol 6 Part B 5.1.9).
+      FakeAir::Side& me = air_.side_of(*l, *this);
+      FakeAir::Side& peer = air_.other_side(*l, *this);
+      if (octets == me.tx_octets || !peer.attached || !peer.controller->data_length_supported_)
+        return;
+      me.tx_octets = octets;
+      // 7.7.65.7: Handle, Max_TX_Octets, Max_TX_Time, Max_RX_Octets, Max_RX_Time
+      // (times for the 1M PHY: (octets + 14) * 8 us).
+      for (FakeAir::Side* s : {&me, &peer}) {
+        const FakeAir::Side& o = s == &me ? peer : me;
+        s->controller->send_le_event(kLeDataLengthChange,
+                                     W().le16(s->handle)
+                                         .le16(s->tx_octets)
+                                         .le16(uint16_t((s->tx_octets + 14) * 8))
+                                         .le16(o.tx_octets)
+                                         .le16(uint16_t((o.tx_octets + 14) * 8))
+                                         .take());
+      }
+      return;
+    }
+    case op::kLeReadSuggestedDefaultDataLength:  // 7.8.34
+      command_complete(opcode,
+                       W().u8(kSuccess).le16(suggested_tx_octets_).le16(suggested_tx_time_).take());
+      return;
+    case op::kLeWriteSuggestedDefaultDataLength: {  // 7.8.35
+      uint16_t octets = r.le16(), time = r.le16();
+      if (octets < 0x001B || octets > 0x00FB || time < 0x0148 || time > 0x4290)
+        return fail(kInvalidParameters);
+      suggested_tx_octets_ = octets;
+      suggested_tx_time_ = time;
+      ok();
+      return;
+    }
+    case op::kLeReadMaximumDataLength:  // 7.8.46
+      command_complete(opcode, W().u8(kSuccess).le16(251).le16(2120).le16(251).le16(2120).take());
+      return;
+    default:
+      command_complete(opcode, {kUnknownCommand});
+      return;
+  }
+}
+
+void FakeController::handle_acl(Bytes packet) {
+  // 5.4.2: Handle (12 bits), PB (2), BC (2), Data_Total_Length, data.
+  if (packet.size() < 4 || get_le16(packet.data() + 2) != packet.size() - 4) {
+    violation(&Violations::malformed, "ACL length field does not match the packet");
+    return;
+  }
+  uint16_t hdr = get_le16(packet.data());
+  uint16_t handle = hdr & 0x0FFF;
+  uint8_t pb = (hdr >> 12) & 0x3;
+  uint8_t bc = hdr >> 14;
+  Bytes data = packet.subspan(4);
+  if (bc != 0 || pb == 0x3) {
+    violation(&Violations::malformed, "ACL with BC flag set or PB 0b11 on LE");
+    return;
+  }
+  FakeAir::Link* l = air_.find_link(*this, handle);
+  if (!l) {
+    violation(&Violations::acl_unknown_handle,
+              "ACL for unknown handle " + hex16(handle) + " dropped");
+    return;
+  }
+  if (acl_in_flight_total_ >= acl_count_) {
+    violation(&Violations::acl_credit, "ACL sent with " + std::to_string(acl_in_flight_total_) +
+                                           " packets in flight of " + std::to_string(acl_count_) +
+                                           " buffers");
+  }
+  if (data.size() > acl_length_) {
+    violation(&Violations::acl_length, "ACL data of " + std::to_string(data.size()) +
+                                           " octets exceeds buffer length " +
+                                           std::to_string(acl_length_));
+  }
+  ++acl_in_flight_[handle];
+  ++acl_in_flight_total_;
+
+  FakeAir::Side& peer = air_.other_side(*l, *this);
+  if (peer.attached && !peer.controller->drop_acl_to_host_) {
+    // Controller to host: 0b10 starts a PDU, 0b01 continues it.
+    uint8_t out_pb = pb == 0x1 ? 0x1 : 0x2;
+    air_.to_host(*peer.controller, HciPacketType::kAcl, hci::acl(peer.handle, out_pb, data));
+  }
+  note_acl_completed(handle);
+}
+
+void FakeController::note_acl_completed(uint16_t handle) {
+  if (!auto_complete_) {
+    ++held_completions_[handle];
+    return;
+  }
+  // 7.7.19 Number Of Completed Packets: Num_Handles, then handle/count pairs.
+  send_event(kEvtNumberOfCompletedPackets, W().u8(1).le16(handle).le16(1).take());
+}
+
+void FakeController::complete_acl_packets() {
+  if (held_completions_.empty()) return;
+  W w;
+  w.u8(uint8_t(held_completions_.size()));
+  for (const auto& [h, n] : held_completions_) w.le16(h).le16(n);
+  held_completions_.clear();
+  send_event(kEvtNumberOfCompletedPackets, w.take());
+}
+
+void FakeController::on_delivered(HciPacketType type, const std::vector<uint8_t>& b) {
+  if (type != HciPacketType::kEvent || b.size() < 2) return;
+  switch (b[0]) {
+    case kEvtCommandComplete:
+      if (b.size() >= 3) command_credits_ = b[2];
+      break;
+    case kEvtCommandStatus:
+      if (b.size() >= 4) command_credits_ = b[3];
+      break;
+    case kEvtNumberOfCompletedPackets: {
+      size_t n = b.size() >= 3 ? b[2] : 0;
+      for (size_t i = 0; i < n && 3 + 4 * i + 4 <= b.size(); ++i) {
+        uint16_t h = get_le16(&b[3 + 4 * i]);
+        uint16_t count = get_le16(&b[3 + 4 * i + 2]);
+        auto it = acl_in_flight_.find(h);
+        if (it == acl_in_flight_.end()) continue;
+        size_t done = std::min<size_t>(count, it->second);
+        it->second -= done;
+        acl_in_flight_total_ -= done;
+      }
+      break;
+    }
+    case kEvtDisconnectionComplete:
+      // 7.7.5: the host may treat every packet still unacknowledged on the
+      // handle as flushed.
+      if (b.size() >= 6 && b[2] == kSuccess) {
+        uint16_t h = get_le16(&b[3]);
+        if (auto it = acl_in_flight_.find(h); it != acl_in_flight_.end()) {
+          acl_in_flight_total_ -= it->second;
+          acl_in_flight_.erase(it);
+        }
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- air
+
+FakeAir::~FakeAir() = default;
+
+FakeController& FakeAir::add_controller(Address public_address) {
+  controllers_.push_back(std::unique_ptr<FakeController>(
+      new FakeController(*this, controllers_.size(), public_address)));
+  return *controllers_.back();
+}
+
+void FakeAir::to_host(FakeController& c, HciPacketType type, std::vector<uint8_t> bytes) {
+  queue_.push_back({true, &c, type, std::move(bytes)});
+}
+
+void FakeAir::schedule(Duration delay, std::function<void()> fire) {
+  timers_.push_back({now_ + delay, timer_seq_++, std::move(fire)});
+}
+
+void FakeAir::advance(Duration d) {
+  const TimePoint target = now_ + d;
+  for (;;) {
+    auto it = std::min_element(timers_.begin(), timers_.end(), [](const Timer& a, const Timer& b) {
+      return a.at != b.at ? a.at < b.at : a.seq < b.seq;
+    });
+    if (it == timers_.end() || it->at > target) break;
+    Timer t = std::move(*it);
+    timers_.erase(it);
+    now_ = std::max(now_, t.at);
+    t.fire();
+  }
+  now_ = target;
+}
+
+bool FakeAir::run_until_idle() {
+  if (running_) return false;
+  running_ = true;
+  bool any = false;
+  size_t steps = 0;
+  while (!queue_.empty()) {
+    if (++steps > 1000000) {
+      livelocked_ = true;
+      std::fprintf(stderr, "FakeAir: run_until_idle gave up after 1000000 steps\n");
+      break;
+    }
+    any = true;
+    Work w = std::move(queue_.front());
+    queue_.pop_front();
+    FakeController& c = *w.controller;
+    if (!w.to_host) {
+      if (w.type == HciPacketType::kCommand)
+        c.handle_command(w.bytes);
+      else
+        c.handle_acl(w.bytes);
+      continue;
+    }
+    c.on_delivered(w.type, w.bytes);
+    c.log_.push_back({Direction::kControllerToHost, w.type, w.bytes, now_});
+    if (c.sink_) c.sink_(w.type, Bytes(w.bytes));
+  }
+  running_ = false;
+  return any;
+}
+
+FakeAir::Link* FakeAir::find_link(const FakeController& c, uint16_t handle) {
+  auto it = c.handles_.find(handle);
+  if (it == c.handles_.end()) return nullptr;
+  auto l = links_.find(it->second);
+  return l == links_.end() ? nullptr : &l->second;
+}
+
+const FakeAir::Link* FakeAir::find_link(const FakeController& c, uint16_t handle) const {
+  return const_cast<FakeAir*>(this)->find_link(c, handle);
+}
+
+FakeAir::Side& FakeAir::side_of(Link& link, const FakeController& c) {
+  return link.central.controller == &c ? link.central : link.peripheral;
+}
+
+FakeAir::Side& FakeAir::other_side(Link& link, const FakeController& c) {
+  return link.central.controller == &c ? link.peripheral : link.central;
+}
+
+void FakeAir::remove_link(uint64_t id) {
+  auto it = links_.find(id);
+  if (it == links_.end()) return;
+  for (Side* s : {&it->second.central, &it->second.peripheral}) {
+    if (!s->attached) continue;
+    s->controller->handles_.erase(s->handle);
+    s->controller->held_completions_.erase(s->handle);
+  }
+  links_.erase(it);
+}
+
+// 7.7.5 Disconnection Complete: Status, Connection_Handle, Reason. The
+// initiator's host gets local_reason, the other remote_reason; with no
+// initiator (link loss, MIC failure) both get local_reason.
+void FakeAir::disconnect(Link& link, uint8_t local_reason, const FakeController* initiator,
+                         uint8_t remote_reason) {
+  for (Side* s : {&link.central, &link.peripheral}) {
+    if (!s->attached) continue;
+    uint8_t reason =
+        (initiator == nullptr || s->controller == initiator) ? local_reason : remote_reason;
+    s->controller->send_event(kEvtDisconnectionComplete,
+                              W().u8(kSuccess).le16(s->handle).u8(reason).take());
+  }
+  remove_link(link.id);
+}
+
+bool FakeAir::lose_link(FakeController& side, uint16_t handle) {
+  Link* l = find_link(side, handle);
+  if (!l) return false;
+  disconnect(*l, kConnectionTimeout, nullptr, kConnectionTimeout);
+  return true;
+}
+
+void FakeAir::detach(FakeController& c) {
+  std::vector<uint64_t> ids;
+  for (const auto& [h, id] : c.handles_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    Link& l = links_.at(id);
+    Side& mine = side_of(l, c);
+    Side& peer = other_side(l, c);
+    mine.attached = false;
+    c.handles_.erase(mine.handle);
+    if (!peer.attached) {
+      links_.erase(id);
+      continue;
+    }
+    // The peer stops hearing us: supervision timeout (10 ms units), then
+    // Disconnection Complete with Connection Timeout.
+    schedule(Duration(10 * uint32_t(l.timeout)), [this, id] {
+      auto it = links_.find(id);
+      if (it == links_.end()) return;
+      disconnect(it->second, kConnectionTimeout, nullptr, kConnectionTimeout);
+    });
+  }
+}
+
+void FakeAir::report_all_to(FakeController& scanner) {
+  for (auto& adv : controllers_)
+    if (adv.get() != &scanner && adv->advertising_) report(*adv, scanner);
+}
+
+void FakeAir::report_to_scanners(FakeController& advertiser) {
+  for (auto& s : controllers_)
+    if (s.get() != &advertiser && s->scanning_) report(advertiser, *s);
+}
+
+// 7.7.65.2 LE Advertising Report: Num_Reports (1 here), Event_Type,
+// Address_Type, Address, Data_Length, Data, RSSI.
+void FakeAir::report(FakeController& adv, FakeController& scanner) {
+  std::optional<Address> adv_addr = adv.own_address(adv.adv_.own_address_type);
+  std::optional<Address> scanner_addr = scanner.own_address(scanner.scan_own_address_type_);
+  if (!adv_addr || !scanner_addr) return;
+  const uint8_t type = adv.adv_.type;
+  const bool directed = type == 0x01 || type == 0x04;
+  if (directed && !same_air_address(adv.adv_.peer, *scanner_addr)) return;
+  // Scanner filter policy 0x01/0x03: only advertisers on the accept list.
+  if ((scanner.scan_filter_policy_ & 0x01) && !scanner.in_accept_list(*adv_addr)) return;
+
+  auto emit = [&](uint8_t event_type, const std::vector<uint8_t>& data) {
+    auto key = std::make_tuple(adv_addr->bytes, air_type(*adv_addr), event_type);
+    if (scanner.filter_duplicates_ && scanner.reported_.count(key)) return;
+    scanner.reported_.insert(key);
+    scanner.send_le_event(kLeAdvertisingReport, W().u8(1)
+                                                    .u8(event_type)
+                                                    .u8(air_type(*adv_addr))
+                                                    .addr(*adv_addr)
+                                                    .u8(uint8_t(data.size()))
+                                                    .bytes(data)
+                                                    .u8(uint8_t(adv.rssi_))
+                                                    .take());
+  };
+  // Report event types match the legacy advertising types, except both
+  // directed kinds report as ADV_DIRECT_IND (0x01) with no data.
+  emit(directed ? 0x01 : type, directed ? std::vector<uint8_t>{} : adv.adv_data_);
+  // Active scanning: SCAN_REQ to scannable advertisers, answered by SCAN_RSP
+  // (0x04) unless the advertiser filters scan requests by its accept list.
+  const bool scannable = type == 0x00 || type == 0x02;
+  if (scanner.scan_type_ == 0x01 && scannable &&
+      (!(adv.adv_.filter_policy & 0x01) || adv.in_accept_list(*scanner_addr)))
+    emit(0x04, adv.scan_rsp_data_);
+}
+
+FakeController* FakeAir::find_advertiser_for(FakeController& init) {
+  const auto& in = *init.initiation_;
+  std::optional<Address> init_addr = init.own_address(in.own_address_type);
+  if (!init_addr) return nullptr;
+  for (auto& up : controllers_) {
+    FakeController& adv = *up;
+    if (&adv == &init || !adv.advertising_) continue;
+    const uint8_t type = adv.adv_.type;
+    if (type != 0x00 && type != 0x01 && type != 0x04) continue;  // not connectable
+    if (adv.handles_.size() >= kMaxLinksPerController) continue;
+    std::optional<Address> adv_addr = adv.own_address(adv.adv_.own_address_type);
+    if (!adv_addr) continue;
+    if (in.filter_policy == 0x00 ? !same_air_address(in.peer, *adv_addr)
+                                 : !init.in_accept_list(*adv_addr))
+      continue;
+    if ((type == 0x01 || type == 0x04) && !same_air_address(adv.adv_.peer, *init_addr)) continue;
+    if ((adv.adv_.filter_policy & 0x02) && !adv.in_accept_list(*init_addr)) continue;
+    return &adv;
+  }
+  return nullptr;
+}
+
+void FakeAir::try_connect(FakeController& init) {
+  if (!init.initiation_ || init.initiation_->connect_scheduled) return;
+  FakeController* adv = find_advertiser_for(init);
+  if (!adv) return;  // stays pending until an advertiser appears or a cancel
+  if (connection_delay_.count() == 0) {
+    establish(init, *adv);
+    return;
+  }
+  init.initiation_->connect_scheduled = true;
+  schedule(connection_delay_, [this, &init] {
+    if (!init.initiation_) return;
+    init.initiation_->connect_scheduled = false;
+    if (FakeController* a = find_advertiser_for(init)) establish(init, *a);
+  });
+}
+
+void FakeAir::try_connect_all() {
+  for (auto& c : controllers_) try_connect(*c);
+}
+
+// 7.7.65.1 LE Connection Complete / 7.7.65.10 LE Enhanced Connection Complete
+// on both sides; the advertiser stops advertising (Vol 6 Part B 4.4.2).
+void FakeAir::establish(FakeController& init, FakeController& adv) {
+  const auto in = *init.initiation_;
+  init.initiation_.reset();
+  adv.advertising_ = false;
+  ++adv.adv_generation_;
+
+  Link l;
+  l.id = next_link_id_++;
+  l.central = {&init, init.allocate_handle(), *init.own_address(in.own_address_type), true, 27};
+  l.peripheral = {&adv, adv.allocate_handle(), *adv.own_address(adv.adv_.own_address_type), true,
+                  27};
+  l.interval = in.interval_min;
+  l.latency = in.latency;
+  l.timeout = in.timeout;
+  init.handles_[l.central.handle] = l.id;
+  adv.handles_[l.peripheral.handle] = l.id;
+  links_[l.id] = l;
+
+  auto announce = [&](const Side& me, const Side& peer, uint8_t role) {
+    FakeController& c = *me.controller;
+    const uint8_t sca = role == 0x01 ? 0x05 : 0x00;  // central's SCA, peripheral only
+    // With the Enhanced Connection Complete bit set only that event is sent (7.7.65.10).
+    const bool enhanced =
+        c.apply_masks_ && (c.le_event_mask_ & (1ull << (kLeEnhancedConnectionComplete - 1)));
+    W w;
+    w.u8(kSuccess).le16(me.handle).u8(role).u8(air_type(peer.address)).addr(peer.address);
+    if (enhanced) {
+      const std::array<uint8_t, 6> none{};
+      w.bytes(none).bytes(none);  // local / peer RPA: not used by this fake
+    }
+    w.le16(l.interval).le16(l.latency).le16(l.timeout).u8(sca);
+    c.send_le_event(enhanced ? kLeEnhancedConnectionComplete : kLeConnectionComplete, w.take());
+    // 7.7.65.20 LE Channel Selection Algorithm (only when unmasked): #1.
+    if (c.apply_masks_ && (c.le_event_mask_ & (1ull << (kLeChannelSelectionAlgorithm - 1))))
+      c.send_le_event(kLeChannelSelectionAlgorithm, W().le16(me.handle).u8(0x00).take());
+  };
+  announce(l.central, l.peripheral, 0x00);
+  announce(l.peripheral, l.central, 0x01);
+}
+
+void FakeAir::start_param_update(Link& link, FakeController& from, uint16_t min, uint16_t max,
+                                 uint16_t latency, uint16_t timeout) {
+  if (!rcpr_) {
+    apply_param_update(link, &from, kSuccess, min, latency, timeout);
+    return;
+  }
+  Side& peer = other_side(link, from);
+  if (!peer.attached) return;
+  FakeController& p = *peer.controller;
+  // 7.7.65.6: a host that masked the event cannot answer; its controller
+  // rejects with Unsupported Remote Feature.
+  if (p.apply_masks_ &&
+      (!(p.le_event_mask_ & (1ull << (kLeRemoteConnectionParameterRequest - 1))) ||
+       !(p.event_mask_ & (1ull << (kEvtLeMeta - 1))))) {
+    apply_param_update(link, &from, kUnsupportedRemoteFeature, 0, 0, 0);
+    return;
+  }
+  link.param_req_pending = true;
+  link.param_req_from_central = link.central.controller == &from;
+  // 7.7.65.6 LE Remote Connection Parameter Request: Handle, Interval_Min,
+  // Interval_Max, Max_Latency, Timeout.
+  p.send_le_event(kLeRemoteConnectionParameterRequest,
+                  W().le16(peer.handle).le16(min).le16(max).le16(latency).le16(timeout).take());
+}
+
+// 7.7.65.3 LE Connection Update Complete: Status, Handle, Interval, Latency,
+// Supervision_Timeout. On success both hosts get it; on failure only the
+// initiator, with the unchanged parameters.
+void FakeAir::apply_param_update(Link& link, FakeController* initiator, uint8_t status,
+                                 uint16_t min, uint16_t latency, uint16_t timeout) {
+  link.param_req_pending = false;
+  if (status == kSuccess) {
+    link.interval = min;
+    link.latency = latency;
+    link.timeout = timeout;
+  }
+  for (Side* s : {&link.central, &link.peripheral}) {
+    if (!s->attached) continue;
+    if (status != kSuccess && s->controller != initiator) continue;
+    s->controller->send_le_event(kLeConnectionUpdateComplete, W().u8(status)
+                                                                  .le16(s->handle)
+                                                                  .le16(link.interval)
+                                                                  .le16(link.latency)
+                                                                  .le16(link.timeout)
+                                                                  .take());
+  }
+}
+
+}  // namespace sable::testing
