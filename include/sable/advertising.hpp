@@ -22,7 +22,8 @@ class Advertising {
   // response; an error if it fits in neither.
   Result<void, Error> set_data(const AdvertisementData& data);
   // Interval in units of 0.625 ms (Core 5.4 Vol 4 Part E 7.8.5); default 100 ms.
-  Advertising& set_interval(uint16_t min_units, uint16_t max_units);
+  // Takes effect the next time advertising is (re)started.
+  Result<void, Error> set_interval(uint16_t min_units, uint16_t max_units);
   // Starts the GATT server (first time) and advertising.
   Result<void, Error> start();
   Result<void, Error> stop();

@@ -1,0 +1,300 @@
+#include "api/device_impl.hpp"
+
+#include <cstdio>
+
+#include "common/log.hpp"
+#include "transport/btsnoop.hpp"
+
+namespace sable::detail {
+namespace {
+
+void stderr_log_sink(LogLevel level, const char* message) {
+  static const char* const kNames[] = {"error", "warning", "info", "debug", "trace"};
+  std::fprintf(stderr, "sable %s: %s\n", kNames[int(level)], message);
+}
+
+// What a characteristic's properties require of the link, in terms of the
+// device's security policy: READ_ENC needs an encrypted link, and when the
+// policy asks for MITM every encrypted access needs an authenticated key too
+// (DESIGN.md: READ_ENC alone must not let a Just Works link read).
+gatt::Permissions permissions(const Properties& p, bool read, const SecurityConfig& sec) {
+  gatt::Permissions perm;
+  Property base = read ? Property::Read : Property::Write;
+  Property enc = read ? Property::ReadEnc : Property::WriteEnc;
+  Property authen = read ? Property::ReadAuthen : Property::WriteAuthen;
+  Property author = read ? Property::ReadAuthor : Property::WriteAuthor;
+  perm.allowed = p.has(base) || (!read && p.has(Property::WriteNoResponse));
+  perm.encryption = p.has(enc) || p.has(authen);
+  perm.authentication = p.has(authen) || (p.has(enc) && sec.auth.has(AuthReq::kMitm));
+  perm.authorization = p.has(author);
+  perm.min_key_size = perm.encryption ? sec.min_key_size : 7;
+  perm.secure_connections_only = perm.encryption && sec.secure_connections_only;
+  return perm;
+}
+
+}  // namespace
+
+// ---- SecurityImpl ----
+
+Security& SecurityImpl::set_auth(AuthReq auth) {
+  {
+    std::lock_guard lock(mutex_);
+    config_.auth = auth;
+  }
+  changed();
+  return *this;
+}
+Security& SecurityImpl::set_passkey(uint32_t passkey) {
+  {
+    std::lock_guard lock(mutex_);
+    config_.static_passkey = passkey % 1000000;
+  }
+  changed();
+  return *this;
+}
+Security& SecurityImpl::set_random_passkey() {
+  {
+    std::lock_guard lock(mutex_);
+    config_.static_passkey.reset();
+  }
+  changed();
+  return *this;
+}
+Security& SecurityImpl::set_io_cap(IoCap io_cap) {
+  {
+    std::lock_guard lock(mutex_);
+    config_.io_cap = io_cap;
+  }
+  changed();
+  return *this;
+}
+Security& SecurityImpl::resolve_rpa() {
+  {
+    std::lock_guard lock(mutex_);
+    config_.resolvable_private_address = true;
+  }
+  changed();
+  return *this;
+}
+Security& SecurityImpl::set_min_key_size(uint8_t octets) {
+  {
+    std::lock_guard lock(mutex_);
+    config_.min_key_size = octets < 7 ? 7 : octets > 16 ? 16 : octets;
+  }
+  changed();
+  return *this;
+}
+Security& SecurityImpl::allow_legacy_pairing(bool allow) {
+  {
+    std::lock_guard lock(mutex_);
+    config_.secure_connections_only = !allow;
+  }
+  changed();
+  return *this;
+}
+SecurityConfig SecurityImpl::config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+void SecurityImpl::changed() {
+  if (on_change) on_change(config());
+}
+
+// ---- DeviceImpl ----
+
+DeviceImpl::DeviceImpl(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
+
+Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOptions& options) {
+  set_log_sink(stderr_log_sink);
+  set_log_level(options.verbosity <= 0   ? LogLevel::kWarn
+                : options.verbosity == 1 ? LogLevel::kInfo
+                : options.verbosity == 2 ? LogLevel::kDebug
+                                         : LogLevel::kTrace);
+  auto opened = open_transport(options.hci);
+  if (!opened.ok()) return fail(Error{ErrorKind::kTransport, opened.error().message});
+  std::unique_ptr<Transport> transport = std::move(opened.value());
+  if (!options.btsnoop.empty()) {
+    auto writer = BtsnoopWriter::open(options.btsnoop);
+    if (!writer.ok()) return fail(Error{ErrorKind::kBadArgument, writer.error().message});
+    transport = std::make_unique<CapturingTransport>(std::move(transport), std::move(writer.value()));
+  }
+  std::unique_ptr<DeviceImpl> d(new DeviceImpl(std::move(transport)));
+  d->options_ = options;
+  gap::HostConfig config;
+  d->host_ = std::make_unique<gap::Host>(config, *d, *d, d->random_);
+  d->security_.on_change = [dev = d.get()](const SecurityConfig& c) {
+    dev->call([dev, c] { dev->host().set_security_config(c); });
+  };
+  if (!d->loop_.watch_fd(d->transport_->fd(), [dev = d.get()] { dev->on_readable(); }))
+    return fail(Error{ErrorKind::kTransport, "cannot watch the controller's file descriptor"});
+
+  auto ready = d->ready_promise_.get_future();
+  d->thread_ = std::thread([dev = d.get()] { dev->loop_.run(); });
+  d->loop_.post([dev = d.get()] {
+    dev->host_->start(dev->now());
+    dev->reschedule();
+  });
+  // Bring-up ends in on_ready or on_fatal (a silent controller times out in
+  // the command channel); the wait here only guards against a stuck loop.
+  if (ready.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    return fail(Error{ErrorKind::kControllerTimeout, "controller bring-up did not finish"});
+  if (auto err = ready.get()) return fail(*err);
+  return d;
+}
+
+DeviceImpl::~DeviceImpl() {
+  if (thread_.joinable()) {
+    loop_.stop();
+    thread_.join();
+  }
+}
+
+void DeviceImpl::on_readable() {
+  if (!transport_) return;
+  auto r = transport_->receive([this](HciPacketType type, Bytes packet) {
+    host_->on_hci_packet(now(), type, packet);
+  });
+  if (!r.ok()) {
+    loop_.unwatch_fd(transport_->fd());
+    on_fatal(Error{ErrorKind::kTransport, "controller lost: " + r.error().message});
+  }
+  reschedule();
+}
+
+void DeviceImpl::send_hci(HciPacketType type, Bytes packet) {
+  if (error()) return;
+  auto r = transport_->send(type, packet);
+  if (!r.ok()) {
+    // Report after the current step; the host is mid-call.
+    Error e{ErrorKind::kTransport, "controller lost: " + r.error().message};
+    loop_.post([this, e] { on_fatal(e); });
+  }
+}
+
+void DeviceImpl::reschedule() {
+  TimePoint next = host_->next_deadline();
+  if (next == timer_at_) return;
+  if (timer_ != 0) loop_.cancel_timer(timer_);
+  timer_ = 0;
+  timer_at_ = next;
+  if (next == kNever) return;
+  timer_ = loop_.add_timer(next, [this] {
+    timer_ = 0;
+    timer_at_ = kNever;
+    host_->on_timeout(now());
+    reschedule();
+  });
+}
+
+void DeviceImpl::set_error(Error e) {
+  std::lock_guard lock(mutex_);
+  if (!error_) error_ = std::move(e);
+}
+
+std::optional<Error> DeviceImpl::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+void DeviceImpl::on_ready() {
+  if (!ready_reported_) {
+    ready_reported_ = true;
+    ready_promise_.set_value(std::nullopt);
+  }
+}
+
+void DeviceImpl::on_fatal(const Error& error) {
+  set_error(error);
+  if (!ready_reported_) {
+    ready_reported_ = true;
+    ready_promise_.set_value(error);
+  }
+}
+
+std::string DeviceImpl::address() const {
+  return const_cast<DeviceImpl*>(this)->call(
+      [this] { return host_->own_address().to_string(); });
+}
+
+Result<void, Error> DeviceImpl::start_server() {
+  if (database_) return {};
+  SecurityConfig sec = host_->security_config();
+  std::vector<gatt::ServiceDef> defs;
+  for (Service& service : server_.services_) {
+    gatt::ServiceDef sd;
+    sd.type = service.uuid();
+    for (Characteristic& c : service.characteristics_) {
+      gatt::CharacteristicDef cd;
+      cd.type = c.uuid();
+      cd.properties = uint8_t(c.properties().bits() & 0xFF);
+      cd.access.read = permissions(c.properties(), true, sec);
+      cd.access.write = permissions(c.properties(), false, sec);
+      {
+        std::lock_guard lock(c.mutex_);
+        cd.value = c.value_;
+      }
+      cd.max_length = att::kMaxValueLength;
+      Characteristic* cp = &c;
+      cd.callbacks.on_write = [cp](uint16_t conn, Bytes value) -> std::optional<att::AttErrorCode> {
+        {
+          std::lock_guard lock(cp->mutex_);
+          cp->value_.assign(value.begin(), value.end());
+        }
+        if (cp->on_write_) cp->on_write_(WriteContext{conn, value});
+        return std::nullopt;
+      };
+      cd.callbacks.authorize = [cp](uint16_t conn, gatt::Op op) {
+        return cp->on_authorize_ ? cp->on_authorize_(conn, op == gatt::Op::kWrite) : false;
+      };
+      cd.on_subscribe = [cp](uint16_t conn, uint16_t value) {
+        if (cp->on_subscribe_) cp->on_subscribe_(conn, value);
+      };
+      sd.characteristics.push_back(std::move(cd));
+    }
+    defs.push_back(std::move(sd));
+  }
+  gatt::DatabaseOptions opts;
+  opts.device_name = options_.name;
+  opts.appearance = options_.appearance;
+  auto built = gatt::Database::build(std::move(defs), opts);
+  if (!built.ok())
+    return fail(Error{ErrorKind::kBadArgument, "cannot build the GATT database (a value is too "
+                                               "long or there are too many attributes)"});
+  database_ = std::make_unique<gatt::Database>(std::move(built.value()));
+  // Record each characteristic's value handle for set_value()/notify().
+  for (Service& service : server_.services_) {
+    for (Characteristic& c : service.characteristics_) {
+      if (auto h = database_->find_characteristic(service.uuid(), c.uuid())) c.value_handle_ = h->value;
+    }
+  }
+  host_->set_database(database_.get());
+  return {};
+}
+
+void DeviceImpl::push_value(Characteristic& c) {
+  if (!database_ || c.value_handle_ == 0) return;
+  std::vector<uint8_t> v = c.value();
+  (void)database_->set_value(c.value_handle_, v);
+}
+
+NotifyResult DeviceImpl::notify(Characteristic& c) {
+  if (!database_ || c.value_handle_ == 0) return NotifyResult{0, NotifyStatus::kNotStarted};
+  if (!c.properties().has(Property::Notify) && !c.properties().has(Property::Indicate))
+    return NotifyResult{0, NotifyStatus::kNoCccd};
+  std::vector<uint8_t> v = c.value();
+  return host_->notify(now(), c.value_handle_, v);
+}
+
+void DeviceImpl::on_connected(const ConnDesc& desc) {
+  if (server_.on_connect_) server_.on_connect_(server_, desc);
+}
+
+void DeviceImpl::on_disconnected(const ConnDesc& desc, uint8_t reason) {
+  if (server_.on_disconnect_) server_.on_disconnect_(desc, reason);
+}
+
+void DeviceImpl::on_security_changed(const ConnDesc& desc) {
+  if (server_.on_security_changed_) server_.on_security_changed_(desc);
+}
+
+}  // namespace sable::detail

@@ -1,0 +1,626 @@
+#include "gap/host.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/log.hpp"
+#include "hci/events.hpp"
+#include "hci/opcodes.hpp"
+
+namespace sable::gap {
+namespace {
+
+// SMP Pairing Failed, reason Pairing Not Supported (Core 5.4 Vol 3 Part H 3.5.5).
+constexpr uint8_t kSmpPairingFailed = 0x05;
+constexpr uint8_t kSmpPairingNotSupported = 0x05;
+
+NotifyStatus to_notify_status(gatt::NotifyResult r) {
+  switch (r) {
+    case gatt::NotifyResult::kSent: return NotifyStatus::kSent;
+    case gatt::NotifyResult::kNotSubscribed: return NotifyStatus::kNotSubscribed;
+    case gatt::NotifyResult::kNoCccd: return NotifyStatus::kNoCccd;
+    case gatt::NotifyResult::kLinkNotSecure: return NotifyStatus::kLinkNotSecure;
+    case gatt::NotifyResult::kTooLong: return NotifyStatus::kTooLong;
+    case gatt::NotifyResult::kIndicationPending: return NotifyStatus::kOutOfBuffers;
+    case gatt::NotifyResult::kOutOfBuffers: return NotifyStatus::kOutOfBuffers;
+    case gatt::NotifyResult::kNotConnected: return NotifyStatus::kNotConnected;
+  }
+  return NotifyStatus::kNotConnected;
+}
+
+std::string hci_error(const char* what, HciStatus status) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s failed: %s (0x%02x)", what, hci::to_string(status),
+                unsigned(status));
+  return buf;
+}
+
+}  // namespace
+
+// Everything the host keeps per ACL connection.
+struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
+  Connection(Host& host, const ConnDesc& d)
+      : host(host),
+        desc(d),
+        link(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this) {}
+
+  // l2cap::LinkDelegate
+  void send_pdu(Bytes pdu) override { host.send_acl(desc.handle, pdu); }
+  void on_att_sdu(Bytes sdu) override {
+    if (gatt) gatt->on_pdu(host.now_, sdu);
+  }
+  void on_smp_sdu(Bytes sdu) override {
+    // Pairing arrives with the Security Manager; until then every pairing
+    // attempt is declined cleanly (Core 5.4 Vol 3 Part H 3.5.5).
+    if (sdu.empty() || sdu[0] == kSmpPairingFailed) return;
+    const uint8_t failed[] = {kSmpPairingFailed, kSmpPairingNotSupported};
+    link.send_smp(failed);
+  }
+  bool on_connection_parameter_update_request(const l2cap::ConnectionParameters& p) override {
+    hci::ConnectionParameters cp;
+    cp.interval_min = p.interval_min;
+    cp.interval_max = p.interval_max;
+    cp.max_latency = p.peripheral_latency;
+    cp.supervision_timeout = p.supervision_timeout;
+    host.send_command(hci::le_connection_update(desc.handle, cp));
+    return true;
+  }
+  void on_connection_parameter_update_result(l2cap::ConnectionParameterUpdateResult r) override {
+    if (r != l2cap::ConnectionParameterUpdateResult::kAccepted)
+      SABLE_LOG_WARN("connection 0x%04x: central did not accept the parameter update (%s)",
+                     desc.handle,
+                     r == l2cap::ConnectionParameterUpdateResult::kTimedOut ? "timed out"
+                                                                            : "rejected");
+  }
+
+  // gatt::ServerDelegate
+  void send_att(uint16_t, Bytes pdu) override { link.send_att(pdu); }
+  // Room in the ACL queue for one whole ATT PDU (+ L2CAP header) at this MTU.
+  bool can_send(uint16_t) override {
+    size_t need = gatt ? size_t(gatt->mtu()) + 4 : 27;
+    return host.acl_out_.free_fragments() * host.acl_out_.buffer_length() >= need;
+  }
+  void on_att_fatal(uint16_t) override {
+    SABLE_LOG_WARN("connection 0x%04x: ATT bearer failed; disconnecting", desc.handle);
+    (void)host.disconnect(host.now_, desc.handle, uint8_t(HciStatus::kRemoteUserTerminatedConnection));
+  }
+
+  att::LinkSecurity security() const {
+    att::LinkSecurity s{};
+    s.encrypted = desc.encrypted;
+    s.authenticated = desc.authenticated;
+    s.secure_connections = secure_connections;
+    s.key_size = desc.key_size;
+    s.peer_bonded = desc.bonded;
+    return s;
+  }
+
+  Host& host;
+  ConnDesc desc;
+  l2cap::LeLink link;
+  std::unique_ptr<gatt::Server> gatt;
+  bool secure_connections = false;
+  bool disconnecting = false;
+  // A parameter update asked of the controller; if it refuses, ask over L2CAP.
+  std::optional<l2cap::ConnectionParameters> pending_update;
+  bool update_fell_back = false;
+};
+
+Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
+           crypto::RandomSource& random)
+    : config_(config),
+      out_(out),
+      listener_(listener),
+      random_(random),
+      commands_(*this),
+      init_(commands_),
+      acl_out_(*this),
+      acl_in_([this](uint16_t handle, Bytes pdu) { on_acl_pdu(handle, pdu); }) {
+  commands_.set_on_controller_timeout([this](uint16_t opcode) {
+    char buf[120];
+    std::snprintf(buf, sizeof buf,
+                  "controller not responding (no answer to HCI command 0x%04x within %lld ms)",
+                  opcode, 2000LL);
+    fatal(ErrorKind::kControllerTimeout, buf);
+  });
+}
+
+Host::~Host() = default;
+
+void Host::send_hci(HciPacketType type, Bytes packet) { out_.send_hci(type, packet); }
+
+void Host::send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb) {
+  if (failed_) return;
+  commands_.send(now_, packet, std::move(cb));
+}
+
+void Host::fatal(ErrorKind kind, std::string message) {
+  if (failed_) return;
+  failed_ = true;
+  ready_ = false;
+  SABLE_LOG_ERROR("%s", message.c_str());
+  listener_.on_fatal(Error{kind, std::move(message)});
+}
+
+void Host::start(TimePoint now) {
+  now_ = now;
+  init_.start(now, [this](const Result<hci::ControllerInfo, hci::InitError>& r) {
+    if (!r.ok()) {
+      const auto& e = r.error();
+      fatal(e.kind == hci::InitError::Kind::kTimeout ? ErrorKind::kControllerTimeout
+                                                     : ErrorKind::kController,
+            "controller bring-up: " + e.to_string());
+      return;
+    }
+    controller_ = r.value();
+    acl_out_.configure(controller_.acl_data_length, controller_.acl_packet_count);
+    ready_ = true;
+    SABLE_LOG_INFO("controller %s ready: HCI version %u, ACL %u x %u octets",
+                   controller_.bd_addr.to_string().c_str(), controller_.hci_version,
+                   controller_.acl_packet_count, controller_.acl_data_length);
+    listener_.on_ready();
+    refresh_advertising();
+  });
+}
+
+Address Host::own_address() const { return controller_.bd_addr; }
+
+void Host::on_hci_packet(TimePoint now, HciPacketType type, Bytes packet) {
+  now_ = now;
+  if (failed_) return;
+  switch (type) {
+    case HciPacketType::kEvent:
+      on_event(packet);
+      break;
+    case HciPacketType::kAcl:
+      acl_in_.on_acl(packet);
+      break;
+    default:
+      SABLE_LOG_DEBUG("dropping HCI packet of type %u", unsigned(type));
+      break;
+  }
+}
+
+TimePoint Host::next_deadline() const {
+  TimePoint t = commands_.next_deadline();
+  for (const auto& c : connections_) {
+    t = std::min(t, c->link.next_deadline());
+    if (c->gatt) t = std::min(t, c->gatt->next_deadline());
+  }
+  return t;
+}
+
+void Host::on_timeout(TimePoint now) {
+  now_ = now;
+  commands_.on_timeout(now);
+  // Callbacks may remove connections: iterate over handles.
+  std::vector<uint16_t> handles;
+  for (const auto& c : connections_) handles.push_back(c->desc.handle);
+  for (uint16_t h : handles) {
+    if (Connection* c = find(h)) c->link.on_timeout(now);
+    if (Connection* c = find(h); c && c->gatt) c->gatt->on_timeout(now);
+  }
+}
+
+void Host::on_event(Bytes packet) {
+  if (commands_.on_event(now_, packet)) return;
+  auto ev = hci::EventPacket::parse(packet);
+  if (!ev.ok()) {
+    SABLE_LOG_WARN("dropping malformed HCI event (%s)", hci::to_string(ev.error()));
+    return;
+  }
+  switch (ev->code) {
+    case hci::ev::kDisconnectionComplete:
+      on_disconnection_complete(ev->params);
+      break;
+    case hci::ev::kEncryptionChange:
+      on_encryption_change(ev->params);
+      break;
+    case hci::ev::kEncryptionKeyRefreshComplete:
+      break;  // the key changed, the security level did not
+    case hci::ev::kNumberOfCompletedPackets:
+      if (auto e = hci::NumberOfCompletedPacketsEvent::parse(ev->params); e.ok())
+        acl_out_.on_number_of_completed_packets(*e);
+      else
+        SABLE_LOG_WARN("dropping malformed Number Of Completed Packets event");
+      break;
+    case hci::ev::kHardwareError:
+      fatal(ErrorKind::kController, "controller reported a hardware error");
+      break;
+    case hci::ev::kDataBufferOverflow:
+      SABLE_LOG_WARN("controller reports an ACL buffer overflow");
+      break;
+    case hci::ev::kLeMeta:
+      on_le_meta(ev->params);
+      break;
+    default:
+      SABLE_LOG_DEBUG("ignoring HCI event 0x%02x", ev->code);
+      break;
+  }
+}
+
+void Host::on_le_meta(Bytes params) {
+  auto meta = hci::LeMetaEvent::parse(params);
+  if (!meta.ok()) {
+    SABLE_LOG_WARN("dropping malformed LE Meta event");
+    return;
+  }
+  switch (meta->subevent) {
+    case hci::le_ev::kConnectionComplete:
+      if (auto e = hci::LeConnectionCompleteEvent::parse(meta->params); e.ok())
+        on_connection_complete(e->status, e->handle, e->role, e->peer_address,
+                               e->connection_interval, e->peripheral_latency,
+                               e->supervision_timeout);
+      break;
+    case hci::le_ev::kEnhancedConnectionComplete:
+      if (auto e = hci::LeEnhancedConnectionCompleteEvent::parse(meta->params); e.ok())
+        on_connection_complete(e->status, e->handle, e->role, e->peer_address,
+                               e->connection_interval, e->peripheral_latency,
+                               e->supervision_timeout);
+      break;
+    case hci::le_ev::kConnectionUpdateComplete:
+      on_connection_update_complete(meta->params);
+      break;
+    case hci::le_ev::kLongTermKeyRequest:
+      on_long_term_key_request(meta->params);
+      break;
+    case hci::le_ev::kRemoteConnectionParameterRequest:
+      on_remote_connection_parameter_request(meta->params);
+      break;
+    default:
+      SABLE_LOG_DEBUG("ignoring LE subevent 0x%02x", meta->subevent);
+      break;
+  }
+}
+
+void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t role,
+                                  const Address& peer, uint16_t interval, uint16_t latency,
+                                  uint16_t timeout) {
+  if (status != HciStatus::kSuccess) {
+    SABLE_LOG_WARN("%s", hci_error("LE connection", status).c_str());
+    if (role == hci::kRolePeripheral) advertising_on_ = false;
+    refresh_advertising();
+    return;
+  }
+  if (find(handle)) {
+    SABLE_LOG_WARN("controller reported connection 0x%04x twice; ignoring", handle);
+    return;
+  }
+  ConnDesc d;
+  d.handle = handle;
+  d.role = role == hci::kRoleCentral ? Role::kCentral : Role::kPeripheral;
+  d.address = peer;
+  d.id_address = peer;
+  d.interval = interval;
+  d.latency = latency;
+  d.supervision_timeout = timeout;
+  d.mtu = att::kDefaultMtu;
+  auto c = std::make_unique<Connection>(*this, d);
+  if (database_) {
+    c->gatt = std::make_unique<gatt::Server>(*database_, *c, handle, config_.max_att_mtu);
+    c->gatt->set_link_security(c->security());
+  }
+  connections_.push_back(std::move(c));
+  // The controller stops advertising when a peripheral connection is made
+  // (Core 5.4 Vol 6 Part B 4.4.2.9).
+  if (d.role == Role::kPeripheral) advertising_on_ = false;
+  SABLE_LOG_INFO("connected 0x%04x to %s", handle, peer.to_string().c_str());
+  listener_.on_connected(d);
+  refresh_advertising();
+}
+
+void Host::on_disconnection_complete(Bytes params) {
+  auto e = hci::DisconnectionCompleteEvent::parse(params);
+  if (!e.ok()) {
+    SABLE_LOG_WARN("dropping malformed Disconnection Complete");
+    return;
+  }
+  if (e->status != HciStatus::kSuccess) {
+    SABLE_LOG_WARN("%s", hci_error("disconnection", e->status).c_str());
+    if (Connection* c = find(e->handle)) c->disconnecting = false;
+    return;
+  }
+  auto it = std::find_if(connections_.begin(), connections_.end(),
+                         [&](const auto& c) { return c->desc.handle == e->handle; });
+  if (it == connections_.end()) {
+    SABLE_LOG_WARN("Disconnection Complete for unknown handle 0x%04x", e->handle);
+    return;
+  }
+  // Move the connection out before telling anyone (callbacks may re-enter).
+  std::unique_ptr<Connection> gone = std::move(*it);
+  connections_.erase(it);
+  acl_out_.on_disconnection(e->handle);
+  acl_in_.on_disconnection(e->handle);
+  ConnDesc d = gone->desc;
+  if (gone->gatt) d.mtu = gone->gatt->mtu();
+  gone.reset();
+  listener_.on_disconnected(d, uint8_t(e->reason));
+  refresh_advertising();
+}
+
+void Host::on_encryption_change(Bytes params) {
+  auto e = hci::EncryptionChangeEvent::parse(params);
+  if (!e.ok()) return;
+  Connection* c = find(e->handle);
+  if (!c) return;
+  if (e->status != HciStatus::kSuccess) {
+    SABLE_LOG_WARN("connection 0x%04x: %s", e->handle,
+                   hci_error("encryption", e->status).c_str());
+    return;
+  }
+  c->desc.encrypted = e->encryption_enabled != 0;
+  if (!c->desc.encrypted) {
+    c->desc.authenticated = false;
+    c->desc.key_size = 0;
+  }
+  if (c->gatt) c->gatt->set_link_security(c->security());
+  listener_.on_security_changed(c->desc);
+}
+
+void Host::on_long_term_key_request(Bytes params) {
+  auto e = hci::LeLongTermKeyRequestEvent::parse(params);
+  if (!e.ok()) return;
+  // No key exists until the Security Manager completes a pairing: a request
+  // for an unknown key gets a negative reply (Core 5.4 Vol 3 Part H 2.4.4).
+  send_command(hci::le_long_term_key_request_negative_reply(e->handle));
+}
+
+void Host::on_remote_connection_parameter_request(Bytes params) {
+  auto e = hci::LeRemoteConnectionParameterRequestEvent::parse(params);
+  if (!e.ok()) return;
+  l2cap::ConnectionParameters p{e->interval_min, e->interval_max, e->max_latency, e->timeout};
+  // Core 5.4 Vol 4 Part E 7.7.65.6: accept anything within the valid ranges.
+  if (!find(e->handle) || !l2cap::connection_parameters_valid(p)) {
+    send_command(hci::le_remote_connection_parameter_request_negative_reply(
+        e->handle, HciStatus::kUnacceptableConnectionParameters));
+    return;
+  }
+  hci::ConnectionParameters cp;
+  cp.interval_min = p.interval_min;
+  cp.interval_max = p.interval_max;
+  cp.max_latency = p.peripheral_latency;
+  cp.supervision_timeout = p.supervision_timeout;
+  send_command(hci::le_remote_connection_parameter_request_reply(e->handle, cp));
+}
+
+void Host::on_connection_update_complete(Bytes params) {
+  auto e = hci::LeConnectionUpdateCompleteEvent::parse(params);
+  if (!e.ok()) return;
+  Connection* c = find(e->handle);
+  if (!c) return;
+  if (e->status != HciStatus::kSuccess) {
+    SABLE_LOG_WARN("connection 0x%04x: %s", e->handle,
+                   hci_error("connection update", e->status).c_str());
+    // The link layer procedure failed (e.g. the peer lacks the Connection
+    // Parameters Request procedure): ask over L2CAP instead.
+    if (c->pending_update && c->desc.role == Role::kPeripheral) fall_back_to_l2cap_update(*c);
+    return;
+  }
+  c->pending_update.reset();
+  c->desc.interval = e->connection_interval;
+  c->desc.latency = e->peripheral_latency;
+  c->desc.supervision_timeout = e->supervision_timeout;
+  listener_.on_connection_updated(c->desc);
+}
+
+void Host::fall_back_to_l2cap_update(Connection& c) {
+  if (!c.pending_update || c.update_fell_back) return;
+  c.update_fell_back = true;
+  auto r = c.link.request_connection_parameter_update(now_, *c.pending_update);
+  c.pending_update.reset();
+  if (!r.ok()) SABLE_LOG_WARN("connection 0x%04x: L2CAP parameter update not sent", c.desc.handle);
+}
+
+Result<void, Error> Host::update_connection_parameters(TimePoint now, uint16_t handle,
+                                                       const l2cap::ConnectionParameters& p) {
+  now_ = now;
+  Connection* c = find(handle);
+  if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
+  if (!l2cap::connection_parameters_valid(p))
+    return fail(Error{ErrorKind::kBadArgument,
+                      "connection parameters out of range (Core Vol 3 Part A 4.20: interval "
+                      "6..3200, latency <= 499, timeout 10..3200 and > (1+latency)*interval*2)"});
+  hci::ConnectionParameters cp;
+  cp.interval_min = p.interval_min;
+  cp.interval_max = p.interval_max;
+  cp.max_latency = p.peripheral_latency;
+  cp.supervision_timeout = p.supervision_timeout;
+  c->pending_update = p;
+  c->update_fell_back = false;
+  send_command(hci::le_connection_update(handle, cp), [this, handle](const hci::CommandResult& r) {
+    if (r.ok()) return;
+    Connection* c = find(handle);
+    if (!c) return;
+    SABLE_LOG_INFO("connection 0x%04x: LE_Connection_Update refused (%s); using L2CAP", handle,
+                   r.timed_out ? "timed out" : hci::to_string(r.status));
+    if (c->desc.role == Role::kPeripheral) fall_back_to_l2cap_update(*c);
+  });
+  return {};
+}
+
+Result<void, Error> Host::disconnect(TimePoint now, uint16_t handle, uint8_t reason) {
+  now_ = now;
+  Connection* c = find(handle);
+  if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
+  if (c->disconnecting) return {};
+  c->disconnecting = true;
+  send_command(hci::disconnect(handle, HciStatus(reason)));
+  return {};
+}
+
+void Host::on_acl_pdu(uint16_t handle, Bytes pdu) {
+  Connection* c = find(handle);
+  if (!c) {
+    SABLE_LOG_WARN("dropping ACL data for unknown handle 0x%04x", handle);
+    return;
+  }
+  c->link.on_pdu(now_, pdu);
+}
+
+void Host::send_acl(uint16_t handle, Bytes pdu) {
+  if (!acl_out_.send(handle, pdu))
+    SABLE_LOG_WARN("connection 0x%04x: ACL queue full; PDU dropped", handle);
+}
+
+Host::Connection* Host::find(uint16_t handle) {
+  for (auto& c : connections_)
+    if (c->desc.handle == handle) return c.get();
+  return nullptr;
+}
+
+const Host::Connection* Host::find(uint16_t handle) const {
+  for (const auto& c : connections_)
+    if (c->desc.handle == handle) return c.get();
+  return nullptr;
+}
+
+std::vector<ConnDesc> Host::connections() const {
+  std::vector<ConnDesc> out;
+  for (const auto& c : connections_) {
+    ConnDesc d = c->desc;
+    if (c->gatt) d.mtu = c->gatt->mtu();
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::optional<ConnDesc> Host::connection(uint16_t handle) const {
+  const Connection* c = find(handle);
+  if (!c) return std::nullopt;
+  ConnDesc d = c->desc;
+  if (c->gatt) d.mtu = c->gatt->mtu();
+  return d;
+}
+
+// ---- Advertising ----
+
+Result<void, Error> Host::set_advertising_data(TimePoint now, const AdvertisementData& data) {
+  now_ = now;
+  auto layout = layout_advertising_data(data);
+  if (!layout.ok())
+    return fail(Error{ErrorKind::kDoesNotFit,
+                      "advertising data does not fit: the name and fields exceed 31 octets in "
+                      "both the advertising packet and the scan response"});
+  advertising_payload_ = *layout;
+  advertising_data_dirty_ = true;
+  refresh_advertising();
+  return {};
+}
+
+Result<void, Error> Host::set_advertising_interval(TimePoint now, uint16_t min_units,
+                                                   uint16_t max_units) {
+  now_ = now;
+  if (min_units < 0x0020 || max_units > 0x4000 || min_units > max_units)
+    return fail(Error{ErrorKind::kBadArgument,
+                      "advertising interval must be 0x0020..0x4000 units of 0.625 ms, min <= max"});
+  config_.advertising_interval_min = min_units;
+  config_.advertising_interval_max = max_units;
+  advertising_data_dirty_ = true;  // parameters are sent with the data on the next enable
+  return {};
+}
+
+Result<void, Error> Host::start_advertising(TimePoint now) {
+  now_ = now;
+  if (failed_) return fail(Error{ErrorKind::kInvalidState, "the controller has failed"});
+  advertising_wanted_ = true;
+  refresh_advertising();
+  return {};
+}
+
+Result<void, Error> Host::stop_advertising(TimePoint now) {
+  now_ = now;
+  advertising_wanted_ = false;
+  refresh_advertising();
+  return {};
+}
+
+// Brings the controller's advertising state to what is wanted: on when the
+// application asked for it and a peripheral link is free, off otherwise.
+void Host::refresh_advertising() {
+  if (!ready_ || failed_ || advertising_busy_) return;
+  size_t peripheral_links = size_t(std::count_if(connections_.begin(), connections_.end(), [](const auto& c) {
+    return c->desc.role == Role::kPeripheral;
+  }));
+  bool want_on = advertising_wanted_ && peripheral_links < config_.max_peripheral_connections;
+  if (want_on && !advertising_on_) {
+    advertising_busy_ = true;
+    hci::AdvertisingParameters p;
+    p.interval_min = config_.advertising_interval_min;
+    p.interval_max = config_.advertising_interval_max;
+    p.advertising_type = 0x00;  // ADV_IND: connectable and scannable undirected
+    p.own_address_type = 0x00;
+    auto on_step = [this](const char* what) {
+      return [this, what](const hci::CommandResult& r) {
+        if (!r.ok() && !r.timed_out)
+          SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
+      };
+    };
+    if (advertising_data_dirty_) {
+      send_command(hci::le_set_advertising_parameters(p), on_step("LE_Set_Advertising_Parameters"));
+      if (auto cmd = hci::le_set_advertising_data(advertising_payload_.adv_data()); cmd.ok())
+        send_command(*cmd, on_step("LE_Set_Advertising_Data"));
+      if (auto cmd = hci::le_set_scan_response_data(advertising_payload_.scan_response_data());
+          cmd.ok())
+        send_command(*cmd, on_step("LE_Set_Scan_Response_Data"));
+      advertising_data_dirty_ = false;
+    }
+    send_command(hci::le_set_advertising_enable(true), [this](const hci::CommandResult& r) {
+      advertising_busy_ = false;
+      advertising_on_ = r.ok();
+      if (!r.ok() && !r.timed_out)
+        SABLE_LOG_WARN("%s", hci_error("LE_Set_Advertising_Enable", r.status).c_str());
+      else if (r.ok())
+        SABLE_LOG_INFO("advertising");
+      refresh_advertising();
+    });
+  } else if (!want_on && advertising_on_ && !advertising_wanted_) {
+    advertising_busy_ = true;
+    send_command(hci::le_set_advertising_enable(false), [this](const hci::CommandResult& r) {
+      advertising_busy_ = false;
+      if (r.ok()) advertising_on_ = false;
+      refresh_advertising();
+    });
+  } else if (want_on && advertising_on_ && advertising_data_dirty_) {
+    // New data while advertising: the controller accepts data updates in place.
+    if (auto cmd = hci::le_set_advertising_data(advertising_payload_.adv_data()); cmd.ok())
+      send_command(*cmd);
+    if (auto cmd = hci::le_set_scan_response_data(advertising_payload_.scan_response_data()); cmd.ok())
+      send_command(*cmd);
+    advertising_data_dirty_ = false;
+  }
+}
+
+// ---- GATT notifications ----
+
+NotifyResult Host::notify(TimePoint now, uint16_t value_handle, Bytes value) {
+  now_ = now;
+  NotifyResult result;
+  result.status = NotifyStatus::kNotConnected;
+  // Rank the reasons so that the most informative one for "why not" wins.
+  auto rank = [](NotifyStatus s) {
+    switch (s) {
+      case NotifyStatus::kNotConnected: return 0;
+      case NotifyStatus::kNotSubscribed: return 1;
+      case NotifyStatus::kLinkNotSecure: return 2;
+      case NotifyStatus::kTooLong: return 3;
+      case NotifyStatus::kOutOfBuffers: return 4;
+      case NotifyStatus::kNoCccd: return 5;
+      default: return -1;
+    }
+  };
+  bool any_failed = false;
+  for (auto& c : connections_) {
+    if (!c->gatt) continue;
+    NotifyStatus s = to_notify_status(c->gatt->notify(value_handle, value));
+    if (s == NotifyStatus::kSent) {
+      ++result.sent;
+    } else if (!any_failed || rank(s) > rank(result.status)) {
+      result.status = s;
+      any_failed = true;
+    }
+  }
+  if (!any_failed && result.sent > 0) result.status = NotifyStatus::kSent;
+  return result;
+}
+
+}  // namespace sable::gap

@@ -1,0 +1,158 @@
+// The Host: one BLE host on one controller. It ties the layers together for
+// each connection (HCI ACL <-> L2CAP <-> ATT/GATT, SMP) and runs GAP:
+// controller bring-up, advertising (restarted after a disconnection),
+// connections, connection parameter updates, link security state.
+//
+// Sans-I/O: every input carries `now`; the owner (src/api on Linux, a port's
+// main loop on an MCU) forwards HCI packets both ways and calls on_timeout()
+// at next_deadline(). Events go to a HostListener on the same thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "att/att.hpp"
+#include "common/bytes.hpp"
+#include "common/hci_packet_type.hpp"
+#include "common/time.hpp"
+#include "crypto/crypto.hpp"
+#include "gap/advertising_data.hpp"
+#include "gatt/database.hpp"
+#include "gatt/server.hpp"
+#include "hci/acl.hpp"
+#include "hci/command_channel.hpp"
+#include "hci/commands.hpp"
+#include "hci/controller_init.hpp"
+#include "hci/sender.hpp"
+#include "l2cap/le_link.hpp"
+#include "sable/conn_desc.hpp"
+#include "sable/error.hpp"
+#include "sable/result.hpp"
+#include "sable/security.hpp"
+#include "sable/server.hpp"
+
+namespace sable::gap {
+
+using hci::HciStatus;
+
+struct HostConfig {
+  SecurityConfig security;
+  uint16_t max_att_mtu = 517;
+  // Links this host accepts at once as a peripheral; advertising resumes while
+  // fewer are open.
+  size_t max_peripheral_connections = 1;
+  // Advertising interval, 0.625 ms units (Core 5.4 Vol 4 Part E 7.8.5): 100 ms.
+  uint16_t advertising_interval_min = 0x00A0;
+  uint16_t advertising_interval_max = 0x00A0;
+};
+
+class HostListener {
+ public:
+  virtual void on_ready() = 0;                    // bring-up finished
+  virtual void on_fatal(const Error& error) = 0;  // the controller failed; the host stops
+  virtual void on_connected(const ConnDesc&) = 0;
+  virtual void on_disconnected(const ConnDesc&, uint8_t reason) = 0;
+  virtual void on_connection_updated(const ConnDesc&) {}
+  virtual void on_security_changed(const ConnDesc&) {}
+
+ protected:
+  ~HostListener() = default;
+};
+
+class Host : private hci::Sender {
+ public:
+  Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
+       crypto::RandomSource& random);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Starts controller bring-up (Reset, ...). HostListener::on_ready follows.
+  void start(TimePoint now);
+  // A whole HCI packet from the controller (no H4 indicator).
+  void on_hci_packet(TimePoint now, HciPacketType type, Bytes packet);
+  TimePoint next_deadline() const;
+  void on_timeout(TimePoint now);
+
+  // Security policy (pairing arrives with the Security Manager).
+  void set_security_config(const SecurityConfig& security) { config_.security = security; }
+  const SecurityConfig& security_config() const { return config_.security; }
+
+  bool ready() const { return ready_; }
+  bool failed() const { return failed_; }
+  const hci::ControllerInfo& controller() const { return controller_; }
+  // The address peers see: the RPA when privacy is on, else the public address.
+  Address own_address() const;
+
+  // GATT: the database is shared by every connection. Set it before advertising.
+  void set_database(gatt::Database* database) { database_ = database; }
+  gatt::Database* database() { return database_; }
+
+  Result<void, Error> set_advertising_data(TimePoint now, const AdvertisementData& data);
+  // Interval in 0.625 ms units, 0x0020..0x4000 (Core 5.4 Vol 4 Part E 7.8.5).
+  Result<void, Error> set_advertising_interval(TimePoint now, uint16_t min_units, uint16_t max_units);
+  Result<void, Error> start_advertising(TimePoint now);
+  Result<void, Error> stop_advertising(TimePoint now);
+  bool advertising() const { return advertising_on_; }
+
+  Result<void, Error> update_connection_parameters(TimePoint now, uint16_t handle,
+                                                   const l2cap::ConnectionParameters& params);
+  Result<void, Error> disconnect(TimePoint now, uint16_t handle, uint8_t reason);
+
+  // Sends the value to every subscribed connection that may read it.
+  NotifyResult notify(TimePoint now, uint16_t value_handle, Bytes value);
+
+  std::vector<ConnDesc> connections() const;
+  std::optional<ConnDesc> connection(uint16_t handle) const;
+
+ private:
+  struct Connection;
+  friend struct Connection;
+
+  void send_hci(HciPacketType type, Bytes packet) override;
+  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb = {});
+  void fatal(ErrorKind kind, std::string message);
+  void on_event(Bytes packet);
+  void on_le_meta(Bytes params);
+  void on_acl_pdu(uint16_t handle, Bytes pdu);
+  void on_connection_complete(HciStatus status, uint16_t handle, uint8_t role, const Address& peer,
+                              uint16_t interval, uint16_t latency, uint16_t timeout);
+  void on_disconnection_complete(Bytes params);
+  void on_encryption_change(Bytes params);
+  void on_connection_update_complete(Bytes params);
+  void on_remote_connection_parameter_request(Bytes params);
+  void on_long_term_key_request(Bytes params);
+  void refresh_advertising();
+  Connection* find(uint16_t handle);
+  const Connection* find(uint16_t handle) const;
+  void send_acl(uint16_t handle, Bytes pdu);
+  void fall_back_to_l2cap_update(Connection& c);
+
+  HostConfig config_;
+  hci::Sender& out_;
+  HostListener& listener_;
+  crypto::RandomSource& random_;
+  hci::CommandChannel commands_;
+  hci::ControllerInit init_;
+  hci::AclOutbound acl_out_;
+  hci::AclInbound acl_in_;
+  hci::ControllerInfo controller_{};
+  TimePoint now_{0};
+  bool ready_ = false;
+  bool failed_ = false;
+
+  gatt::Database* database_ = nullptr;
+  std::vector<std::unique_ptr<Connection>> connections_;
+
+  // Advertising: what the application wants, and what the controller does.
+  bool advertising_wanted_ = false;
+  bool advertising_on_ = false;
+  bool advertising_busy_ = false;  // commands in flight
+  bool advertising_data_dirty_ = true;
+  AdvertisingPayload advertising_payload_{};
+};
+
+}  // namespace sable::gap

@@ -1,0 +1,328 @@
+#include "hci/acl.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/log.hpp"
+
+namespace sable::hci {
+
+// ---- Header ----
+
+Result<AclPacket, ParseError> AclPacket::parse(Bytes packet) {
+  ByteReader r(packet);
+  uint16_t handle_and_flags = r.le16();
+  uint16_t length = r.le16();
+  if (!r.ok()) return fail(ParseError::kTruncated);
+  if (r.remaining() != length) return fail(ParseError::kLengthMismatch);
+  AclPacket p;
+  p.handle = handle_and_flags & kHandleMask;
+  p.packet_boundary = uint8_t((handle_and_flags >> 12) & 0x3);
+  p.broadcast = uint8_t((handle_and_flags >> 14) & 0x3);
+  p.data = r.rest();
+  return p;
+}
+
+// ---- Outbound ----
+
+AclOutbound::AclOutbound(Sender& sender, Config config)
+    : sender_(sender), config_(config), links_(config.max_links) {}
+
+void AclOutbound::configure(uint16_t buffer_length, uint16_t buffer_count) {
+  buffer_length_ = buffer_length;
+  buffer_count_ = buffer_count;
+  credits_ = buffer_count;
+  for (auto& l : links_) l = Link{};
+  round_robin_ = 0;
+  slot_size_ = AclPacket::kHeaderSize + buffer_length;
+  const size_t n = (buffer_length == 0 || buffer_count == 0) ? 0 : config_.max_queued_fragments;
+  pool_.assign(n * slot_size_, 0);
+  slot_length_.assign(n, 0);
+  next_.assign(n, kNone);
+  free_head_ = kNone;
+  free_count_ = 0;
+  for (size_t i = n; i-- > 0;) push_free(int32_t(i));
+}
+
+int32_t AclOutbound::pop_free() {
+  int32_t s = free_head_;
+  if (s != kNone) {
+    free_head_ = next_[size_t(s)];
+    next_[size_t(s)] = kNone;
+    --free_count_;
+  }
+  return s;
+}
+
+void AclOutbound::push_free(int32_t slot) {
+  next_[size_t(slot)] = free_head_;
+  free_head_ = slot;
+  ++free_count_;
+}
+
+AclOutbound::Link* AclOutbound::find(uint16_t handle) {
+  for (auto& l : links_)
+    if (l.used && l.handle == handle) return &l;
+  return nullptr;
+}
+
+const AclOutbound::Link* AclOutbound::find(uint16_t handle) const {
+  for (const auto& l : links_)
+    if (l.used && l.handle == handle) return &l;
+  return nullptr;
+}
+
+AclOutbound::Link* AclOutbound::allocate(uint16_t handle) {
+  for (auto& l : links_) {
+    if (!l.used) {
+      l = Link{};
+      l.used = true;
+      l.handle = handle;
+      return &l;
+    }
+  }
+  return nullptr;
+}
+
+void AclOutbound::release_if_idle(Link& link) {
+  if (link.in_flight == 0 && link.queued == 0) link.used = false;
+}
+
+uint16_t AclOutbound::in_flight(uint16_t handle) const {
+  const Link* l = find(handle);
+  return l ? l->in_flight : 0;
+}
+
+size_t AclOutbound::queued_fragments(uint16_t handle) const {
+  const Link* l = find(handle);
+  return l ? l->queued : 0;
+}
+
+bool AclOutbound::send(uint16_t handle, Bytes l2cap_pdu) {
+  handle &= kHandleMask;
+  if (buffer_length_ == 0 || pool_.empty()) {
+    SABLE_LOG_WARN("hci: ACL send on 0x%03x before buffers are configured", handle);
+    return false;
+  }
+  if (l2cap_pdu.empty()) {
+    SABLE_LOG_WARN("hci: empty ACL PDU for 0x%03x not sent", handle);
+    return false;
+  }
+  const size_t fragments = (l2cap_pdu.size() + buffer_length_ - 1) / buffer_length_;
+  if (fragments > free_count_) {
+    SABLE_LOG_WARN("hci: out of ACL buffers: 0x%03x needs %zu fragments, %zu free", handle,
+                   fragments, free_count_);
+    return false;
+  }
+  Link* link = find(handle);
+  if (!link) link = allocate(handle);
+  if (!link) {
+    SABLE_LOG_WARN("hci: out of ACL link slots for 0x%03x", handle);
+    return false;
+  }
+  // Core 5.4 Vol 4 Part E 5.4.2: the first packet of an L2CAP PDU from the host
+  // is "first non-automatically-flushable" (0b00), the rest continuations.
+  size_t offset = 0;
+  for (size_t i = 0; i < fragments; ++i) {
+    const size_t len = std::min<size_t>(buffer_length_, l2cap_pdu.size() - offset);
+    const uint8_t flag = i == 0 ? pb::kFirstNonFlushable : pb::kContinuation;
+    int32_t slot = pop_free();  // cannot fail: checked above, nothing ran since
+    uint8_t* p = slot_data(slot);
+    put_le16(p, uint16_t(handle | (flag << 12)));  // BC = 0b00
+    put_le16(p + 2, uint16_t(len));
+    std::memcpy(p + AclPacket::kHeaderSize, l2cap_pdu.data() + offset, len);
+    slot_length_[size_t(slot)] = uint16_t(AclPacket::kHeaderSize + len);
+    if (link->tail == kNone) {
+      link->head = slot;
+    } else {
+      next_[size_t(link->tail)] = slot;
+    }
+    link->tail = slot;
+    ++link->queued;
+    offset += len;
+  }
+  drain();
+  return true;
+}
+
+void AclOutbound::drain() {
+  if (draining_) return;  // the outer drain loop picks up new work and credits
+  draining_ = true;
+  while (credits_ > 0) {
+    // Round-robin: the next link after the last one served that has data.
+    Link* link = nullptr;
+    for (size_t k = 0; k < links_.size(); ++k) {
+      size_t i = (round_robin_ + k) % links_.size();
+      if (links_[i].used && links_[i].queued > 0) {
+        link = &links_[i];
+        round_robin_ = (i + 1) % links_.size();
+        break;
+      }
+    }
+    if (!link) break;
+    int32_t slot = link->head;
+    link->head = next_[size_t(slot)];
+    if (link->head == kNone) link->tail = kNone;
+    next_[size_t(slot)] = kNone;
+    --link->queued;
+    ++link->in_flight;
+    --credits_;
+    // The slot is neither queued nor free while the sender reads it.
+    sender_.send_hci(HciPacketType::kAcl, Bytes(slot_data(slot), slot_length_[size_t(slot)]));
+    push_free(slot);
+  }
+  draining_ = false;
+}
+
+void AclOutbound::on_number_of_completed_packets(const NumberOfCompletedPacketsEvent& event) {
+  for (size_t i = 0; i < event.size(); ++i) {
+    const uint16_t handle = event.handle(i);
+    uint16_t count = event.count(i);
+    Link* link = find(handle);
+    if (!link || link->in_flight == 0) {
+      if (count > 0) {
+        SABLE_LOG_WARN("hci: %u completed packets for 0x%03x with none in flight, ignored", count,
+                       handle);
+      }
+      continue;
+    }
+    if (count > link->in_flight) {
+      SABLE_LOG_WARN("hci: %u completed packets for 0x%03x but only %u in flight", count, handle,
+                     link->in_flight);
+      count = link->in_flight;
+    }
+    link->in_flight = uint16_t(link->in_flight - count);
+    credits_ = uint16_t(std::min<unsigned>(buffer_count_, credits_ + count));
+    release_if_idle(*link);
+  }
+  drain();
+}
+
+void AclOutbound::on_disconnection(uint16_t handle) {
+  Link* link = find(handle & kHandleMask);
+  if (!link) return;
+  for (int32_t s = link->head; s != kNone;) {
+    int32_t next = next_[size_t(s)];
+    push_free(s);
+    s = next;
+  }
+  credits_ = uint16_t(std::min<unsigned>(buffer_count_, credits_ + link->in_flight));
+  *link = Link{};
+  drain();
+}
+
+// ---- Inbound ----
+
+AclInbound::AclInbound(Sink sink, Config config)
+    : sink_(std::move(sink)),
+      config_(config),
+      slots_(config.max_links),
+      buffers_(config.max_links * config.max_pdu_size) {}
+
+AclInbound::Slot* AclInbound::find(uint16_t handle) {
+  for (auto& s : slots_)
+    if (s.active && s.handle == handle) return &s;
+  return nullptr;
+}
+
+bool AclInbound::has_partial(uint16_t handle) const {
+  for (const auto& s : slots_)
+    if (s.active && s.handle == handle) return true;
+  return false;
+}
+
+void AclInbound::drop_partial(Slot& s, const char* why) {
+  SABLE_LOG_WARN("hci: ACL 0x%03x: partial L2CAP PDU (%zu of %zu octets) dropped: %s", s.handle,
+                 s.have, s.expected, why);
+  s = Slot{};
+  ++dropped_;
+}
+
+void AclInbound::append(Slot& s, Bytes data) {
+  std::memcpy(buffer(s) + s.have, data.data(), data.size());
+  s.have += data.size();
+  // Core 5.4 Vol 3 Part A 3.1: Length (2) of the basic header excludes the header.
+  if (s.expected == 0 && s.have >= 4) s.expected = 4 + size_t(get_le16(buffer(s)));
+}
+
+void AclInbound::on_acl(Bytes packet) {
+  auto parsed = AclPacket::parse(packet);
+  if (!parsed) {
+    SABLE_LOG_WARN("hci: malformed ACL packet dropped (%s)", to_string(parsed.error()));
+    ++dropped_;
+    return;
+  }
+  const AclPacket& p = *parsed;
+  if (p.broadcast != 0 || p.packet_boundary == pb::kComplete) {
+    SABLE_LOG_WARN("hci: ACL 0x%03x with PB=%u BC=%u not valid on LE-U, dropped", p.handle,
+                   p.packet_boundary, p.broadcast);
+    ++dropped_;
+    return;
+  }
+  Slot* slot = find(p.handle);
+
+  if (p.packet_boundary == pb::kContinuation) {
+    if (!slot) {
+      SABLE_LOG_WARN("hci: ACL 0x%03x continuation without a start, dropped", p.handle);
+      ++dropped_;
+      return;
+    }
+    if (slot->have + p.data.size() > config_.max_pdu_size) {
+      return drop_partial(*slot, "larger than the maximum PDU size");
+    }
+    append(*slot, p.data);
+    if (slot->expected != 0) {
+      if (slot->expected > config_.max_pdu_size) {
+        return drop_partial(*slot, "larger than the maximum PDU size");
+      }
+      if (slot->have > slot->expected) return drop_partial(*slot, "more octets than declared");
+      if (slot->have == slot->expected) {
+        Bytes pdu(buffer(*slot), slot->have);
+        *slot = Slot{};  // free before the sink runs; the buffer stays intact
+        sink_(p.handle, pdu);
+      }
+    }
+    return;
+  }
+
+  // A start fragment (0b10 from a controller; 0b00 accepted as well).
+  if (slot) drop_partial(*slot, "a new start fragment arrived");
+  if (p.data.size() >= 4) {
+    const size_t expected = 4 + size_t(get_le16(p.data.data()));
+    if (expected > config_.max_pdu_size) {
+      SABLE_LOG_WARN("hci: ACL 0x%03x: L2CAP PDU of %zu octets over the maximum, dropped", p.handle,
+                     expected);
+      ++dropped_;
+      return;
+    }
+    if (p.data.size() > expected) {
+      SABLE_LOG_WARN("hci: ACL 0x%03x: %zu octets for a %zu-octet L2CAP PDU, dropped", p.handle,
+                     p.data.size(), expected);
+      ++dropped_;
+      return;
+    }
+    if (p.data.size() == expected) return sink_(p.handle, p.data);  // whole: no copy
+  }
+  Slot* s = nullptr;
+  for (auto& candidate : slots_) {
+    if (!candidate.active) {
+      s = &candidate;
+      break;
+    }
+  }
+  if (!s) {
+    SABLE_LOG_WARN("hci: ACL 0x%03x: no free recombination buffer, dropped", p.handle);
+    ++dropped_;
+    return;
+  }
+  *s = Slot{};
+  s->active = true;
+  s->handle = p.handle;
+  append(*s, p.data);
+}
+
+void AclInbound::on_disconnection(uint16_t handle) {
+  if (Slot* s = find(handle & kHandleMask)) *s = Slot{};
+}
+
+}  // namespace sable::hci

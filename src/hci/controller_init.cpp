@@ -1,0 +1,216 @@
+#include "hci/controller_init.hpp"
+
+#include <cstdio>
+#include <utility>
+
+#include "common/log.hpp"
+#include "hci/commands.hpp"
+#include "hci/events.hpp"
+
+namespace sable::hci {
+
+const char* to_string(InitStep step) {
+  switch (step) {
+    case InitStep::kReset:
+      return "HCI_Reset";
+    case InitStep::kReadLocalVersionInformation:
+      return "HCI_Read_Local_Version_Information";
+    case InitStep::kReadLocalSupportedCommands:
+      return "HCI_Read_Local_Supported_Commands";
+    case InitStep::kReadLocalSupportedFeatures:
+      return "HCI_Read_Local_Supported_Features";
+    case InitStep::kLeReadLocalSupportedFeatures:
+      return "HCI_LE_Read_Local_Supported_Features";
+    case InitStep::kReadBdAddr:
+      return "HCI_Read_BD_ADDR";
+    case InitStep::kLeReadBufferSizeV2:
+      return "HCI_LE_Read_Buffer_Size [v2]";
+    case InitStep::kLeReadBufferSize:
+      return "HCI_LE_Read_Buffer_Size";
+    case InitStep::kReadBufferSize:
+      return "HCI_Read_Buffer_Size";
+    case InitStep::kSetEventMask:
+      return "HCI_Set_Event_Mask";
+    case InitStep::kLeSetEventMask:
+      return "HCI_LE_Set_Event_Mask";
+  }
+  return "?";
+}
+
+std::string InitError::to_string() const {
+  char buf[160];
+  const char* name = hci::to_string(step);
+  switch (kind) {
+    case Kind::kStatus:
+      std::snprintf(buf, sizeof buf, "%s failed: %s (0x%02x)", name, hci::to_string(status),
+                    unsigned(status));
+      break;
+    case Kind::kTimeout:
+      std::snprintf(buf, sizeof buf, "%s timed out: controller not responding", name);
+      break;
+    case Kind::kMalformed:
+      std::snprintf(buf, sizeof buf, "%s returned malformed parameters", name);
+      break;
+    case Kind::kNoBuffers:
+      std::snprintf(buf, sizeof buf, "%s: controller reports no ACL data buffers", name);
+      break;
+    case Kind::kBusy:
+      std::snprintf(buf, sizeof buf, "controller bring-up already running");
+      break;
+  }
+  return buf;
+}
+
+namespace {
+CommandPacket command_for(InitStep step, const ControllerInit::Config& config) {
+  switch (step) {
+    case InitStep::kReset:
+      return reset();
+    case InitStep::kReadLocalVersionInformation:
+      return read_local_version_information();
+    case InitStep::kReadLocalSupportedCommands:
+      return read_local_supported_commands();
+    case InitStep::kReadLocalSupportedFeatures:
+      return read_local_supported_features();
+    case InitStep::kLeReadLocalSupportedFeatures:
+      return le_read_local_supported_features();
+    case InitStep::kReadBdAddr:
+      return read_bd_addr();
+    case InitStep::kLeReadBufferSizeV2:
+      return le_read_buffer_size_v2();
+    case InitStep::kLeReadBufferSize:
+      return le_read_buffer_size();
+    case InitStep::kReadBufferSize:
+      return read_buffer_size();
+    case InitStep::kSetEventMask:
+      return set_event_mask(config.event_mask);
+    case InitStep::kLeSetEventMask:
+      return le_set_event_mask(config.le_event_mask);
+  }
+  return reset();
+}
+}  // namespace
+
+void ControllerInit::start(TimePoint now, Callback done) {
+  if (running_) {
+    if (done) done(fail(InitError{InitError::Kind::kBusy, InitStep::kReset, HciStatus::kSuccess}));
+    return;
+  }
+  running_ = true;
+  done_ = std::move(done);
+  info_ = ControllerInfo{};
+  issue(now, InitStep::kReset);
+}
+
+void ControllerInit::issue(TimePoint now, InitStep step) {
+  SABLE_LOG_DEBUG("hci: bring-up: %s", to_string(step));
+  channel_.send(now, command_for(step, config_),
+                [this, step](const CommandResult& r) { on_result(step, r); });
+}
+
+void ControllerInit::fail_with(InitError::Kind kind, InitStep step, HciStatus status) {
+  InitError e{kind, step, status};
+  SABLE_LOG_ERROR("hci: bring-up failed: %s", e.to_string().c_str());
+  running_ = false;
+  Callback done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(fail(e));
+}
+
+void ControllerInit::succeed() {
+  running_ = false;
+  Callback done = std::move(done_);
+  done_ = nullptr;
+  SABLE_LOG_INFO("hci: controller %s ready, HCI version %u, %u ACL buffers of %u octets",
+                 info_.bd_addr.to_string().c_str(), info_.hci_version, info_.acl_packet_count,
+                 info_.acl_data_length);
+  if (done) done(info_);
+}
+
+void ControllerInit::on_result(InitStep step, const CommandResult& r) {
+  if (!running_) return;
+  if (r.timed_out) return fail_with(InitError::Kind::kTimeout, step, r.status);
+  const TimePoint now = r.now;
+
+  if (r.status != HciStatus::kSuccess) {
+    // The one tolerated failure: v2 unknown or refused → ask v1.
+    if (step == InitStep::kLeReadBufferSizeV2) {
+      SABLE_LOG_INFO("hci: LE_Read_Buffer_Size [v2] failed (%s), using v1", to_string(r.status));
+      return advance(now, InitStep::kLeReadBufferSize);
+    }
+    return fail_with(InitError::Kind::kStatus, step, r.status);
+  }
+
+  const Bytes rp = r.return_params;
+  auto malformed = [&] { fail_with(InitError::Kind::kMalformed, step, r.status); };
+  switch (step) {
+    case InitStep::kReset:
+      return advance(now, InitStep::kReadLocalVersionInformation);
+    case InitStep::kReadLocalVersionInformation: {
+      auto v = decode_read_local_version_information(rp);
+      if (!v) return malformed();
+      info_.hci_version = v->hci_version;
+      info_.hci_revision = v->hci_subversion;
+      info_.lmp_version = v->lmp_version;
+      info_.lmp_subversion = v->lmp_subversion;
+      info_.manufacturer = v->company_identifier;
+      return advance(now, InitStep::kReadLocalSupportedCommands);
+    }
+    case InitStep::kReadLocalSupportedCommands: {
+      auto c = decode_read_local_supported_commands(rp);
+      if (!c) return malformed();
+      info_.supported_commands = *c;
+      return advance(now, InitStep::kReadLocalSupportedFeatures);
+    }
+    case InitStep::kReadLocalSupportedFeatures: {
+      auto f = decode_read_local_supported_features(rp);
+      if (!f) return malformed();
+      info_.features = *f;
+      return advance(now, InitStep::kLeReadLocalSupportedFeatures);
+    }
+    case InitStep::kLeReadLocalSupportedFeatures: {
+      auto f = decode_le_read_local_supported_features(rp);
+      if (!f) return malformed();
+      info_.le_features = *f;
+      return advance(now, InitStep::kReadBdAddr);
+    }
+    case InitStep::kReadBdAddr: {
+      auto a = decode_read_bd_addr(rp);
+      if (!a) return malformed();
+      info_.bd_addr = *a;
+      return advance(now, info_.supports(supported::kLeReadBufferSizeV2)
+                              ? InitStep::kLeReadBufferSizeV2
+                              : InitStep::kLeReadBufferSize);
+    }
+    case InitStep::kLeReadBufferSizeV2:
+    case InitStep::kLeReadBufferSize: {
+      auto s = step == InitStep::kLeReadBufferSizeV2 ? decode_le_read_buffer_size_v2(rp)
+                                                     : decode_le_read_buffer_size(rp);
+      if (!s) return malformed();
+      // Core 5.4 Vol 4 Part E 7.8.2: a zero length means LE shares the BR/EDR
+      // buffers, read with HCI_Read_Buffer_Size.
+      if (s->acl_data_length == 0 || s->acl_packet_count == 0) {
+        return advance(now, InitStep::kReadBufferSize);
+      }
+      info_.acl_data_length = s->acl_data_length;
+      info_.acl_packet_count = s->acl_packet_count;
+      return advance(now, InitStep::kSetEventMask);
+    }
+    case InitStep::kReadBufferSize: {
+      auto s = decode_read_buffer_size(rp);
+      if (!s) return malformed();
+      if (s->acl_data_length == 0 || s->acl_packet_count == 0) {
+        return fail_with(InitError::Kind::kNoBuffers, step, r.status);
+      }
+      info_.acl_data_length = s->acl_data_length;
+      info_.acl_packet_count = s->acl_packet_count;
+      return advance(now, InitStep::kSetEventMask);
+    }
+    case InitStep::kSetEventMask:
+      return advance(now, InitStep::kLeSetEventMask);
+    case InitStep::kLeSetEventMask:
+      return succeed();
+  }
+}
+
+}  // namespace sable::hci

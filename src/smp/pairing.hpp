@@ -1,0 +1,408 @@
+// The SMP pairing state machine of one LE connection, both roles (Core 5.4
+// Vol 3 Part H 2.3 - 2.4, 3): LE legacy pairing and LE Secure Connections,
+// Just Works / Numeric Comparison / Passkey Entry (and legacy OOB), key
+// distribution, Security Request, the 30 s SMP timeout and Repeated Attempts.
+//
+// Sans-I/O: the owner (the host glue) feeds SMP SDUs from L2CAP CID 0x0006,
+// HCI encryption events, user answers and time; the machine answers through
+// PairingDelegate. Delegate calls are queued while an input is processed and
+// delivered when it has been fully applied, so a delegate may call back into
+// the Pairing (e.g. answer request_passkey() synchronously). A delegate must
+// not destroy the Pairing from inside a callback (post that instead).
+//
+// The phases are the types of a std::variant (see Phase below); each accepts
+// only its own PDUs, and every failure, success and timeout leaves through one
+// cleanup path that destroys the phase objects, whose secrets (private key,
+// DHKey, TK/STK/LTK, nonces, passkey) are wiped by their destructors.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <variant>
+
+#include "common/bytes.hpp"
+#include "common/time.hpp"
+#include "crypto/crypto.hpp"
+#include "sable/address.hpp"
+#include "sable/security.hpp"
+#include "smp/pdu.hpp"
+#include "smp/repeated_attempts.hpp"
+#include "smp/toolbox.hpp"
+
+namespace sable::smp {
+
+// Vol 3 Part H 3.4: a pairing that makes no progress for 30 s fails, and no
+// further SMP traffic is allowed on the link.
+inline constexpr Duration kSmpTimeout{30000};
+
+enum class Role : uint8_t {
+  kInitiator,  // central: sends Pairing Request
+  kResponder,  // peripheral: answers it (may send Security Request)
+};
+
+// The association model (Vol 3 Part H 2.3.5.1, Tables 2.7 and 2.8).
+enum class PairingMethod : uint8_t {
+  kJustWorks,
+  kNumericComparison,         // SC only
+  kPasskeyInitiatorDisplays,  // the responder inputs
+  kPasskeyResponderDisplays,  // the initiator inputs
+  kPasskeyBothInput,          // KeyboardOnly on both sides
+  kOutOfBand,
+};
+
+// Pure model choice from both Pairing Request and Response (2.3.5.1).
+PairingMethod select_method(bool secure_connections, const PairingFeatures& initiator,
+                            const PairingFeatures& responder);
+// Whether a method protects against a MITM (all but Just Works).
+constexpr bool is_authenticated(PairingMethod m) { return m != PairingMethod::kJustWorks; }
+
+// Where the passkey we DISPLAY comes from (the inputting side always asks
+// the app via request_passkey(PasskeyRequest::kEnter)).
+enum class PasskeySource : uint8_t {
+  kRandom,  // 000000..999999 uniformly from the RandomSource, new per pairing
+  kStatic,  // PairingPolicy::static_passkey; the spec wants a fresh one (2.3.5.6.3)
+  kApp,     // request_passkey(kChooseForDisplay); the app shows what it replies
+};
+
+// Legacy OOB (2.3.5.4): the 128-bit TK exchanged out of band. Our OOB data
+// flag is set only when the policy does not ask for Secure Connections; SC
+// OOB is not implemented (a peer selecting it gets OOB Not Available).
+struct OobData {
+  Key tk{};
+};
+
+struct PairingPolicy {
+  AuthReq auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
+  IoCap io_cap = IoCap::NoInputNoOutput;
+  bool sc_only = true;          // refuse LE legacy pairing (0x03)
+  uint8_t min_key_size = 16;    // clamped to 7..16
+  uint8_t max_key_size = 16;    // clamped to min..16
+  PasskeySource passkey_source = PasskeySource::kRandom;
+  uint32_t static_passkey = 0;  // with kStatic; must be <= 999999
+  // Keys we are willing to exchange (key_dist bits; LinkKey is never used).
+  uint8_t initiator_key_distribution = key_dist::kEncKey | key_dist::kIdKey;
+  uint8_t responder_key_distribution = key_dist::kEncKey | key_dist::kIdKey;
+  bool allow_debug_keys = false;  // accept a peer using the SC debug key pair
+  std::optional<OobData> oob;
+};
+
+struct LocalDevice {
+  Address identity_address;          // distributed in Identity Address Information
+  Address address_on_air;            // what the peer sees (RPA or identity): c1, f5, f6
+  std::optional<Key> irk;            // distributed in Identity Information (zeros if none)
+};
+
+struct LongTermKey {
+  Key key{};
+  uint64_t rand = 0;
+  uint16_t ediv = 0;
+};
+
+// What a completed pairing produced. Trivially copyable so that it can be wiped.
+struct PairingResult {
+  PairingMethod method = PairingMethod::kJustWorks;
+  bool secure_connections = false;
+  bool authenticated = false;  // MITM protected (not Just Works, no debug key)
+  bool bonded = false;         // both sides set Bonding (and no debug key)
+  bool peer_used_debug_key = false;
+  uint8_t key_size = 16;
+  uint8_t local_key_distribution = 0;  // what we sent (key_dist bits, EncKey cleared for SC)
+  uint8_t peer_key_distribution = 0;   // what we received
+  // SC: the LTK both sides derived with f5 (EDIV = Rand = 0), for both roles.
+  std::optional<LongTermKey> ltk;
+  // Legacy: the LTK/EDIV/Rand we distributed (a peripheral answers the
+  // central's later LTK Request with it) and the one the peer distributed
+  // (a central encrypts with it later).
+  std::optional<LongTermKey> local_ltk;
+  std::optional<LongTermKey> peer_ltk;
+  std::optional<Key> peer_irk;
+  std::optional<Address> peer_identity_address;
+  std::optional<Key> peer_csrk;
+  std::optional<Key> local_csrk;
+  bool local_identity_distributed = false;
+};
+static_assert(std::is_trivially_copyable_v<PairingResult>);
+
+enum class FailureOrigin : uint8_t {
+  kLocal,    // we sent Pairing Failed (or refused to start)
+  kPeer,     // the peer sent Pairing Failed
+  kTimeout,  // 30 s SMP timeout: no more SMP on this link; disconnect it (3.4)
+};
+struct PairingFailure {
+  SmpReason reason = SmpReason::kUnspecifiedReason;  // kUnspecifiedReason on timeout
+  FailureOrigin origin = FailureOrigin::kLocal;
+};
+
+// The bond the host already holds for this peer, so that a weaker pairing
+// cannot replace it (attack "BLERP" / bond overwrite).
+struct ExistingBond {
+  bool authenticated = false;
+  bool secure_connections = false;
+  uint8_t key_size = 16;
+};
+
+enum class PasskeyRequest : uint8_t {
+  kEnter,             // the user types the passkey the peer displays
+  kChooseForDisplay,  // PasskeySource::kApp: the app picks the passkey it shows
+};
+
+// The central's answer to a peripheral's Security Request (3.6.7, 2.4.6).
+enum class SecurityRequestAction : uint8_t {
+  kPair,             // send Pairing Request now
+  kEncryptWithBond,  // the host encrypts with the bond's LTK itself; SMP does nothing
+  kReject,           // answer Pairing Failed, Pairing Not Supported
+};
+
+class PairingDelegate {
+ public:
+  virtual ~PairingDelegate() = default;
+  // One SMP PDU for L2CAP CID 0x0006 (copy it; the view dies after the call).
+  virtual void send_smp(Bytes sdu) = 0;
+  // Central only: issue HCI_LE_Enable_Encryption with this key (STK or LTK).
+  virtual void start_encryption(const Key& ltk, uint64_t rand, uint16_t ediv) = 0;
+  virtual void display_passkey(uint32_t passkey) = 0;
+  // Answer with Pairing::passkey_reply.
+  virtual void request_passkey(PasskeyRequest request) = 0;
+  // Show the six digits and ask yes/no; answer with Pairing::numeric_comparison_reply.
+  virtual void confirm_numeric_comparison(uint32_t value) = 0;
+  // Store the keys here (before telling the app) if result.bonded.
+  virtual void on_pairing_complete(const PairingResult& result) = 0;
+  virtual void on_pairing_failed(const PairingFailure& failure) = 0;
+  // Queried during feature exchange (synchronously: must not re-enter).
+  virtual std::optional<ExistingBond> existing_bond_for_peer() = 0;
+  // Central only, queried when a Security Request arrives (must not re-enter).
+  virtual SecurityRequestAction on_security_request(AuthReq peer_auth) = 0;
+};
+
+class Pairing {
+ public:
+  // `attempts` (optional, shared per host) throttles repeated failures; it is
+  // keyed by the peer's identity if set_peer_identity() was called, else by
+  // peer_address_on_air.
+  Pairing(Role role, const PairingPolicy& policy, PairingDelegate& delegate,
+          crypto::RandomSource& random, const LocalDevice& local,
+          const Address& peer_address_on_air, RepeatedAttempts* attempts = nullptr);
+  ~Pairing();
+  Pairing(const Pairing&) = delete;
+  Pairing& operator=(const Pairing&) = delete;
+
+  // The peer's identity address, when the host resolved its RPA with a bond.
+  void set_peer_identity(const Address& identity) { peer_identity_ = identity; }
+
+  // Central: send Pairing Request. Peripheral: send Security Request.
+  // Ignored while a pairing is in progress or after the SMP timeout.
+  void initiate(TimePoint now);
+
+  // One SMP SDU received on CID 0x0006.
+  void on_sdu(TimePoint now, Bytes sdu);
+
+  // Peripheral, HCI_LE_Long_Term_Key_Request during pairing: the STK (legacy)
+  // or LTK (SC), masked to the negotiated size, but only once phase 2 has
+  // completed (SC: Ea verified and Eb sent) and only for EDIV = Rand = 0.
+  // nullopt otherwise: the host looks in its bond store or sends a negative reply.
+  std::optional<Key> on_long_term_key_request(TimePoint now, uint64_t rand, uint16_t ediv);
+
+  // HCI_Encryption_Change (or Encryption_Key_Refresh_Complete when the link
+  // was already encrypted). Starts phase 3, key distribution.
+  void on_encryption_changed(TimePoint now, uint8_t hci_status, bool encrypted);
+
+  // The app's answers. passkey nullopt or > 999999 fails with Passkey Entry
+  // Failed; a rejected comparison fails with Numeric Comparison Failed.
+  void passkey_reply(TimePoint now, std::optional<uint32_t> passkey);
+  void numeric_comparison_reply(TimePoint now, bool accept);
+
+  // Ends a pairing in progress locally (sends Pairing Failed with `reason`).
+  void abort(TimePoint now, SmpReason reason = SmpReason::kUnspecifiedReason);
+
+  bool in_progress() const;
+  bool timed_out() const;
+  TimePoint next_deadline() const { return deadline_; }
+  void on_timeout(TimePoint now);
+
+  Role role() const { return role_; }
+  const char* phase_name() const;  // for logs and tests
+
+ private:
+  // Per-pairing facts fixed by the feature exchange.
+  struct Negotiated {
+    PairingFeatures initiator;  // from Pairing Request
+    PairingFeatures responder;  // from Pairing Response
+    PairingPdu preq{};
+    PairingPdu pres{};
+    bool sc = false;
+    PairingMethod method = PairingMethod::kJustWorks;
+    uint8_t key_size = 16;
+    bool bonding = false;
+    bool peer_debug_key = false;
+  };
+
+  // A value wiped when it is destroyed.
+  template <class T>
+  struct Secret {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v{};
+    Secret() = default;
+    explicit Secret(const T& x) : v(x) {}
+    Secret(const Secret&) = default;
+    Secret& operator=(const Secret&) = default;
+    ~Secret() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
+  };
+
+  // --- Phases (EXAMPLES.md section 3) ---
+  struct Idle {};
+  struct SecurityRequested {};  // peripheral: Security Request sent
+  struct AwaitingResponse {     // central: Pairing Request sent
+    PairingFeatures request;
+    PairingPdu raw{};
+  };
+  // Legacy phase 2 (2.3.5.5): Mconfirm/Sconfirm, Mrand/Srand, STK = s1.
+  struct LegacyPhase2 {
+    Secret<Key> tk;
+    bool tk_ready = false;
+    Secret<Random> local_random;
+    Key local_confirm{};
+    bool confirm_sent = false;
+    std::optional<Key> peer_confirm;
+    bool awaiting_random = false;
+  };
+  // SC phase 2 (2.3.5.6.1): public key exchange.
+  struct ScPublicKeyExchange {
+    Secret<crypto::P256KeyPair> local;
+  };
+  // SC authentication stage 1 (2.3.5.6.2 Just Works / Numeric Comparison,
+  // 2.3.5.6.3 Passkey Entry, 20 rounds).
+  struct ScStage1 {
+    Secret<crypto::P256KeyPair> local;
+    crypto::P256PublicKey peer;
+    Secret<DhKey> dhkey;
+    uint8_t round = 0;  // passkey bit i
+    Secret<Random> local_nonce;
+    Key local_confirm{};
+    bool confirm_sent = false;
+    std::optional<Key> peer_confirm;
+    bool awaiting_random = false;
+  };
+  // SC authentication stage 2 (2.3.5.6.5): f5, then DHKey Check Ea/Eb.
+  struct ScDhKeyCheck {
+    Secret<Key> mac_key;
+    Secret<Key> ltk;
+    Random na{};
+    Random nb{};
+    Secret<Key> r;  // ra = rb: the passkey (Passkey Entry) or zero
+    bool user_confirmed = false;  // Numeric Comparison answer (true for others)
+    bool check_sent = false;      // initiator: Ea sent
+    std::optional<Key> peer_check;  // responder: Ea that arrived before the user said yes
+  };
+  // Phase 2 done: the STK/LTK waits for the link to be encrypted.
+  struct Encrypting {
+    Secret<Key> key;
+  };
+  // Phase 3 (2.4.3, 3.6.1): the responder's keys first, then the initiator's.
+  struct KeyDistribution {
+    Secret<PairingResult> result;
+    std::array<Opcode, 5> expected{};
+    uint8_t expected_count = 0;
+    uint8_t received = 0;
+  };
+  struct TimedOut {};  // terminal for the link (3.4)
+
+  using Phase = std::variant<Idle, SecurityRequested, AwaitingResponse, LegacyPhase2,
+                             ScPublicKeyExchange, ScStage1, ScDhKeyCheck, Encrypting,
+                             KeyDistribution, TimedOut>;
+
+  // --- Deferred delegate calls ---
+  struct Effect {
+    enum class Kind : uint8_t {
+      kSend,
+      kStartEncryption,
+      kDisplayPasskey,
+      kRequestPasskey,
+      kConfirmNumeric,
+      kComplete,
+      kFailed,
+    };
+    Kind kind = Kind::kSend;
+    EncodedPdu pdu;
+    Key key{};
+    uint64_t rand = 0;
+    uint16_t ediv = 0;
+    uint32_t value = 0;
+    PasskeyRequest request = PasskeyRequest::kEnter;
+    PairingFailure failure;
+    void wipe();
+  };
+  static constexpr size_t kMaxEffects = 16;
+  void push(Effect& e);
+  void flush();
+  void send(const Pdu& pdu, TimePoint now);
+
+  // --- Dispatch per phase ---
+  void handle(TimePoint now, const Pdu& pdu);
+  void on_pdu(TimePoint now, Idle&, const Pdu& pdu);
+  void on_pdu(TimePoint now, SecurityRequested&, const Pdu& pdu);
+  void on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu);
+  void on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu);
+  void on_pdu(TimePoint now, ScPublicKeyExchange& phase, const Pdu& pdu);
+  void on_pdu(TimePoint now, ScStage1& phase, const Pdu& pdu);
+  void on_pdu(TimePoint now, ScDhKeyCheck& phase, const Pdu& pdu);
+  void on_pdu(TimePoint now, Encrypting&, const Pdu& pdu);
+  void on_pdu(TimePoint now, KeyDistribution& phase, const Pdu& pdu);
+  void on_pdu(TimePoint now, TimedOut&, const Pdu& pdu);
+
+  // --- Steps ---
+  PairingFeatures local_features() const;
+  void on_pairing_request(TimePoint now, const PairingRequest& req);
+  void on_security_request(TimePoint now, const SecurityRequest& req);
+  std::optional<SmpReason> negotiate(const PairingFeatures& req, const PairingPdu& preq,
+                                     const PairingFeatures& res, const PairingPdu& pres);
+  void start_phase2(TimePoint now);
+  void start_passkey();
+  void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
+  void on_peer_public_key(TimePoint now, const crypto::P256KeyPair& local,
+                          const crypto::P256PublicKey& peer);
+  void stage1_send_confirm(TimePoint now, ScStage1& phase);
+  void stage1_round_done(TimePoint now, ScStage1& phase, const Random& peer_nonce);
+  void dhkey_check_step(TimePoint now, ScDhKeyCheck& phase);
+  void enter_encrypting(TimePoint now, const Key& key);
+  void start_key_distribution(TimePoint now, const Key& key);
+  void send_local_keys(TimePoint now, PairingResult& result);
+  void complete(PairingResult& result);
+  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed = true);
+  void reject(TimePoint now, SmpReason reason);  // bad PDU in any state
+  void end_pairing();
+
+  bool keypress_allowed() const;
+  bool we_are_initiator() const { return role_ == Role::kInitiator; }
+  const Address& initiator_address() const;
+  const Address& responder_address() const;
+  const Address& attempts_key() const { return peer_identity_ ? *peer_identity_ : peer_; }
+  uint32_t random_passkey();
+  template <size_t N>
+  std::array<uint8_t, N> random_bytes();
+
+  Role role_;
+  PairingPolicy policy_;
+  PairingDelegate& delegate_;
+  crypto::RandomSource& random_;
+  LocalDevice local_;
+  Address peer_;
+  std::optional<Address> peer_identity_;
+  RepeatedAttempts* attempts_;
+
+  Phase phase_;
+  std::optional<Negotiated> neg_;
+  Secret<uint32_t> passkey_;
+  bool passkey_ready_ = false;
+  bool passkey_requested_ = false;
+  TimePoint deadline_ = kNever;
+
+  std::array<Effect, kMaxEffects> effects_{};
+  size_t effects_head_ = 0;
+  size_t effects_count_ = 0;
+  bool flushing_ = false;
+  Secret<PairingResult> completed_;
+};
+
+}  // namespace sable::smp
