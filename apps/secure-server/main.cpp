@@ -49,7 +49,8 @@ Args parse_args(int argc, char** argv) {
       args.device.hci = value("--hci");
     } else if (a == "--name") {
       args.name = value("--name");
-      if (args.name.empty() || args.name.size() > 29) usage_error("--name must be 1 to 29 characters");
+      if (args.name.empty() || args.name.size() > 29)
+        usage_error("--name must be 1 to 29 characters");
     } else if (a == "--passkey") {
       std::string v = value("--passkey");
       if (v == "random") {
@@ -73,7 +74,8 @@ Args parse_args(int argc, char** argv) {
       usage_error("unknown option '" + a + "'");
     }
   }
-  if (args.device.hci.empty()) usage_error("--hci is required (scripts/run-server starts a virtual controller for you)");
+  if (args.device.hci.empty())
+    usage_error("--hci is required (scripts/run-server starts a virtual controller for you)");
   args.device.name = args.name;
   return args;
 }
@@ -99,10 +101,11 @@ int main(int argc, char** argv) {
     security.set_random_passkey();
   } else {
     security.set_passkey(args.passkey);
-    std::fprintf(stderr,
-                 "warning: static passkey %06u: the Core specification requires a fresh random "
-                 "passkey for each pairing (use --passkey random); repeated failures are throttled\n",
-                 args.passkey);
+    std::fprintf(
+        stderr,
+        "warning: static passkey %06u: the Core specification requires a fresh random "
+        "passkey for each pairing (use --passkey random); repeated failures are throttled\n",
+        args.passkey);
   }
   security.allow_legacy_pairing(args.allow_legacy);
 
@@ -134,9 +137,8 @@ int main(int argc, char** argv) {
 
   // 6. Advertising: name + service UUID.
   Advertising& advertising = device.advertising();
-  if (auto r = advertising.set_data(
-          AdvertisementData().name(args.name).add_service_uuid(
-              uuid128("9b574847-f706-436c-bed7-fc01eb0965c1")));
+  if (auto r = advertising.set_data(AdvertisementData().name(args.name).add_service_uuid(
+          uuid128("9b574847-f706-436c-bed7-fc01eb0965c1")));
       !r.ok()) {
     std::fprintf(stderr, "secure-server: %s\n", r.error().message.c_str());
     return 1;

@@ -21,7 +21,9 @@ struct Address {
   std::array<uint8_t, 6> bytes{};
   AddressType type = AddressType::kPublic;
 
-  bool is_random() const { return type == AddressType::kRandom || type == AddressType::kRandomIdentity; }
+  bool is_random() const {
+    return type == AddressType::kRandom || type == AddressType::kRandomIdentity;
+  }
   // Core 5.4 Vol 6 Part B 1.3.2: the two most significant bits give the random address kind.
   bool is_resolvable_private() const { return is_random() && (bytes[5] >> 6) == 0b01; }
   bool is_static_random() const { return is_random() && (bytes[5] >> 6) == 0b11; }
@@ -29,7 +31,8 @@ struct Address {
   // "AA:BB:CC:DD:EE:FF" (most significant octet first, as people write it).
   std::string to_string() const;
   // Parses "AA:BB:CC:DD:EE:FF"; the type is given separately.
-  static std::optional<Address> parse(std::string_view text, AddressType type = AddressType::kPublic);
+  static std::optional<Address> parse(std::string_view text,
+                                      AddressType type = AddressType::kPublic);
 
   friend bool operator==(const Address&, const Address&) = default;
 };

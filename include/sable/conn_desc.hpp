@@ -13,10 +13,10 @@ enum class Role : uint8_t { kCentral = 0, kPeripheral = 1 };
 struct ConnDesc {
   uint16_t handle = 0;
   Role role = Role::kPeripheral;
-  Address address;     // the peer's address on air (may be a resolvable private address)
-  Address id_address;  // the peer's identity address once known (else == address)
-  uint16_t interval = 0;             // units of 1.25 ms
-  uint16_t latency = 0;              // connection events
+  Address address;        // the peer's address on air (may be a resolvable private address)
+  Address id_address;     // the peer's identity address once known (else == address)
+  uint16_t interval = 0;  // units of 1.25 ms
+  uint16_t latency = 0;   // connection events
   uint16_t supervision_timeout = 0;  // units of 10 ms
   bool encrypted = false;
   bool authenticated = false;  // MITM-protected key

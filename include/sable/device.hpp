@@ -21,7 +21,7 @@ struct DeviceOptions {
   std::string bond_store;      // where bonds are kept
   std::string name = "sable";  // GAP Device Name
   uint16_t appearance = 0;
-  int verbosity = 0;           // 0 info, 1 debug, 2 trace
+  int verbosity = 0;  // 0 info, 1 debug, 2 trace
 };
 
 class Device {

@@ -8,14 +8,14 @@
 namespace sable {
 
 enum class ErrorKind : uint8_t {
-  kBadArgument,          // a caller's mistake (bad --hci spec, bad UUID, ...)
-  kTransport,            // the controller cannot be reached or went away
-  kControllerTimeout,    // the controller stopped answering commands
-  kController,           // the controller answered with an HCI error status
-  kNotConnected,         // no such connection
-  kInvalidState,         // e.g. changing the database after advertising started
-  kDoesNotFit,           // advertising data too long for the packets
-  kProtocol,             // a peer violated the protocol
+  kBadArgument,        // a caller's mistake (bad --hci spec, bad UUID, ...)
+  kTransport,          // the controller cannot be reached or went away
+  kControllerTimeout,  // the controller stopped answering commands
+  kController,         // the controller answered with an HCI error status
+  kNotConnected,       // no such connection
+  kInvalidState,       // e.g. changing the database after advertising started
+  kDoesNotFit,         // advertising data too long for the packets
+  kProtocol,           // a peer violated the protocol
 };
 
 struct Error {

@@ -1,7 +1,8 @@
 // The GATT server, in the shape esp32-nimble users know:
 //   auto& service = server.create_service(uuid128("9b574847-..."));
 //   auto& chr = service.create_characteristic(uuid128("681285a6-..."),
-//                                             Property::Read | Property::ReadEnc | Property::Notify);
+//                                             Property::Read | Property::ReadEnc |
+//                                             Property::Notify);
 //   chr.set_value("Start Value");
 //   chr.set_value({counter}).notify();
 // Thread-safe: calls from any thread are carried out on the stack's thread;
@@ -55,14 +56,18 @@ class Properties {
   constexpr Properties() = default;
   constexpr Properties(Property p) : bits_(uint16_t(p)) {}
   constexpr explicit Properties(uint16_t bits) : bits_(bits) {}
-  constexpr Properties operator|(Properties o) const { return Properties(uint16_t(bits_ | o.bits_)); }
+  constexpr Properties operator|(Properties o) const {
+    return Properties(uint16_t(bits_ | o.bits_));
+  }
   constexpr bool has(Property p) const { return (bits_ & uint16_t(p)) != 0; }
   constexpr uint16_t bits() const { return bits_; }
 
  private:
   uint16_t bits_ = 0;
 };
-constexpr Properties operator|(Property a, Property b) { return Properties(a) | Properties(b); }
+constexpr Properties operator|(Property a, Property b) {
+  return Properties(a) | Properties(b);
+}
 
 // Why a notification reached nobody (or not everybody).
 enum class NotifyStatus : uint8_t {
@@ -78,7 +83,7 @@ enum class NotifyStatus : uint8_t {
 const char* to_string(NotifyStatus status);
 
 struct NotifyResult {
-  size_t sent = 0;  // peers the notification was sent to
+  size_t sent = 0;                                    // peers the notification was sent to
   NotifyStatus status = NotifyStatus::kNotConnected;  // the reason for the others, if any
   bool ok() const { return sent > 0; }
   std::string to_string() const;

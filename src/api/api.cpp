@@ -16,11 +16,21 @@ Result<std::unique_ptr<Device>, Error> Device::take(const DeviceOptions& options
 
 Device::Device(std::unique_ptr<DeviceImpl> impl) : impl_(std::move(impl)) {}
 Device::~Device() = default;
-Security& Device::security() { return impl_->security(); }
-Server& Device::server() { return impl_->server(); }
-Advertising& Device::advertising() { return impl_->advertising(); }
-std::string Device::address() const { return impl_->address(); }
-std::optional<Error> Device::error() const { return impl_->error(); }
+Security& Device::security() {
+  return impl_->security();
+}
+Server& Device::server() {
+  return impl_->server();
+}
+Advertising& Device::advertising() {
+  return impl_->advertising();
+}
+std::string Device::address() const {
+  return impl_->address();
+}
+std::optional<Error> Device::error() const {
+  return impl_->error();
+}
 
 // ---- Server ----
 
@@ -89,8 +99,8 @@ Characteristic& Characteristic::set_value(std::span<const uint8_t> value) {
   return *this;
 }
 Characteristic& Characteristic::set_value(std::string_view value) {
-  return set_value(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()),
-                                            value.size()));
+  return set_value(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
 }
 Characteristic& Characteristic::set_value(std::initializer_list<uint8_t> value) {
   return set_value(std::span<const uint8_t>(value.begin(), value.size()));
@@ -118,8 +128,7 @@ Characteristic& Characteristic::on_authorize(std::function<bool(uint16_t, bool)>
 // ---- Advertising ----
 
 Result<void, Error> Advertising::set_data(const AdvertisementData& data) {
-  return device_->call(
-      [&] { return device_->host().set_advertising_data(device_->now(), data); });
+  return device_->call([&] { return device_->host().set_advertising_data(device_->now(), data); });
 }
 
 Result<void, Error> Advertising::set_interval(uint16_t min_units, uint16_t max_units) {

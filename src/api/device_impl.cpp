@@ -116,7 +116,8 @@ Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOption
   if (!options.btsnoop.empty()) {
     auto writer = BtsnoopWriter::open(options.btsnoop);
     if (!writer.ok()) return fail(Error{ErrorKind::kBadArgument, writer.error().message});
-    transport = std::make_unique<CapturingTransport>(std::move(transport), std::move(writer.value()));
+    transport =
+        std::make_unique<CapturingTransport>(std::move(transport), std::move(writer.value()));
   }
   std::unique_ptr<DeviceImpl> d(new DeviceImpl(std::move(transport)));
   d->options_ = options;
@@ -151,9 +152,8 @@ DeviceImpl::~DeviceImpl() {
 
 void DeviceImpl::on_readable() {
   if (!transport_) return;
-  auto r = transport_->receive([this](HciPacketType type, Bytes packet) {
-    host_->on_hci_packet(now(), type, packet);
-  });
+  auto r = transport_->receive(
+      [this](HciPacketType type, Bytes packet) { host_->on_hci_packet(now(), type, packet); });
   if (!r.ok()) {
     loop_.unwatch_fd(transport_->fd());
     on_fatal(Error{ErrorKind::kTransport, "controller lost: " + r.error().message});
@@ -212,8 +212,7 @@ void DeviceImpl::on_fatal(const Error& error) {
 }
 
 std::string DeviceImpl::address() const {
-  return const_cast<DeviceImpl*>(this)->call(
-      [this] { return host_->own_address().to_string(); });
+  return const_cast<DeviceImpl*>(this)->call([this] { return host_->own_address().to_string(); });
 }
 
 Result<void, Error> DeviceImpl::start_server() {
@@ -258,13 +257,15 @@ Result<void, Error> DeviceImpl::start_server() {
   opts.appearance = options_.appearance;
   auto built = gatt::Database::build(std::move(defs), opts);
   if (!built.ok())
-    return fail(Error{ErrorKind::kBadArgument, "cannot build the GATT database (a value is too "
-                                               "long or there are too many attributes)"});
+    return fail(Error{ErrorKind::kBadArgument,
+                      "cannot build the GATT database (a value is too "
+                      "long or there are too many attributes)"});
   database_ = std::make_unique<gatt::Database>(std::move(built.value()));
   // Record each characteristic's value handle for set_value()/notify().
   for (Service& service : server_.services_) {
     for (Characteristic& c : service.characteristics_) {
-      if (auto h = database_->find_characteristic(service.uuid(), c.uuid())) c.value_handle_ = h->value;
+      if (auto h = database_->find_characteristic(service.uuid(), c.uuid()))
+        c.value_handle_ = h->value;
     }
   }
   host_->set_database(database_.get());

@@ -28,14 +28,22 @@ std::string ConnDesc::to_string() const {
 
 const char* to_string(NotifyStatus status) {
   switch (status) {
-    case NotifyStatus::kSent: return "sent";
-    case NotifyStatus::kNoCccd: return "characteristic has no Notify/Indicate property (no CCCD)";
-    case NotifyStatus::kNotConnected: return "not connected";
-    case NotifyStatus::kNotSubscribed: return "peer has not subscribed";
-    case NotifyStatus::kLinkNotSecure: return "withheld: link not secure enough to read the value";
-    case NotifyStatus::kTooLong: return "value longer than ATT_MTU-3";
-    case NotifyStatus::kOutOfBuffers: return "out of buffers";
-    case NotifyStatus::kNotStarted: return "server not started";
+    case NotifyStatus::kSent:
+      return "sent";
+    case NotifyStatus::kNoCccd:
+      return "characteristic has no Notify/Indicate property (no CCCD)";
+    case NotifyStatus::kNotConnected:
+      return "not connected";
+    case NotifyStatus::kNotSubscribed:
+      return "peer has not subscribed";
+    case NotifyStatus::kLinkNotSecure:
+      return "withheld: link not secure enough to read the value";
+    case NotifyStatus::kTooLong:
+      return "value longer than ATT_MTU-3";
+    case NotifyStatus::kOutOfBuffers:
+      return "out of buffers";
+    case NotifyStatus::kNotStarted:
+      return "server not started";
   }
   return "?";
 }

@@ -31,8 +31,10 @@ bool append_uuids(AdvertisingPayload& p, bool scan_rsp, const std::vector<Uuid>&
       if (u.min_size() != g.size) continue;
       if (n + g.size > tmp.size()) return false;
       const auto& le = u.le128();
-      if (g.size == 16) std::memcpy(&tmp[n], le.data(), 16);
-      else std::memcpy(&tmp[n], &le[12], g.size);  // 16/32-bit value sits at octets 12..15
+      if (g.size == 16)
+        std::memcpy(&tmp[n], le.data(), 16);
+      else
+        std::memcpy(&tmp[n], &le[12], g.size);  // 16/32-bit value sits at octets 12..15
       n += g.size;
     }
     if (n > 0 && !append(p, scan_rsp, g.type, Bytes(tmp.data(), n))) return false;
@@ -59,7 +61,8 @@ bool append_fields_except_name(AdvertisingPayload& p, bool scan_rsp, const Adver
     if (m->data.size() + 2 > tmp.size()) return false;
     put_le16(tmp.data(), m->company_id);
     if (!m->data.empty()) std::memcpy(&tmp[2], m->data.data(), m->data.size());
-    if (!append(p, scan_rsp, AdType::kManufacturerSpecificData, Bytes(tmp.data(), 2 + m->data.size())))
+    if (!append(p, scan_rsp, AdType::kManufacturerSpecificData,
+                Bytes(tmp.data(), 2 + m->data.size())))
       return false;
   }
   return true;

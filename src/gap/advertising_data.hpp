@@ -64,8 +64,9 @@ struct ParsedAdvertisingData {
 };
 
 enum class AdParseError : uint8_t {
-  kLengthOverrun,     // an AD structure claims more octets than remain
-  kBadFieldLength,    // a known AD type with an impossible length (e.g. a 16-bit UUID list of 3 octets)
+  kLengthOverrun,   // an AD structure claims more octets than remain
+  kBadFieldLength,  // a known AD type with an impossible length (e.g. a 16-bit UUID list of 3
+                    // octets)
 };
 
 // A zero length octet ends the significant part (Core 5.4 Vol 3 Part C 11).

@@ -16,14 +16,22 @@ constexpr uint8_t kSmpPairingNotSupported = 0x05;
 
 NotifyStatus to_notify_status(gatt::NotifyResult r) {
   switch (r) {
-    case gatt::NotifyResult::kSent: return NotifyStatus::kSent;
-    case gatt::NotifyResult::kNotSubscribed: return NotifyStatus::kNotSubscribed;
-    case gatt::NotifyResult::kNoCccd: return NotifyStatus::kNoCccd;
-    case gatt::NotifyResult::kLinkNotSecure: return NotifyStatus::kLinkNotSecure;
-    case gatt::NotifyResult::kTooLong: return NotifyStatus::kTooLong;
-    case gatt::NotifyResult::kIndicationPending: return NotifyStatus::kOutOfBuffers;
-    case gatt::NotifyResult::kOutOfBuffers: return NotifyStatus::kOutOfBuffers;
-    case gatt::NotifyResult::kNotConnected: return NotifyStatus::kNotConnected;
+    case gatt::NotifyResult::kSent:
+      return NotifyStatus::kSent;
+    case gatt::NotifyResult::kNotSubscribed:
+      return NotifyStatus::kNotSubscribed;
+    case gatt::NotifyResult::kNoCccd:
+      return NotifyStatus::kNoCccd;
+    case gatt::NotifyResult::kLinkNotSecure:
+      return NotifyStatus::kLinkNotSecure;
+    case gatt::NotifyResult::kTooLong:
+      return NotifyStatus::kTooLong;
+    case gatt::NotifyResult::kIndicationPending:
+      return NotifyStatus::kOutOfBuffers;
+    case gatt::NotifyResult::kOutOfBuffers:
+      return NotifyStatus::kOutOfBuffers;
+    case gatt::NotifyResult::kNotConnected:
+      return NotifyStatus::kNotConnected;
   }
   return NotifyStatus::kNotConnected;
 }
@@ -67,10 +75,9 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
   }
   void on_connection_parameter_update_result(l2cap::ConnectionParameterUpdateResult r) override {
     if (r != l2cap::ConnectionParameterUpdateResult::kAccepted)
-      SABLE_LOG_WARN("connection 0x%04x: central did not accept the parameter update (%s)",
-                     desc.handle,
-                     r == l2cap::ConnectionParameterUpdateResult::kTimedOut ? "timed out"
-                                                                            : "rejected");
+      SABLE_LOG_WARN(
+          "connection 0x%04x: central did not accept the parameter update (%s)", desc.handle,
+          r == l2cap::ConnectionParameterUpdateResult::kTimedOut ? "timed out" : "rejected");
   }
 
   // gatt::ServerDelegate
@@ -82,7 +89,8 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
   }
   void on_att_fatal(uint16_t) override {
     SABLE_LOG_WARN("connection 0x%04x: ATT bearer failed; disconnecting", desc.handle);
-    (void)host.disconnect(host.now_, desc.handle, uint8_t(HciStatus::kRemoteUserTerminatedConnection));
+    (void)host.disconnect(host.now_, desc.handle,
+                          uint8_t(HciStatus::kRemoteUserTerminatedConnection));
   }
 
   att::LinkSecurity security() const {
@@ -127,7 +135,9 @@ Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
 
 Host::~Host() = default;
 
-void Host::send_hci(HciPacketType type, Bytes packet) { out_.send_hci(type, packet); }
+void Host::send_hci(HciPacketType type, Bytes packet) {
+  out_.send_hci(type, packet);
+}
 
 void Host::send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb) {
   if (failed_) return;
@@ -163,7 +173,9 @@ void Host::start(TimePoint now) {
   });
 }
 
-Address Host::own_address() const { return controller_.bd_addr; }
+Address Host::own_address() const {
+  return controller_.bd_addr;
+}
 
 void Host::on_hci_packet(TimePoint now, HciPacketType type, Bytes packet) {
   now_ = now;
@@ -183,6 +195,7 @@ void Host::on_hci_packet(TimePoint now, HciPacketType type, Bytes packet) {
 
 TimePoint Host::next_deadline() const {
   TimePoint t = commands_.next_deadline();
+  if (connecting_ && !connecting_->cancel_sent) t = std::min(t, connecting_->deadline);
   for (const auto& c : connections_) {
     t = std::min(t, c->link.next_deadline());
     if (c->gatt) t = std::min(t, c->gatt->next_deadline());
@@ -193,6 +206,11 @@ TimePoint Host::next_deadline() const {
 void Host::on_timeout(TimePoint now) {
   now_ = now;
   commands_.on_timeout(now);
+  if (connecting_ && !connecting_->cancel_sent && now >= connecting_->deadline) {
+    connecting_->failure = Error{ErrorKind::kControllerTimeout, "connection attempt timed out"};
+    connecting_->cancel_sent = true;
+    send_command(hci::le_create_connection_cancel());
+  }
   // Callbacks may remove connections: iterate over handles.
   std::vector<uint16_t> handles;
   for (const auto& c : connections_) handles.push_back(c->desc.handle);
@@ -258,6 +276,9 @@ void Host::on_le_meta(Bytes params) {
                                e->connection_interval, e->peripheral_latency,
                                e->supervision_timeout);
       break;
+    case hci::le_ev::kAdvertisingReport:
+      on_advertising_report(meta->params);
+      break;
     case hci::le_ev::kConnectionUpdateComplete:
       on_connection_update_complete(meta->params);
       break;
@@ -276,6 +297,18 @@ void Host::on_le_meta(Bytes params) {
 void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t role,
                                   const Address& peer, uint16_t interval, uint16_t latency,
                                   uint16_t timeout) {
+  if (role == hci::kRoleCentral && connecting_) {
+    Connecting attempt = *connecting_;
+    connecting_.reset();
+    if (status != HciStatus::kSuccess) {
+      // Core 5.4 Vol 4 Part E 7.8.13: a cancelled attempt ends with status 0x02.
+      Error e = attempt.failure ? *attempt.failure
+                                : Error{ErrorKind::kController, hci_error("LE connection", status),
+                                        uint8_t(status)};
+      listener_.on_connect_failed(attempt.peer, e);
+      return;
+    }
+  }
   if (status != HciStatus::kSuccess) {
     SABLE_LOG_WARN("%s", hci_error("LE connection", status).c_str());
     if (role == hci::kRolePeripheral) advertising_on_ = false;
@@ -344,8 +377,7 @@ void Host::on_encryption_change(Bytes params) {
   Connection* c = find(e->handle);
   if (!c) return;
   if (e->status != HciStatus::kSuccess) {
-    SABLE_LOG_WARN("connection 0x%04x: %s", e->handle,
-                   hci_error("encryption", e->status).c_str());
+    SABLE_LOG_WARN("connection 0x%04x: %s", e->handle, hci_error("encryption", e->status).c_str());
     return;
   }
   c->desc.encrypted = e->encryption_enabled != 0;
@@ -538,9 +570,9 @@ Result<void, Error> Host::stop_advertising(TimePoint now) {
 // application asked for it and a peripheral link is free, off otherwise.
 void Host::refresh_advertising() {
   if (!ready_ || failed_ || advertising_busy_) return;
-  size_t peripheral_links = size_t(std::count_if(connections_.begin(), connections_.end(), [](const auto& c) {
-    return c->desc.role == Role::kPeripheral;
-  }));
+  size_t peripheral_links =
+      size_t(std::count_if(connections_.begin(), connections_.end(),
+                           [](const auto& c) { return c->desc.role == Role::kPeripheral; }));
   bool want_on = advertising_wanted_ && peripheral_links < config_.max_peripheral_connections;
   if (want_on && !advertising_on_) {
     advertising_busy_ = true;
@@ -551,8 +583,7 @@ void Host::refresh_advertising() {
     p.own_address_type = 0x00;
     auto on_step = [this](const char* what) {
       return [this, what](const hci::CommandResult& r) {
-        if (!r.ok() && !r.timed_out)
-          SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
+        if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
       };
     };
     if (advertising_data_dirty_) {
@@ -584,10 +615,138 @@ void Host::refresh_advertising() {
     // New data while advertising: the controller accepts data updates in place.
     if (auto cmd = hci::le_set_advertising_data(advertising_payload_.adv_data()); cmd.ok())
       send_command(*cmd);
-    if (auto cmd = hci::le_set_scan_response_data(advertising_payload_.scan_response_data()); cmd.ok())
+    if (auto cmd = hci::le_set_scan_response_data(advertising_payload_.scan_response_data());
+        cmd.ok())
       send_command(*cmd);
     advertising_data_dirty_ = false;
   }
+}
+
+// ---- Central role: scanning and initiating ----
+
+Result<void, Error> Host::start_scan(TimePoint now, const ScanConfig& config) {
+  now_ = now;
+  if (!ready_) return fail(Error{ErrorKind::kInvalidState, "the controller is not ready"});
+  if (config.window > config.interval || config.interval < 0x0004 || config.interval > 0x4000 ||
+      config.window < 0x0004)
+    return fail(Error{ErrorKind::kBadArgument,
+                      "scan window must not exceed the interval (both 0x0004..0x4000)"});
+  scan_wanted_ = true;
+  pending_adverts_.clear();
+  hci::ScanParameters p;
+  p.scan_type = config.active ? 0x01 : 0x00;
+  p.interval = config.interval;
+  p.window = config.window;
+  if (scan_active_) send_command(hci::le_set_scan_enable(false, false));
+  send_command(hci::le_set_scan_parameters(p));
+  send_command(hci::le_set_scan_enable(true, config.filter_duplicates),
+               [this](const hci::CommandResult& r) {
+                 scan_active_ = r.ok();
+                 if (!r.ok() && !r.timed_out)
+                   SABLE_LOG_WARN("%s", hci_error("LE_Set_Scan_Enable", r.status).c_str());
+               });
+  return {};
+}
+
+Result<void, Error> Host::stop_scan(TimePoint now) {
+  now_ = now;
+  scan_wanted_ = false;
+  pending_adverts_.clear();
+  if (!ready_) return {};
+  send_command(hci::le_set_scan_enable(false, false), [this](const hci::CommandResult& r) {
+    if (r.ok()) scan_active_ = false;
+  });
+  return {};
+}
+
+void Host::on_advertising_report(Bytes params) {
+  auto ev = hci::LeAdvertisingReportEvent::parse(params);
+  if (!ev.ok()) {
+    SABLE_LOG_WARN("dropping malformed LE Advertising Report (%s)", hci::to_string(ev.error()));
+    return;
+  }
+  if (!scan_wanted_) return;
+  for (const hci::AdvertisingReport& r : *ev) {
+    auto data = parse_advertising_data(r.data);
+    if (!data.ok()) {
+      SABLE_LOG_WARN("dropping advertising report from %s: malformed AD structure",
+                     r.address.to_string().c_str());
+      continue;
+    }
+    constexpr uint8_t kScanResponse = 0x04;
+    auto it = std::find_if(pending_adverts_.begin(), pending_adverts_.end(),
+                           [&](const PendingAdvert& p) { return p.address == r.address; });
+    if (r.event_type == kScanResponse) {
+      ScanReport report;
+      if (it != pending_adverts_.end()) {
+        report = it->report;
+        pending_adverts_.erase(it);
+      } else {
+        report.address = r.address;
+        report.event_type = r.event_type;
+      }
+      merge_advertising_data(report.data, *data);
+      report.rssi = r.rssi;
+      listener_.on_scan_report(report);
+      continue;
+    }
+    ScanReport report;
+    report.address = r.address;
+    report.rssi = r.rssi;
+    report.event_type = r.event_type;
+    // ADV_IND (0) and ADV_DIRECT_IND (1) are connectable (Core 5.4 Vol 4 Part E 7.7.65.2).
+    report.connectable = r.event_type == 0x00 || r.event_type == 0x01;
+    report.data = std::move(*data);
+    // Scannable advertising (ADV_IND, ADV_SCAN_IND) may be followed by a scan
+    // response: deliver now, and again merged when the response comes.
+    bool scannable = r.event_type == 0x00 || r.event_type == 0x02;
+    if (scannable) {
+      if (it != pending_adverts_.end()) pending_adverts_.erase(it);
+      if (pending_adverts_.size() >= 32) pending_adverts_.erase(pending_adverts_.begin());
+      pending_adverts_.push_back(PendingAdvert{r.address, report});
+    }
+    listener_.on_scan_report(report);
+  }
+}
+
+Result<void, Error> Host::connect(TimePoint now, const Address& peer, const ConnectConfig& config) {
+  now_ = now;
+  if (!ready_) return fail(Error{ErrorKind::kInvalidState, "the controller is not ready"});
+  if (connecting_)
+    return fail(Error{ErrorKind::kInvalidState, "a connection attempt is already in progress"});
+  if (!l2cap::connection_parameters_valid(config.parameters))
+    return fail(Error{ErrorKind::kBadArgument, "connection parameters out of range"});
+  hci::CreateConnectionParameters p;
+  p.scan_interval = 0x0060;
+  p.scan_window = 0x0060;
+  p.peer_address = peer;
+  p.own_address_type = 0x00;
+  p.connection.interval_min = config.parameters.interval_min;
+  p.connection.interval_max = config.parameters.interval_max;
+  p.connection.max_latency = config.parameters.peripheral_latency;
+  p.connection.supervision_timeout = config.parameters.supervision_timeout;
+  connecting_ = Connecting{peer, now + config.timeout, false, std::nullopt};
+  send_command(hci::le_create_connection(p), [this, peer](const hci::CommandResult& r) {
+    if (r.ok() || !connecting_) return;
+    connecting_.reset();
+    listener_.on_connect_failed(
+        peer, Error{r.timed_out ? ErrorKind::kControllerTimeout : ErrorKind::kController,
+                    r.timed_out ? "LE_Create_Connection timed out"
+                                : hci_error("LE_Create_Connection", r.status),
+                    uint8_t(r.status)});
+  });
+  return {};
+}
+
+Result<void, Error> Host::cancel_connect(TimePoint now) {
+  now_ = now;
+  if (!connecting_) return fail(Error{ErrorKind::kInvalidState, "no connection attempt"});
+  if (!connecting_->cancel_sent) {
+    connecting_->cancel_sent = true;
+    connecting_->failure = Error{ErrorKind::kInvalidState, "connection attempt cancelled"};
+    send_command(hci::le_create_connection_cancel());
+  }
+  return {};
 }
 
 // ---- GATT notifications ----
@@ -599,13 +758,20 @@ NotifyResult Host::notify(TimePoint now, uint16_t value_handle, Bytes value) {
   // Rank the reasons so that the most informative one for "why not" wins.
   auto rank = [](NotifyStatus s) {
     switch (s) {
-      case NotifyStatus::kNotConnected: return 0;
-      case NotifyStatus::kNotSubscribed: return 1;
-      case NotifyStatus::kLinkNotSecure: return 2;
-      case NotifyStatus::kTooLong: return 3;
-      case NotifyStatus::kOutOfBuffers: return 4;
-      case NotifyStatus::kNoCccd: return 5;
-      default: return -1;
+      case NotifyStatus::kNotConnected:
+        return 0;
+      case NotifyStatus::kNotSubscribed:
+        return 1;
+      case NotifyStatus::kLinkNotSecure:
+        return 2;
+      case NotifyStatus::kTooLong:
+        return 3;
+      case NotifyStatus::kOutOfBuffers:
+        return 4;
+      case NotifyStatus::kNoCccd:
+        return 5;
+      default:
+        return -1;
     }
   };
   bool any_failed = false;

@@ -49,6 +49,28 @@ struct HostConfig {
   uint16_t advertising_interval_max = 0x00A0;
 };
 
+// One advertising report, with the scan response merged in when it arrived.
+struct ScanReport {
+  Address address;
+  int8_t rssi = 127;
+  uint8_t event_type = 0;  // Core 5.4 Vol 4 Part E 7.7.65.2: 0 ADV_IND ... 4 SCAN_RSP
+  bool connectable = false;
+  ParsedAdvertisingData data;
+};
+
+struct ScanConfig {
+  bool active = true;          // send scan requests to get scan responses
+  uint16_t interval = 0x0060;  // 60 ms, 0.625 ms units
+  uint16_t window = 0x0030;    // 30 ms
+  bool filter_duplicates = true;
+};
+
+struct ConnectConfig {
+  // Connection interval 30-50 ms, latency 0, supervision timeout 4 s.
+  l2cap::ConnectionParameters parameters{24, 40, 0, 400};
+  Duration timeout = Duration(5000);  // then LE_Create_Connection_Cancel
+};
+
 class HostListener {
  public:
   virtual void on_ready() = 0;                    // bring-up finished
@@ -57,6 +79,9 @@ class HostListener {
   virtual void on_disconnected(const ConnDesc&, uint8_t reason) = 0;
   virtual void on_connection_updated(const ConnDesc&) {}
   virtual void on_security_changed(const ConnDesc&) {}
+  virtual void on_scan_report(const ScanReport&) {}
+  // A connect() that did not produce a connection (timeout, cancel, error).
+  virtual void on_connect_failed(const Address&, const Error&) {}
 
  protected:
   ~HostListener() = default;
@@ -93,10 +118,20 @@ class Host : private hci::Sender {
 
   Result<void, Error> set_advertising_data(TimePoint now, const AdvertisementData& data);
   // Interval in 0.625 ms units, 0x0020..0x4000 (Core 5.4 Vol 4 Part E 7.8.5).
-  Result<void, Error> set_advertising_interval(TimePoint now, uint16_t min_units, uint16_t max_units);
+  Result<void, Error> set_advertising_interval(TimePoint now, uint16_t min_units,
+                                               uint16_t max_units);
   Result<void, Error> start_advertising(TimePoint now);
   Result<void, Error> stop_advertising(TimePoint now);
   bool advertising() const { return advertising_on_; }
+
+  // Central role.
+  Result<void, Error> start_scan(TimePoint now, const ScanConfig& config);
+  Result<void, Error> stop_scan(TimePoint now);
+  bool scanning() const { return scan_wanted_; }
+  // One connection attempt at a time; ends in on_connected or on_connect_failed.
+  Result<void, Error> connect(TimePoint now, const Address& peer, const ConnectConfig& config = {});
+  Result<void, Error> cancel_connect(TimePoint now);
+  bool connecting() const { return connecting_.has_value(); }
 
   Result<void, Error> update_connection_parameters(TimePoint now, uint16_t handle,
                                                    const l2cap::ConnectionParameters& params);
@@ -126,6 +161,7 @@ class Host : private hci::Sender {
   void on_remote_connection_parameter_request(Bytes params);
   void on_long_term_key_request(Bytes params);
   void refresh_advertising();
+  void on_advertising_report(Bytes params);
   Connection* find(uint16_t handle);
   const Connection* find(uint16_t handle) const;
   void send_acl(uint16_t handle, Bytes pdu);
@@ -153,6 +189,24 @@ class Host : private hci::Sender {
   bool advertising_busy_ = false;  // commands in flight
   bool advertising_data_dirty_ = true;
   AdvertisingPayload advertising_payload_{};
+
+  // Scanning: reports are merged with their scan response before delivery.
+  bool scan_wanted_ = false;
+  bool scan_active_ = false;
+  struct PendingAdvert {
+    Address address;
+    ScanReport report;
+  };
+  std::vector<PendingAdvert> pending_adverts_;  // waiting for a scan response (bounded)
+
+  // Initiating.
+  struct Connecting {
+    Address peer;
+    TimePoint deadline;
+    bool cancel_sent = false;
+    std::optional<Error> failure;  // reported when the controller confirms the end
+  };
+  std::optional<Connecting> connecting_;
 };
 
 }  // namespace sable::gap

@@ -26,8 +26,7 @@ RunLoop::~RunLoop() {
 }
 
 TimePoint RunLoop::now() {
-  return std::chrono::duration_cast<Duration>(
-      std::chrono::steady_clock::now().time_since_epoch());
+  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 bool RunLoop::watch_fd(int fd, std::function<void()> on_readable) {
@@ -67,7 +66,9 @@ void RunLoop::stop() {
   post([this] { stop_ = true; });
 }
 
-bool RunLoop::on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
+bool RunLoop::on_loop_thread() const {
+  return std::this_thread::get_id() == loop_thread_;
+}
 
 void RunLoop::drain_posted() {
   std::vector<std::function<void()>> work;
@@ -109,8 +110,8 @@ void RunLoop::run_once(Duration max_wait) {
       continue;
     }
     // The callback may unwatch fds: look each one up afresh.
-    auto it = std::find_if(watches_.begin(), watches_.end(),
-                           [fd](const Watch& w) { return w.fd == fd; });
+    auto it =
+        std::find_if(watches_.begin(), watches_.end(), [fd](const Watch& w) { return w.fd == fd; });
     if (it != watches_.end()) {
       auto fn = it->fn;
       fn();

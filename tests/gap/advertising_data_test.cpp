@@ -9,17 +9,22 @@ namespace {
 
 const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
 
-std::vector<uint8_t> vec(Bytes b) { return {b.begin(), b.end()}; }
+std::vector<uint8_t> vec(Bytes b) {
+  return {b.begin(), b.end()};
+}
 
 TEST(AdvertisingDataLayoutTest, ReferenceProgramMovesNameToScanResponse) {
   // Flags (3) + 128-bit UUID list (18) + "ESP32 Server" (14) = 35 > 31 octets.
-  auto p = layout_advertising_data(AdvertisementData().name("ESP32 Server").add_service_uuid(kService));
+  auto p =
+      layout_advertising_data(AdvertisementData().name("ESP32 Server").add_service_uuid(kService));
   ASSERT_TRUE(p.ok());
   std::vector<uint8_t> adv = {
       0x02, 0x01, 0x06,  // Flags: LE General Discoverable, BR/EDR not supported
       0x11, 0x07,        // Complete list of 128-bit UUIDs, 16 octets (least significant first)
-      0xc1, 0x65, 0x09, 0xeb, 0x01, 0xfc, 0xd7, 0xbe, 0x6c, 0x43, 0x06, 0xf7, 0x47, 0x48, 0x57, 0x9b};
-  std::vector<uint8_t> rsp = {0x0d, 0x09, 'E', 'S', 'P', '3', '2', ' ', 'S', 'e', 'r', 'v', 'e', 'r'};
+      0xc1, 0x65, 0x09, 0xeb, 0x01, 0xfc, 0xd7, 0xbe,
+      0x6c, 0x43, 0x06, 0xf7, 0x47, 0x48, 0x57, 0x9b};
+  std::vector<uint8_t> rsp = {0x0d, 0x09, 'E', 'S', 'P', '3', '2',
+                              ' ',  'S',  'e', 'r', 'v', 'e', 'r'};
   EXPECT_EQ(vec(p->adv_data()), adv);
   EXPECT_EQ(vec(p->scan_response_data()), rsp);
 }
@@ -31,21 +36,23 @@ TEST(AdvertisingDataLayoutTest, SmallSetStaysInAdvertisingPacket) {
   std::vector<uint8_t> adv = {0x02, 0x01, 0x06,              // Flags
                               0x03, 0x03, 0x0D, 0x18,        // 16-bit UUIDs: 0x180D
                               0x03, 0x19, 0x41, 0x03,        // Appearance 0x0341
-                              0x04, 0x09, 'a', 'b', 'c'};    // Complete local name
+                              0x04, 0x09, 'a',  'b',  'c'};  // Complete local name
   EXPECT_EQ(vec(p->adv_data()), adv);
   EXPECT_EQ(p->scan_rsp_len, 0);
 }
 
 TEST(AdvertisingDataLayoutTest, NameTooLongForEitherPacketIsAnError) {
-  auto p = layout_advertising_data(
-      AdvertisementData().name(std::string(30, 'x')).add_service_uuid(kService).manufacturer_data(
-          0x0059, std::vector<uint8_t>(12, 0)));
+  auto p = layout_advertising_data(AdvertisementData()
+                                       .name(std::string(30, 'x'))
+                                       .add_service_uuid(kService)
+                                       .manufacturer_data(0x0059, std::vector<uint8_t>(12, 0)));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error(), AdvertisingDataError::kDoesNotFit);
 }
 
 TEST(AdvertisingDataParseTest, ParsesWhatLayoutWrote) {
-  auto p = layout_advertising_data(AdvertisementData().name("ESP32 Server").add_service_uuid(kService));
+  auto p =
+      layout_advertising_data(AdvertisementData().name("ESP32 Server").add_service_uuid(kService));
   ASSERT_TRUE(p.ok());
   auto a = parse_advertising_data(p->adv_data());
   auto s = parse_advertising_data(p->scan_response_data());
@@ -60,7 +67,8 @@ TEST(AdvertisingDataParseTest, ParsesWhatLayoutWrote) {
 }
 
 TEST(AdvertisingDataParseTest, RejectsLengthOverrun) {
-  const uint8_t data[] = {0x02, 0x01, 0x06, 0x05, 0x09, 'a', 'b'};  // name claims 4 octets, 2 present
+  const uint8_t data[] = {0x02, 0x01, 0x06, 0x05,
+                          0x09, 'a',  'b'};  // name claims 4 octets, 2 present
   auto r = parse_advertising_data(data);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), AdParseError::kLengthOverrun);

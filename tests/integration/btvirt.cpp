@@ -70,7 +70,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
   }
 }
 
-ChildProcess::~ChildProcess() { terminate(); }
+ChildProcess::~ChildProcess() {
+  terminate();
+}
 
 bool ChildProcess::running() {
   if (status_ || pid_ <= 0) return false;
@@ -156,8 +158,7 @@ std::optional<std::vector<uint8_t>> RawHci::command(uint16_t opcode, std::vector
   auto ev = wait(
       [opcode](const HciPacket& p) {
         if (p.type != HciPacketType::kEvent || p.bytes.size() < 2) return false;
-        if (p.bytes[0] == 0x0E && p.bytes.size() >= 5)
-          return get_le16(&p.bytes[3]) == opcode;
+        if (p.bytes[0] == 0x0E && p.bytes.size() >= 5) return get_le16(&p.bytes[3]) == opcode;
         if (p.bytes[0] == 0x0F && p.bytes.size() >= 6) return get_le16(&p.bytes[4]) == opcode;
         return false;
       },
@@ -200,8 +201,7 @@ std::optional<HciPacket> RawHci::wait_event(uint8_t code, std::chrono::milliseco
       t);
 }
 
-std::optional<std::vector<uint8_t>> RawHci::wait_att(uint16_t handle,
-                                                     std::chrono::milliseconds t) {
+std::optional<std::vector<uint8_t>> RawHci::wait_att(uint16_t handle, std::chrono::milliseconds t) {
   // ATT PDUs here fit one ACL packet (MTU 23 unless exchanged).
   auto p = wait(
       [handle](const HciPacket& p) {

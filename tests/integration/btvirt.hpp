@@ -68,9 +68,9 @@ class RawHci {
   bool ok() const { return transport_ != nullptr; }
   // Sends an HCI command (opcode + params); returns the Command Complete
   // return parameters (status first) or the Command Status status as one octet.
-  std::optional<std::vector<uint8_t>> command(uint16_t opcode, std::vector<uint8_t> params = {},
-                                              std::chrono::milliseconds timeout =
-                                                  std::chrono::milliseconds(2000));
+  std::optional<std::vector<uint8_t>> command(
+      uint16_t opcode, std::vector<uint8_t> params = {},
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
   void send_acl(uint16_t handle, const std::vector<uint8_t>& l2cap_pdu);
   // Sends an ATT PDU on CID 4 of `handle`.
   void send_att(uint16_t handle, const std::vector<uint8_t>& att_pdu);

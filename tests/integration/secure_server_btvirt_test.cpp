@@ -40,7 +40,9 @@ bool contains(const std::vector<uint8_t>& hay, const std::vector<uint8_t>& needl
   return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
 }
 
-std::vector<uint8_t> le_bytes(const Uuid& u) { return {u.le128().begin(), u.le128().end()}; }
+std::vector<uint8_t> le_bytes(const Uuid& u) {
+  return {u.le128().begin(), u.le128().end()};
+}
 
 // Scans until both the advertising packet and the scan response of the server
 // have been seen; returns the advertiser's address and type.
@@ -67,8 +69,7 @@ std::optional<Advert> scan_for_server(RawHci& central, milliseconds timeout) {
 TEST(SecureServerOnBtvirt, AdvertisesConnectsRefusesReadUpdatesParametersAndReadvertises) {
   VirtualRadio radio;
   ASSERT_TRUE(radio.ok());
-  ChildProcess server({kServer, "--hci", "unix:" + radio.le_socket()},
-                      radio.dir() + "/server.out");
+  ChildProcess server({kServer, "--hci", "unix:" + radio.le_socket()}, radio.dir() + "/server.out");
   ASSERT_TRUE(server.wait_for_output("advertising \"ESP32 Server\"", milliseconds(10000)))
       << server.output();
 
@@ -83,8 +84,8 @@ TEST(SecureServerOnBtvirt, AdvertisesConnectsRefusesReadUpdatesParametersAndRead
   // 2. Connect (LE_Create_Connection, interval 50 ms, timeout 4 s).
   std::vector<uint8_t> create = {0x10, 0x00, 0x10, 0x00, 0x00, adv->address_type};
   create.insert(create.end(), adv->address.begin(), adv->address.end());
-  create.insert(create.end(), {0x00, 0x28, 0x00, 0x28, 0x00, 0x00, 0x00, 0x90, 0x01, 0x00, 0x00,
-                               0x00, 0x00});
+  create.insert(create.end(),
+                {0x00, 0x28, 0x00, 0x28, 0x00, 0x00, 0x00, 0x90, 0x01, 0x00, 0x00, 0x00, 0x00});
   auto status = central.command(0x200D, create);
   ASSERT_TRUE(status && (*status)[0] == 0x00);
   auto complete = central.wait_le_event(0x01, milliseconds(5000));
@@ -96,9 +97,9 @@ TEST(SecureServerOnBtvirt, AdvertisesConnectsRefusesReadUpdatesParametersAndRead
   // controller this reaches the central as a Remote Connection Parameter Request.
   auto request = central.wait_le_event(0x06, milliseconds(5000));
   ASSERT_TRUE(request) << server.output();
-  EXPECT_EQ(get_le16(&request->bytes[5]), 24);  // Interval_Min
-  EXPECT_EQ(get_le16(&request->bytes[7]), 48);  // Interval_Max
-  EXPECT_EQ(get_le16(&request->bytes[9]), 0);   // Max_Latency
+  EXPECT_EQ(get_le16(&request->bytes[5]), 24);   // Interval_Min
+  EXPECT_EQ(get_le16(&request->bytes[7]), 48);   // Interval_Max
+  EXPECT_EQ(get_le16(&request->bytes[9]), 0);    // Max_Latency
   EXPECT_EQ(get_le16(&request->bytes[11]), 60);  // Timeout
   std::vector<uint8_t> reply = {uint8_t(handle), uint8_t(handle >> 8)};
   reply.insert(reply.end(), request->bytes.begin() + 5, request->bytes.begin() + 13);

@@ -23,7 +23,8 @@ struct Outcome {
   std::string output;
 };
 
-Outcome run_server(const std::vector<std::string>& args, milliseconds timeout = milliseconds(15000)) {
+Outcome run_server(const std::vector<std::string>& args,
+                   milliseconds timeout = milliseconds(15000)) {
   char tmpl[] = "/tmp/sable-test-out.XXXXXX";
   int fd = mkstemp(tmpl);
   close(fd);

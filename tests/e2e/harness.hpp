@@ -1,0 +1,124 @@
+// Hosts on the in-process fake controller: each TestHost is a real gap::Host
+// wired to a FakeController of one FakeAir, with deterministic time and
+// randomness, recording what the host tells its listener.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "gap/host.hpp"
+#include "support/fake_controller.hpp"
+
+namespace sable::testing {
+
+class DeterministicRandom final : public crypto::RandomSource {
+ public:
+  explicit DeterministicRandom(uint64_t seed) : state_(seed | 1) {}
+  void fill(MutableBytes out) override {
+    for (auto& b : out) {
+      state_ ^= state_ << 13;
+      state_ ^= state_ >> 7;
+      state_ ^= state_ << 17;
+      b = uint8_t(state_);
+    }
+  }
+
+ private:
+  uint64_t state_;
+};
+
+struct Disconnection {
+  ConnDesc desc;
+  uint8_t reason;
+};
+
+class TestHost final : public ::sable::hci::Sender, public gap::HostListener {
+ public:
+  TestHost(FakeAir& air, FakeController& controller, const gap::HostConfig& config, uint64_t seed)
+      : air_(air), controller_(controller), random_(seed), host_(config, *this, *this, random_) {
+    controller_.set_host_sink([this](HciPacketType type, Bytes packet) {
+      host_.on_hci_packet(air_.now(), type, packet);
+    });
+  }
+  gap::Host& host() { return host_; }
+  FakeController& controller() { return controller_; }
+  TimePoint now() const { return air_.now(); }
+
+  // hci::Sender
+  void send_hci(HciPacketType type, Bytes packet) override { controller_.from_host(type, packet); }
+
+  // gap::HostListener
+  void on_ready() override { ready = true; }
+  void on_fatal(const Error& e) override { fatal = e; }
+  void on_connected(const ConnDesc& d) override { connected.push_back(d); }
+  void on_disconnected(const ConnDesc& d, uint8_t reason) override {
+    disconnected.push_back({d, reason});
+  }
+  void on_connection_updated(const ConnDesc& d) override { updated.push_back(d); }
+  void on_security_changed(const ConnDesc& d) override { security_changes.push_back(d); }
+  void on_scan_report(const gap::ScanReport& r) override { reports.push_back(r); }
+  void on_connect_failed(const Address& a, const Error& e) override {
+    connect_failures.push_back({a, e});
+  }
+
+  bool ready = false;
+  std::optional<Error> fatal;
+  std::vector<ConnDesc> connected;
+  std::vector<Disconnection> disconnected;
+  std::vector<ConnDesc> updated;
+  std::vector<ConnDesc> security_changes;
+  std::vector<gap::ScanReport> reports;
+  std::vector<std::pair<Address, Error>> connect_failures;
+
+ private:
+  FakeAir& air_;
+  FakeController& controller_;
+  DeterministicRandom random_;
+  gap::Host host_;
+};
+
+// A FakeAir with hosts on it and a clock that fires the hosts' deadlines.
+class Network {
+ public:
+  TestHost& add_host(const std::string& public_address, const gap::HostConfig& config = {}) {
+    auto& controller = air_.add_controller(*Address::parse(public_address));
+    hosts_.push_back(std::make_unique<TestHost>(air_, controller, config, 0x5AB1E + hosts_.size()));
+    return *hosts_.back();
+  }
+  // Starts every host and runs bring-up to completion.
+  void start() {
+    for (auto& h : hosts_) h->host().start(air_.now());
+    run();
+  }
+  // Delivers every queued packet (time does not move).
+  void run() {
+    for (int i = 0; i < 1000 && air_.run_until_idle(); ++i) {
+    }
+  }
+  // Moves time forward by d, firing host deadlines in order.
+  void advance(Duration d) {
+    TimePoint target = air_.now() + d;
+    for (;;) {
+      TimePoint next = kNever;
+      for (auto& h : hosts_) next = std::min(next, h->host().next_deadline());
+      if (next > target) break;
+      if (next > air_.now()) air_.advance(next - air_.now());
+      for (auto& h : hosts_)
+        if (h->host().next_deadline() <= air_.now()) h->host().on_timeout(air_.now());
+      run();
+    }
+    if (target > air_.now()) air_.advance(target - air_.now());
+    run();
+  }
+  FakeAir& air() { return air_; }
+  TimePoint now() const { return air_.now(); }
+
+ private:
+  FakeAir air_;
+  std::vector<std::unique_ptr<TestHost>> hosts_;
+};
+
+}  // namespace sable::testing
