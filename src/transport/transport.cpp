@@ -1,6 +1,5 @@
 #include "transport/transport.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
