@@ -53,7 +53,9 @@ Key passkey_key(uint32_t passkey) {
   return k;
 }
 
-IoCapOctets io_cap_octets(const PairingPdu& pdu) { return {pdu[1], pdu[2], pdu[3]}; }
+IoCapOctets io_cap_octets(const PairingPdu& pdu) {
+  return {pdu[1], pdu[2], pdu[3]};
+}
 
 // Comparison of confirm/check values without an early exit.
 bool equal(const Key& a, const Key& b) {
@@ -125,27 +127,51 @@ Pairing::Pairing(Role role, const PairingPolicy& policy, PairingDelegate& delega
 
 Pairing::~Pairing() {
   end_pairing();
-  for (auto& e : effects_) e.wipe();
+  sends_.wipe();
+  events_.wipe();
 }
 
 // ---------------------------------------------------------------------------
 // Effects: delegate calls are queued and delivered once the input is applied.
 
-void Pairing::push(Effect& e) {
-  if (effects_count_ == kMaxEffects) __builtin_trap();  // bounded by design (<= 7 per input)
-  effects_[(effects_head_ + effects_count_) % kMaxEffects] = e;
-  ++effects_count_;
+template <size_t N>
+void Pairing::EffectRing<N>::push(Effect& e) {
+  if (count == N) __builtin_trap();  // bounded by design, see pairing.hpp
+  items[(head + count) % N] = e;
+  ++count;
   e.wipe();
+}
+
+template <size_t N>
+bool Pairing::EffectRing<N>::pop(Effect& out) {
+  if (count == 0) return false;
+  out = items[head];
+  items[head].wipe();
+  head = (head + 1) % N;
+  --count;
+  return true;
+}
+
+template <size_t N>
+void Pairing::EffectRing<N>::wipe() {
+  for (auto& e : items) e.wipe();
+  head = 0;
+  count = 0;
+}
+
+void Pairing::push(Effect& e) {
+  if (e.kind == Effect::Kind::kSend) {
+    sends_.push(e);
+  } else {
+    events_.push(e);
+  }
 }
 
 void Pairing::flush() {
   if (flushing_) return;  // a delegate called back in: the outer loop delivers
   flushing_ = true;
-  while (effects_count_ > 0) {
-    Effect e = effects_[effects_head_];
-    effects_[effects_head_].wipe();
-    effects_head_ = (effects_head_ + 1) % kMaxEffects;
-    --effects_count_;
+  Effect e;
+  while (sends_.pop(e) || events_.pop(e)) {
     switch (e.kind) {
       case Effect::Kind::kSend:
         delegate_.send_smp(e.pdu.bytes());
@@ -193,12 +219,14 @@ bool Pairing::in_progress() const {
   return !std::holds_alternative<Idle>(phase_) && !std::holds_alternative<TimedOut>(phase_);
 }
 
-bool Pairing::timed_out() const { return std::holds_alternative<TimedOut>(phase_); }
+bool Pairing::timed_out() const {
+  return std::holds_alternative<TimedOut>(phase_);
+}
 
 const char* Pairing::phase_name() const {
   static constexpr const char* kNames[] = {
-      "Idle",         "SecurityRequested", "AwaitingResponse", "LegacyPhase2",    "ScPublicKeyExchange",
-      "ScStage1",     "ScDhKeyCheck",      "Encrypting",       "KeyDistribution", "TimedOut"};
+      "Idle",     "SecurityRequested", "AwaitingResponse", "LegacyPhase2",    "ScPublicKeyExchange",
+      "ScStage1", "ScDhKeyCheck",      "Encrypting",       "KeyDistribution", "TimedOut"};
   static_assert(std::size(kNames) == std::variant_size_v<Phase>);
   return kNames[phase_.index()];
 }
@@ -615,8 +643,8 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
   if (const auto* random = std::get_if<PairingRandom>(&pdu)) {
     if (!phase.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
     const Negotiated& n = *neg_;
-    const Key expected = c1(phase.tk.v, random->value, n.preq, n.pres, initiator_address(),
-                            responder_address());
+    const Key expected =
+        c1(phase.tk.v, random->value, n.preq, n.pres, initiator_address(), responder_address());
     if (equal(random->value, phase.local_random.v) || !equal(expected, *phase.peer_confirm)) {
       return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
     }

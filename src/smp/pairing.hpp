@@ -56,7 +56,9 @@ enum class PairingMethod : uint8_t {
 PairingMethod select_method(bool secure_connections, const PairingFeatures& initiator,
                             const PairingFeatures& responder);
 // Whether a method protects against a MITM (all but Just Works).
-constexpr bool is_authenticated(PairingMethod m) { return m != PairingMethod::kJustWorks; }
+constexpr bool is_authenticated(PairingMethod m) {
+  return m != PairingMethod::kJustWorks;
+}
 
 // Where the passkey we DISPLAY comes from (the inputting side always asks
 // the app via request_passkey(PasskeyRequest::kEnter)).
@@ -76,9 +78,9 @@ struct OobData {
 struct PairingPolicy {
   AuthReq auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
   IoCap io_cap = IoCap::NoInputNoOutput;
-  bool sc_only = true;          // refuse LE legacy pairing (0x03)
-  uint8_t min_key_size = 16;    // clamped to 7..16
-  uint8_t max_key_size = 16;    // clamped to min..16
+  bool sc_only = true;        // refuse LE legacy pairing (0x03)
+  uint8_t min_key_size = 16;  // clamped to 7..16
+  uint8_t max_key_size = 16;  // clamped to min..16
   PasskeySource passkey_source = PasskeySource::kRandom;
   uint32_t static_passkey = 0;  // with kStatic; must be <= 999999
   // Keys we are willing to exchange (key_dist bits; LinkKey is never used).
@@ -89,9 +91,9 @@ struct PairingPolicy {
 };
 
 struct LocalDevice {
-  Address identity_address;          // distributed in Identity Address Information
-  Address address_on_air;            // what the peer sees (RPA or identity): c1, f5, f6
-  std::optional<Key> irk;            // distributed in Identity Information (zeros if none)
+  Address identity_address;  // distributed in Identity Address Information
+  Address address_on_air;    // what the peer sees (RPA or identity): c1, f5, f6
+  std::optional<Key> irk;    // distributed in Identity Information (zeros if none)
 };
 
 struct LongTermKey {
@@ -290,9 +292,9 @@ class Pairing {
     Secret<Key> ltk;
     Random na{};
     Random nb{};
-    Secret<Key> r;  // ra = rb: the passkey (Passkey Entry) or zero
-    bool user_confirmed = false;  // Numeric Comparison answer (true for others)
-    bool check_sent = false;      // initiator: Ea sent
+    Secret<Key> r;                  // ra = rb: the passkey (Passkey Entry) or zero
+    bool user_confirmed = false;    // Numeric Comparison answer (true for others)
+    bool check_sent = false;        // initiator: Ea sent
     std::optional<Key> peer_check;  // responder: Ea that arrived before the user said yes
   };
   // Phase 2 done: the STK/LTK waits for the link to be encrypted.
@@ -308,9 +310,9 @@ class Pairing {
   };
   struct TimedOut {};  // terminal for the link (3.4)
 
-  using Phase = std::variant<Idle, SecurityRequested, AwaitingResponse, LegacyPhase2,
-                             ScPublicKeyExchange, ScStage1, ScDhKeyCheck, Encrypting,
-                             KeyDistribution, TimedOut>;
+  using Phase =
+      std::variant<Idle, SecurityRequested, AwaitingResponse, LegacyPhase2, ScPublicKeyExchange,
+                   ScStage1, ScDhKeyCheck, Encrypting, KeyDistribution, TimedOut>;
 
   // --- Deferred delegate calls ---
   struct Effect {
@@ -333,7 +335,18 @@ class Pairing {
     PairingFailure failure;
     void wipe();
   };
-  static constexpr size_t kMaxEffects = 16;
+  // PDUs are delivered before events: a user callback that answers
+  // synchronously (and may end the pairing) comes after the PDUs the same
+  // step produced. Bounded: one input queues at most 7 PDUs and 3 events.
+  template <size_t N>
+  struct EffectRing {
+    std::array<Effect, N> items{};
+    size_t head = 0;
+    size_t count = 0;
+    void push(Effect& e);
+    bool pop(Effect& out);
+    void wipe();
+  };
   void push(Effect& e);
   void flush();
   void send(const Pdu& pdu, TimePoint now);
@@ -398,9 +411,8 @@ class Pairing {
   bool passkey_requested_ = false;
   TimePoint deadline_ = kNever;
 
-  std::array<Effect, kMaxEffects> effects_{};
-  size_t effects_head_ = 0;
-  size_t effects_count_ = 0;
+  EffectRing<12> sends_;
+  EffectRing<6> events_;
   bool flushing_ = false;
   Secret<PairingResult> completed_;
 };

@@ -54,7 +54,9 @@ Result<PairingFeatures, SmpReason> parse_features(ByteReader& r) {
 
 }  // namespace
 
-size_t pdu_size(uint8_t opcode) { return opcode < kPduSize.size() ? kPduSize[opcode] : 0; }
+size_t pdu_size(uint8_t opcode) {
+  return opcode < kPduSize.size() ? kPduSize[opcode] : 0;
+}
 
 Result<Pdu, SmpReason> parse_pdu(Bytes sdu) {
   if (sdu.empty()) return fail(SmpReason::kInvalidParameters);
@@ -128,7 +130,9 @@ Result<Pdu, SmpReason> parse_pdu(Bytes sdu) {
 // The variant lists the PDUs in opcode order, so the index gives the opcode.
 static_assert(std::variant_size_v<Pdu> == kPduSize.size() - 1);
 static_assert(std::is_same_v<std::variant_alternative_t<0x0C - 1, Pdu>, PairingPublicKey>);
-Opcode opcode_of(const Pdu& pdu) { return Opcode(uint8_t(pdu.index() + 1)); }
+Opcode opcode_of(const Pdu& pdu) {
+  return Opcode(uint8_t(pdu.index() + 1));
+}
 
 PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
   return PairingPdu{uint8_t(opcode),

@@ -137,11 +137,11 @@ struct PairingKeypressNotification {
   uint8_t type = 0;  // 0..4 (3.5.8)
 };
 
-using Pdu = std::variant<PairingRequest, PairingResponse, PairingConfirm, PairingRandom,
-                         PairingFailed, EncryptionInformation, CentralIdentification,
-                         IdentityInformation, IdentityAddressInformation, SigningInformation,
-                         SecurityRequest, PairingPublicKey, PairingDhKeyCheck,
-                         PairingKeypressNotification>;
+using Pdu =
+    std::variant<PairingRequest, PairingResponse, PairingConfirm, PairingRandom, PairingFailed,
+                 EncryptionInformation, CentralIdentification, IdentityInformation,
+                 IdentityAddressInformation, SigningInformation, SecurityRequest, PairingPublicKey,
+                 PairingDhKeyCheck, PairingKeypressNotification>;
 
 // The one length table (Vol 3 Part H 3.5, 3.6): total PDU size including the
 // opcode octet, indexed by opcode; 0 marks a reserved opcode.

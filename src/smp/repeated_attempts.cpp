@@ -94,8 +94,8 @@ void RepeatedAttempts::record_success(const Address& peer) {
 }
 
 size_t RepeatedAttempts::size() const {
-  return size_t(std::count_if(table_.begin(), table_.end(),
-                              [](const Entry& e) { return e.failures != 0; }));
+  return size_t(
+      std::count_if(table_.begin(), table_.end(), [](const Entry& e) { return e.failures != 0; }));
 }
 
 }  // namespace sable::smp

@@ -1,0 +1,95 @@
+// Repeated Attempts back-off (Core 5.4 Vol 3 Part H 2.3.6).
+#include "smp/repeated_attempts.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sable::smp {
+namespace {
+
+using std::chrono::milliseconds;
+
+Address peer(uint8_t last) {
+  return Address{.bytes = {1, 2, 3, 4, 5, last}, .type = AddressType::kPublic};
+}
+
+TEST(RepeatedAttemptsTest, NoFailureNoWait) {
+  RepeatedAttempts ra;
+  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(0)));
+  EXPECT_EQ(ra.size(), 0u);
+}
+
+TEST(RepeatedAttemptsTest, WaitDoublesUpToTheCap) {
+  RepeatedAttempts ra({.first_wait = milliseconds(2000),
+                       .max_wait = milliseconds(16000),
+                       .decay = milliseconds(60000)});
+  TimePoint t(1000);
+  const long expected_waits[] = {2000, 4000, 8000, 16000, 16000};
+  for (long wait : expected_waits) {
+    ra.record_failure(peer(1), t);
+    EXPECT_TRUE(ra.should_refuse(peer(1), t + milliseconds(wait - 1))) << wait;
+    EXPECT_FALSE(ra.should_refuse(peer(1), t + milliseconds(wait))) << wait;
+    t += milliseconds(wait);
+  }
+  // Another device is not affected.
+  EXPECT_FALSE(ra.should_refuse(peer(2), t - milliseconds(1)));
+}
+
+TEST(RepeatedAttemptsTest, WaitDecaysOverTime) {
+  RepeatedAttempts ra({.first_wait = milliseconds(2000),
+                       .max_wait = milliseconds(32000),
+                       .decay = milliseconds(32000)});
+  ra.record_failure(peer(1), TimePoint(0));     // 1 failure: wait 2 s
+  ra.record_failure(peer(1), TimePoint(2000));  // 2: 4 s
+  ra.record_failure(peer(1), TimePoint(6000));  // 3: 8 s
+  // One decay period after the last failure one failure is forgotten, so the
+  // next one counts as the 3rd again (8 s), not the 4th (16 s).
+  ra.record_failure(peer(1), TimePoint(38000));
+  EXPECT_TRUE(ra.should_refuse(peer(1), TimePoint(45999)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(46000)));
+  // Three quiet periods: forgotten entirely; the next failure waits 2 s.
+  EXPECT_EQ(ra.size(), 1u);
+  EXPECT_EQ(ra.refused_until(peer(1), TimePoint(38000 + 3 * 32000)), TimePoint(38000 + 3 * 32000));
+  EXPECT_EQ(ra.size(), 0u);
+  ra.record_failure(peer(1), TimePoint(200000));
+  EXPECT_TRUE(ra.should_refuse(peer(1), TimePoint(201999)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(202000)));
+}
+
+TEST(RepeatedAttemptsTest, SuccessForgets) {
+  RepeatedAttempts ra;
+  ra.record_failure(peer(1), TimePoint(0));
+  ra.record_success(peer(1));
+  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(1)));
+  EXPECT_EQ(ra.size(), 0u);
+}
+
+TEST(RepeatedAttemptsTest, BoundedTableEvictsLeastRecentlyUsed) {
+  RepeatedAttempts ra;
+  for (uint8_t i = 0; i < RepeatedAttempts::kCapacity; ++i) {
+    ra.record_failure(peer(i), TimePoint(i));
+  }
+  EXPECT_EQ(ra.size(), RepeatedAttempts::kCapacity);
+  // Touch peer 0 so that peer 1 is now the least recently used.
+  EXPECT_TRUE(ra.should_refuse(peer(0), TimePoint(100)));
+  ra.record_failure(peer(200), TimePoint(101));
+  EXPECT_EQ(ra.size(), RepeatedAttempts::kCapacity);
+  EXPECT_TRUE(ra.should_refuse(peer(0), TimePoint(102)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(102)));  // evicted
+  EXPECT_TRUE(ra.should_refuse(peer(200), TimePoint(102)));
+}
+
+TEST(RepeatedAttemptsTest, SameBitsSameKindIsSamePeer) {
+  RepeatedAttempts ra;
+  Address random = peer(0xC1);
+  random.type = AddressType::kRandom;
+  ra.record_failure(random, TimePoint(0));
+  Address identity = random;
+  identity.type = AddressType::kRandomIdentity;  // as HCI reports a resolved one
+  EXPECT_TRUE(ra.should_refuse(identity, TimePoint(1)));
+  Address public_same_bits = random;
+  public_same_bits.type = AddressType::kPublic;
+  EXPECT_FALSE(ra.should_refuse(public_same_bits, TimePoint(1)));
+}
+
+}  // namespace
+}  // namespace sable::smp
