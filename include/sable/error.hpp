@@ -16,6 +16,10 @@ enum class ErrorKind : uint8_t {
   kInvalidState,       // e.g. changing the database after advertising started
   kDoesNotFit,         // advertising data too long for the packets
   kProtocol,           // a peer violated the protocol
+  kAtt,                // the peer answered with an ATT error (code: AttErrorCode)
+  kPairingFailed,      // pairing failed (code: SMP Pairing Failed reason)
+  kTimeout,            // no answer in time
+  kDisconnected,       // the link went down
 };
 
 struct Error {

@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "hci/events.hpp"
 #include "hci/opcodes.hpp"
+#include "smp/toolbox.hpp"
 
 namespace sable::gap {
 namespace {
@@ -46,7 +47,7 @@ std::string hci_error(const char* what, HciStatus status) {
 }  // namespace
 
 // Everything the host keeps per ACL connection.
-struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
+struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate, smp::PairingDelegate {
   Connection(Host& host, const ConnDesc& d)
       : host(host),
         desc(d),
@@ -58,11 +59,7 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
     if (gatt) gatt->on_pdu(host.now_, sdu);
   }
   void on_smp_sdu(Bytes sdu) override {
-    // Pairing arrives with the Security Manager; until then every pairing
-    // attempt is declined cleanly (Core 5.4 Vol 3 Part H 3.5.5).
-    if (sdu.empty() || sdu[0] == kSmpPairingFailed) return;
-    const uint8_t failed[] = {kSmpPairingFailed, kSmpPairingNotSupported};
-    link.send_smp(failed);
+    if (pairing) pairing->on_sdu(host.now_, sdu);
   }
   bool on_connection_parameter_update_request(const l2cap::ConnectionParameters& p) override {
     hci::ConnectionParameters cp;
@@ -93,15 +90,49 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
                           uint8_t(HciStatus::kRemoteUserTerminatedConnection));
   }
 
+  // smp::PairingDelegate
+  void send_smp(Bytes sdu) override { link.send_smp(sdu); }
+  void start_encryption(const smp::Key& ltk, uint64_t rand, uint16_t ediv) override {
+    host.send_command(hci::le_start_encryption(desc.handle, rand, ediv, ltk));
+  }
+  void display_passkey(uint32_t passkey) override {
+    host.listener_.on_passkey_display(desc, passkey);
+  }
+  void request_passkey(smp::PasskeyRequest) override { host.listener_.on_passkey_request(desc); }
+  void confirm_numeric_comparison(uint32_t value) override {
+    host.listener_.on_numeric_comparison(desc, value);
+  }
+  void on_pairing_complete(const smp::PairingResult& result) override;
+  void on_pairing_failed(const smp::PairingFailure& failure) override;
+  std::optional<smp::ExistingBond> existing_bond_for_peer() override {
+    if (!bond || !bond->ltk_for(desc.role)) return std::nullopt;
+    return smp::ExistingBond{bond->authenticated(), bond->secure_connections(), bond->key_size()};
+  }
+  smp::SecurityRequestAction on_security_request(AuthReq) override {
+    if (bond && bond->ltk_for(Role::kCentral)) {
+      host.start_encryption_with_bond(*this, *bond);
+      return smp::SecurityRequestAction::kEncryptWithBond;
+    }
+    return smp::SecurityRequestAction::kPair;
+  }
+
   att::LinkSecurity security() const {
     att::LinkSecurity s{};
     s.encrypted = desc.encrypted;
     s.authenticated = desc.authenticated;
     s.secure_connections = secure_connections;
     s.key_size = desc.key_size;
-    s.peer_bonded = desc.bonded;
+    s.peer_bonded = bond.has_value();
     return s;
   }
+  Address identity() const { return desc.id_address; }
+
+  // What the key of the link's (next) encryption gives, when it comes from a bond.
+  struct KeyInfo {
+    bool authenticated;
+    bool secure_connections;
+    uint8_t key_size;
+  };
 
   Host& host;
   ConnDesc desc;
@@ -112,7 +143,73 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate {
   // A parameter update asked of the controller; if it refuses, ask over L2CAP.
   std::optional<l2cap::ConnectionParameters> pending_update;
   bool update_fell_back = false;
+
+  std::unique_ptr<smp::Pairing> pairing;
+  Address local_address;            // ours on air for this link
+  std::optional<store::Bond> bond;  // what we hold for this peer, if anything
+  std::optional<KeyInfo> bond_key;  // encryption in progress with the bond's key
+  std::vector<gatt::CccdEntry> saved_cccds;
 };
+
+void Host::Connection::on_pairing_complete(const smp::PairingResult& r) {
+  desc.authenticated = r.authenticated;
+  desc.key_size = r.key_size;
+  secure_connections = r.secure_connections;
+  if (r.peer_identity_address) desc.id_address = *r.peer_identity_address;
+  host.repeated_attempts_.record_success(desc.address);
+  if (r.bonded) {
+    store::Bond b;
+    b.peer_identity = store::identity_form(desc.id_address);
+    b.peer_irk = r.peer_irk;
+    auto to_store = [&](const smp::LongTermKey& k) {
+      store::LongTermKey l;
+      l.key = k.key;
+      l.ediv = k.ediv;
+      l.rand = k.rand;
+      l.key_size = r.key_size;
+      l.authenticated = r.authenticated;
+      l.secure_connections = r.secure_connections;
+      return l;
+    };
+    if (r.secure_connections && r.ltk) {
+      b.ltk = to_store(*r.ltk);
+    } else {
+      if (r.local_ltk) b.ltk = to_store(*r.local_ltk);
+      if (r.peer_ltk) b.peer_ltk = to_store(*r.peer_ltk);
+    }
+    b.peer_csrk = r.peer_csrk;
+    if (gatt)
+      for (const auto& e : gatt->client_state().cccds) b.cccds.push_back({e.handle, e.value});
+    // The bond is stored before anyone hears of the pairing (no lost bonds).
+    if (auto put = host.bonds_->put(b); !put.ok()) {
+      SABLE_LOG_ERROR("connection 0x%04x: bond not stored: %s", desc.handle,
+                      put.error().to_string().c_str());
+    } else {
+      bond = b;
+      desc.bonded = true;
+      if (gatt) saved_cccds = gatt->client_state().cccds;
+    }
+  }
+  host.refresh_security(*this);
+  host.listener_.on_pairing_complete(desc);
+}
+
+void Host::Connection::on_pairing_failed(const smp::PairingFailure& f) {
+  char buf[160];
+  const char* who = f.origin == smp::FailureOrigin::kPeer      ? "peer"
+                    : f.origin == smp::FailureOrigin::kTimeout ? "timeout"
+                                                               : "local";
+  std::snprintf(buf, sizeof buf, "pairing failed: %s (0x%02x, %s)", smp::to_string(f.reason),
+                unsigned(f.reason), who);
+  host.notify_pairing_failed(
+      *this, Error{f.origin == smp::FailureOrigin::kTimeout ? ErrorKind::kTimeout
+                                                            : ErrorKind::kPairingFailed,
+                   buf, uint8_t(f.reason)});
+  // Core 5.4 Vol 3 Part H 3.4: after an SMP timeout no more SMP on this link.
+  if (f.origin == smp::FailureOrigin::kTimeout)
+    (void)host.disconnect(host.now_, desc.handle,
+                          uint8_t(HciStatus::kRemoteUserTerminatedConnection));
+}
 
 Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
            crypto::RandomSource& random)
@@ -164,6 +261,7 @@ void Host::start(TimePoint now) {
     }
     controller_ = r.value();
     acl_out_.configure(controller_.acl_data_length, controller_.acl_packet_count);
+    ensure_local_identity();
     ready_ = true;
     SABLE_LOG_INFO("controller %s ready: HCI version %u, ACL %u x %u octets",
                    controller_.bd_addr.to_string().c_str(), controller_.hci_version,
@@ -174,7 +272,7 @@ void Host::start(TimePoint now) {
 }
 
 Address Host::own_address() const {
-  return controller_.bd_addr;
+  return private_address_ ? *private_address_ : controller_.bd_addr;
 }
 
 void Host::on_hci_packet(TimePoint now, HciPacketType type, Bytes packet) {
@@ -196,9 +294,11 @@ void Host::on_hci_packet(TimePoint now, HciPacketType type, Bytes packet) {
 TimePoint Host::next_deadline() const {
   TimePoint t = commands_.next_deadline();
   if (connecting_ && !connecting_->cancel_sent) t = std::min(t, connecting_->deadline);
+  t = std::min(t, rpa_deadline_);
   for (const auto& c : connections_) {
     t = std::min(t, c->link.next_deadline());
     if (c->gatt) t = std::min(t, c->gatt->next_deadline());
+    if (c->pairing) t = std::min(t, c->pairing->next_deadline());
   }
   return t;
 }
@@ -217,7 +317,10 @@ void Host::on_timeout(TimePoint now) {
   for (uint16_t h : handles) {
     if (Connection* c = find(h)) c->link.on_timeout(now);
     if (Connection* c = find(h); c && c->gatt) c->gatt->on_timeout(now);
+    if (Connection* c = find(h); c && c->pairing && c->pairing->next_deadline() <= now)
+      c->pairing->on_timeout(now);
   }
+  if (now >= rpa_deadline_) rotate_private_address();
 }
 
 void Host::on_event(Bytes packet) {
@@ -235,7 +338,8 @@ void Host::on_event(Bytes packet) {
       on_encryption_change(ev->params);
       break;
     case hci::ev::kEncryptionKeyRefreshComplete:
-      break;  // the key changed, the security level did not
+      on_key_refresh_complete(ev->params);
+      break;
     case hci::ev::kNumberOfCompletedPackets:
       if (auto e = hci::NumberOfCompletedPacketsEvent::parse(ev->params); e.ok())
         acl_out_.on_number_of_completed_packets(*e);
@@ -329,10 +433,18 @@ void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t rol
   d.supervision_timeout = timeout;
   d.mtu = att::kDefaultMtu;
   auto c = std::make_unique<Connection>(*this, d);
+  c->local_address =
+      (d.role == Role::kPeripheral && private_address_) ? *private_address_ : controller_.bd_addr;
+  resolve_peer(*c);
   if (database_) {
     c->gatt = std::make_unique<gatt::Server>(*database_, *c, handle, config_.max_att_mtu);
     c->gatt->set_link_security(c->security());
   }
+  c->pairing = std::make_unique<smp::Pairing>(
+      d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder, pairing_policy(),
+      *c, random_, local_device(*c), d.address, &repeated_attempts_);
+  c->pairing->set_peer_identity(c->desc.id_address);
+  d = c->desc;
   connections_.push_back(std::move(c));
   // The controller stops advertising when a peripheral connection is made
   // (Core 5.4 Vol 6 Part B 4.4.2.9).
@@ -362,6 +474,7 @@ void Host::on_disconnection_complete(Bytes params) {
   // Move the connection out before telling anyone (callbacks may re-enter).
   std::unique_ptr<Connection> gone = std::move(*it);
   connections_.erase(it);
+  save_client_state(*gone);
   acl_out_.on_disconnection(e->handle);
   acl_in_.on_disconnection(e->handle);
   ConnDesc d = gone->desc;
@@ -376,24 +489,96 @@ void Host::on_encryption_change(Bytes params) {
   if (!e.ok()) return;
   Connection* c = find(e->handle);
   if (!c) return;
+  bool pairing = c->pairing && c->pairing->in_progress();
   if (e->status != HciStatus::kSuccess) {
     SABLE_LOG_WARN("connection 0x%04x: %s", e->handle, hci_error("encryption", e->status).c_str());
+    if (pairing) {
+      c->pairing->on_encryption_changed(now_, uint8_t(e->status), false);
+    } else if (c->bond_key) {
+      // The bond's key was refused (the peer lost the bond?): the link stays
+      // unencrypted and nothing falls back to plaintext on our side.
+      c->bond_key.reset();
+      notify_pairing_failed(
+          *c, Error{ErrorKind::kController, hci_error("encryption with the bonded key", e->status),
+                    uint8_t(e->status)});
+    }
     return;
   }
   c->desc.encrypted = e->encryption_enabled != 0;
   if (!c->desc.encrypted) {
     c->desc.authenticated = false;
     c->desc.key_size = 0;
+    c->secure_connections = false;
+  } else if (pairing) {
+    // The security level is known when the pairing completes (key distribution).
+    c->pairing->on_encryption_changed(now_, 0, true);
+  } else if (c->bond_key) {
+    c->desc.authenticated = c->bond_key->authenticated;
+    c->secure_connections = c->bond_key->secure_connections;
+    c->desc.key_size = c->bond_key->key_size;
+    c->desc.bonded = true;
+    c->bond_key.reset();
+    (void)bonds_->touch(c->bond->peer_identity);
+    restore_client_state(*c);
   }
-  if (c->gatt) c->gatt->set_link_security(c->security());
-  listener_.on_security_changed(c->desc);
+  refresh_security(*c);
+}
+
+void Host::on_key_refresh_complete(Bytes params) {
+  auto e = hci::EncryptionKeyRefreshCompleteEvent::parse(params);
+  if (!e.ok()) return;
+  Connection* c = find(e->handle);
+  if (!c) return;
+  // Re-encryption of an encrypted link: the new key's properties apply.
+  if (c->pairing && c->pairing->in_progress()) {
+    c->pairing->on_encryption_changed(now_, uint8_t(e->status), e->status == HciStatus::kSuccess);
+  } else if (c->bond_key && e->status == HciStatus::kSuccess) {
+    c->desc.authenticated = c->bond_key->authenticated;
+    c->secure_connections = c->bond_key->secure_connections;
+    c->desc.key_size = c->bond_key->key_size;
+    c->desc.bonded = true;
+    c->bond_key.reset();
+    refresh_security(*c);
+  }
+}
+
+void Host::refresh_security(Connection& c) {
+  if (c.gatt) c.gatt->set_link_security(c.security());
+  listener_.on_security_changed(c.desc);
+}
+
+void Host::notify_pairing_failed(Connection& c, Error e) {
+  SABLE_LOG_WARN("connection 0x%04x: %s", c.desc.handle, e.message.c_str());
+  listener_.on_pairing_failed(c.desc, e);
 }
 
 void Host::on_long_term_key_request(Bytes params) {
   auto e = hci::LeLongTermKeyRequestEvent::parse(params);
   if (!e.ok()) return;
-  // No key exists until the Security Manager completes a pairing: a request
-  // for an unknown key gets a negative reply (Core 5.4 Vol 3 Part H 2.4.4).
+  Connection* c = find(e->handle);
+  if (c && c->pairing) {
+    // During pairing only the key of a finished phase 2 is handed out.
+    if (auto key = c->pairing->on_long_term_key_request(now_, e->random_number,
+                                                        e->encrypted_diversifier)) {
+      send_command(hci::le_long_term_key_request_reply(e->handle, *key));
+      return;
+    }
+  }
+  if (c && c->bond && !(c->pairing && c->pairing->in_progress())) {
+    if (const store::LongTermKey* k = c->bond->ltk_for(Role::kPeripheral)) {
+      // Core 5.4 Vol 3 Part H 2.4.4.2: an SC key is asked for with EDIV = 0 and
+      // Rand = 0; a legacy key with the EDIV/Rand we distributed.
+      bool match = k->secure_connections
+                       ? (e->encrypted_diversifier == 0 && e->random_number == 0)
+                       : (e->encrypted_diversifier == k->ediv && e->random_number == k->rand);
+      if (match) {
+        c->bond_key = Connection::KeyInfo{k->authenticated, k->secure_connections, k->key_size};
+        send_command(hci::le_long_term_key_request_reply(e->handle, k->key));
+        return;
+      }
+    }
+  }
+  // No key: a negative reply (Core 5.4 Vol 4 Part E 7.8.26).
   send_command(hci::le_long_term_key_request_negative_reply(e->handle));
 }
 
@@ -487,6 +672,7 @@ void Host::on_acl_pdu(uint16_t handle, Bytes pdu) {
     return;
   }
   c->link.on_pdu(now_, pdu);
+  if (Connection* still = find(handle)) save_client_state(*still);
 }
 
 void Host::send_acl(uint16_t handle, Bytes pdu) {
@@ -522,6 +708,183 @@ std::optional<ConnDesc> Host::connection(uint16_t handle) const {
   ConnDesc d = c->desc;
   if (c->gatt) d.mtu = c->gatt->mtu();
   return d;
+}
+
+// ---- Security: pairing policy, bonds, privacy ----
+
+void Host::set_security_config(const SecurityConfig& security) {
+  bool privacy_changed =
+      security.resolvable_private_address != config_.security.resolvable_private_address;
+  config_.security = security;
+  if (privacy_changed && ready_) {
+    if (!security.resolvable_private_address) {
+      private_address_.reset();
+      rpa_deadline_ = kNever;
+    }
+    advertising_data_dirty_ = true;
+  }
+}
+
+smp::PairingPolicy Host::pairing_policy() const {
+  const SecurityConfig& s = config_.security;
+  smp::PairingPolicy p;
+  p.auth = s.auth;
+  p.io_cap = s.io_cap;
+  p.sc_only = s.secure_connections_only;
+  p.min_key_size = s.min_key_size;
+  p.max_key_size = 16;
+  if (s.static_passkey) {
+    p.passkey_source = smp::PasskeySource::kStatic;
+    p.static_passkey = *s.static_passkey;
+  } else {
+    p.passkey_source = smp::PasskeySource::kRandom;
+  }
+  // Both sides distribute their keys: the LTK (legacy) and the IRK with the
+  // identity address, so a peer can resolve our private address later.
+  p.initiator_key_distribution = smp::key_dist::kEncKey | smp::key_dist::kIdKey;
+  p.responder_key_distribution = smp::key_dist::kEncKey | smp::key_dist::kIdKey;
+  return p;
+}
+
+smp::LocalDevice Host::local_device(const Connection& c) const {
+  smp::LocalDevice d;
+  d.identity_address = controller_.bd_addr;
+  d.address_on_air = c.local_address;
+  if (local_irk_ready_) d.irk = local_irk_;
+  return d;
+}
+
+void Host::ensure_local_identity() {
+  if (auto id = bonds_->local_identity()) {
+    local_irk_ = id->irk;
+    local_irk_ready_ = true;
+    return;
+  }
+  // Generated once, kept with the bonds (Core 5.4 Vol 3 Part C 10.7).
+  store::LocalIdentity id;
+  random_.fill(id.irk);
+  if (auto r = bonds_->set_local_identity(id); !r.ok())
+    SABLE_LOG_ERROR("local IRK not stored: %s", r.error().to_string().c_str());
+  local_irk_ = id.irk;
+  local_irk_ready_ = true;
+}
+
+void Host::resolve_peer(Connection& c) {
+  const Address& peer = c.desc.address;
+  if (peer.is_resolvable_private()) {
+    auto resolver = [](const store::Key128& irk, const std::array<uint8_t, 6>& rpa) {
+      return smp::rpa_matches_irk(irk, rpa);
+    };
+    if (auto b = bonds_->find_by_rpa(peer.bytes, resolver)) {
+      c.bond = b;
+      c.desc.id_address = b->peer_identity;
+    }
+    return;
+  }
+  if (auto b = bonds_->find_by_identity(store::identity_form(peer))) c.bond = b;
+}
+
+void Host::start_encryption_with_bond(Connection& c, const store::Bond& bond) {
+  const store::LongTermKey* k = bond.ltk_for(Role::kCentral);
+  if (!k) return;
+  c.bond_key = Connection::KeyInfo{k->authenticated, k->secure_connections, k->key_size};
+  send_command(hci::le_start_encryption(c.desc.handle, k->rand, k->ediv, k->key));
+}
+
+// Subscriptions of a bonded peer are kept with its bond, once the link is
+// encrypted with that bond's key (so an impostor cannot change them).
+void Host::save_client_state(Connection& c) {
+  if (!c.gatt || !c.bond || !c.desc.bonded || !c.desc.encrypted) return;
+  auto cccds = c.gatt->client_state().cccds;
+  if (cccds == c.saved_cccds) return;
+  std::vector<store::CccdEntry> entries;
+  for (const auto& e : cccds) entries.push_back({e.handle, e.value});
+  if (auto r = bonds_->update_cccds(c.bond->peer_identity, entries); !r.ok()) {
+    SABLE_LOG_ERROR("subscriptions of %s not stored: %s", c.bond->peer_identity.to_string().c_str(),
+                    r.error().to_string().c_str());
+    return;
+  }
+  c.saved_cccds = std::move(cccds);
+}
+
+void Host::restore_client_state(Connection& c) {
+  if (!c.gatt || !c.bond) return;
+  gatt::ClientState state = c.gatt->client_state();
+  for (const auto& e : c.bond->cccds) {
+    // What the peer wrote on this link before encrypting wins.
+    if (c.gatt->cccd_value(e.handle) == 0) state.cccds.push_back({e.handle, e.value});
+  }
+  c.gatt->restore_client_state(state);
+  c.saved_cccds = c.gatt->client_state().cccds;
+}
+
+// A new resolvable private address: prand (top bits 0b01) and hash = ah(IRK,
+// prand) (Core 5.4 Vol 6 Part B 1.3.2.2). The controller takes it only while
+// advertising is off, so advertising is paused around the change.
+void Host::rotate_private_address() {
+  rpa_deadline_ = kNever;
+  if (!config_.security.resolvable_private_address || !local_irk_ready_) return;
+  private_address_.reset();
+  advertising_data_dirty_ = true;
+  if (advertising_on_ && !advertising_busy_) {
+    advertising_busy_ = true;
+    send_command(hci::le_set_advertising_enable(false), [this](const hci::CommandResult& r) {
+      advertising_busy_ = false;
+      if (r.ok()) advertising_on_ = false;
+      refresh_advertising();
+    });
+  }
+}
+
+Result<void, Error> Host::pair(TimePoint now, uint16_t handle) {
+  now_ = now;
+  Connection* c = find(handle);
+  if (!c || !c->pairing)
+    return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
+  if (c->pairing->in_progress())
+    return fail(Error{ErrorKind::kInvalidState, "pairing already in progress"});
+  c->pairing->initiate(now);
+  return {};
+}
+
+Result<void, Error> Host::secure(TimePoint now, uint16_t handle) {
+  now_ = now;
+  Connection* c = find(handle);
+  if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
+  if (c->desc.role == Role::kCentral && c->bond && c->bond->ltk_for(Role::kCentral)) {
+    start_encryption_with_bond(*c, *c->bond);
+    return {};
+  }
+  return pair(now, handle);
+}
+
+Result<void, Error> Host::passkey_reply(TimePoint now, uint16_t handle,
+                                        std::optional<uint32_t> passkey) {
+  now_ = now;
+  Connection* c = find(handle);
+  if (!c || !c->pairing)
+    return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
+  if (passkey && *passkey > 999999)
+    return fail(Error{ErrorKind::kBadArgument, "a passkey has 6 digits (0..999999)"});
+  c->pairing->passkey_reply(now, passkey);
+  return {};
+}
+
+Result<void, Error> Host::numeric_comparison_reply(TimePoint now, uint16_t handle, bool accept) {
+  now_ = now;
+  Connection* c = find(handle);
+  if (!c || !c->pairing)
+    return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
+  c->pairing->numeric_comparison_reply(now, accept);
+  return {};
+}
+
+Result<void, Error> Host::remove_bond(const Address& identity) {
+  auto r = bonds_->remove(store::identity_form(identity));
+  if (!r.ok()) return fail(Error{ErrorKind::kBadArgument, r.error().to_string()});
+  for (auto& c : connections_)
+    if (c->bond && c->bond->peer_identity == store::identity_form(identity)) c->bond.reset();
+  return {};
 }
 
 // ---- Advertising ----
@@ -574,6 +937,11 @@ void Host::refresh_advertising() {
       size_t(std::count_if(connections_.begin(), connections_.end(),
                            [](const auto& c) { return c->desc.role == Role::kPeripheral; }));
   bool want_on = advertising_wanted_ && peripheral_links < config_.max_peripheral_connections;
+  auto on_step = [](const char* what) {
+    return [what](const hci::CommandResult& r) {
+      if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
+    };
+  };
   if (want_on && !advertising_on_) {
     advertising_busy_ = true;
     hci::AdvertisingParameters p;
@@ -581,6 +949,22 @@ void Host::refresh_advertising() {
     p.interval_max = config_.advertising_interval_max;
     p.advertising_type = 0x00;  // ADV_IND: connectable and scannable undirected
     p.own_address_type = 0x00;
+    if (config_.security.resolvable_private_address && local_irk_ready_) {
+      if (!private_address_) {
+        smp::PRand prand;
+        random_.fill(prand);
+        prand[2] = uint8_t((prand[2] & 0x3F) | 0x40);  // 0b01: resolvable private
+        smp::AddressHash hash = smp::ah(local_irk_, prand);
+        Address rpa;
+        rpa.type = AddressType::kRandom;
+        rpa.bytes = {hash[0], hash[1], hash[2], prand[0], prand[1], prand[2]};
+        private_address_ = rpa;
+        rpa_deadline_ = now_ + config_.rpa_rotation;
+        send_command(hci::le_set_random_address(rpa), on_step("LE_Set_Random_Address"));
+        advertising_data_dirty_ = true;
+      }
+      p.own_address_type = 0x01;  // random: the RPA set above
+    }
     auto on_step = [this](const char* what) {
       return [this, what](const hci::CommandResult& r) {
         if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());

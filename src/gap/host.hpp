@@ -33,6 +33,9 @@
 #include "sable/result.hpp"
 #include "sable/security.hpp"
 #include "sable/server.hpp"
+#include "smp/pairing.hpp"
+#include "smp/repeated_attempts.hpp"
+#include "store/bond_store.hpp"
 
 namespace sable::gap {
 
@@ -44,6 +47,9 @@ struct HostConfig {
   // Links this host accepts at once as a peripheral; advertising resumes while
   // fewer are open.
   size_t max_peripheral_connections = 1;
+  // How often a resolvable private address is replaced (Core 5.4 Vol 3 Part C
+  // 10.7.2 recommends 15 minutes).
+  Duration rpa_rotation = Duration(15 * 60 * 1000);
   // Advertising interval, 0.625 ms units (Core 5.4 Vol 4 Part E 7.8.5): 100 ms.
   uint16_t advertising_interval_min = 0x00A0;
   uint16_t advertising_interval_max = 0x00A0;
@@ -80,6 +86,16 @@ class HostListener {
   virtual void on_connection_updated(const ConnDesc&) {}
   virtual void on_security_changed(const ConnDesc&) {}
   virtual void on_scan_report(const ScanReport&) {}
+  // Pairing: show a passkey, ask for one (answer with Host::passkey_reply),
+  // confirm a numeric comparison value (answer with numeric_comparison_reply).
+  virtual void on_passkey_display(const ConnDesc&, uint32_t /*passkey*/) {}
+  virtual void on_passkey_request(const ConnDesc& desc) { (void)desc; }
+  virtual void on_numeric_comparison(const ConnDesc& desc, uint32_t value) {
+    (void)desc;
+    (void)value;
+  }
+  virtual void on_pairing_complete(const ConnDesc&) {}
+  virtual void on_pairing_failed(const ConnDesc&, const Error&) {}
   // A connect() that did not produce a connection (timeout, cancel, error).
   virtual void on_connect_failed(const Address&, const Error&) {}
 
@@ -102,8 +118,22 @@ class Host : private hci::Sender {
   TimePoint next_deadline() const;
   void on_timeout(TimePoint now);
 
-  // Security policy (pairing arrives with the Security Manager).
-  void set_security_config(const SecurityConfig& security) { config_.security = security; }
+  // Security policy, used by the next pairing.
+  void set_security_config(const SecurityConfig& security);
+  // Bonds live here (default: an in-memory store). Set before start().
+  void set_bond_store(store::BondStore* store) { bonds_ = store; }
+  store::BondStore& bond_store() { return *bonds_; }
+
+  // Pairing and encryption.
+  Result<void, Error> pair(TimePoint now, uint16_t handle);
+  // Central: encrypt with the bond's key if there is one, else pair.
+  // Peripheral: send a Security Request.
+  Result<void, Error> secure(TimePoint now, uint16_t handle);
+  Result<void, Error> passkey_reply(TimePoint now, uint16_t handle,
+                                    std::optional<uint32_t> passkey);
+  Result<void, Error> numeric_comparison_reply(TimePoint now, uint16_t handle, bool accept);
+  // Forgets a bond (and, if connected, nothing else changes until reconnection).
+  Result<void, Error> remove_bond(const Address& identity);
   const SecurityConfig& security_config() const { return config_.security; }
 
   bool ready() const { return ready_; }
@@ -166,6 +196,17 @@ class Host : private hci::Sender {
   const Connection* find(uint16_t handle) const;
   void send_acl(uint16_t handle, Bytes pdu);
   void fall_back_to_l2cap_update(Connection& c);
+  void on_key_refresh_complete(Bytes params);
+  smp::PairingPolicy pairing_policy() const;
+  smp::LocalDevice local_device(const Connection& c) const;
+  void ensure_local_identity();
+  void resolve_peer(Connection& c);
+  void start_encryption_with_bond(Connection& c, const store::Bond& bond);
+  void save_client_state(Connection& c);
+  void restore_client_state(Connection& c);
+  void refresh_security(Connection& c);
+  void rotate_private_address();
+  void notify_pairing_failed(Connection& c, Error e);
 
   HostConfig config_;
   hci::Sender& out_;
@@ -181,6 +222,15 @@ class Host : private hci::Sender {
   bool failed_ = false;
 
   gatt::Database* database_ = nullptr;
+
+  store::MemoryBondStore default_bonds_;
+  store::BondStore* bonds_ = &default_bonds_;
+  smp::RepeatedAttempts repeated_attempts_;
+  std::array<uint8_t, 16> local_irk_{};
+  bool local_irk_ready_ = false;
+  // Privacy: our resolvable private address and when to replace it.
+  std::optional<Address> private_address_;
+  TimePoint rpa_deadline_ = kNever;
   std::vector<std::unique_ptr<Connection>> connections_;
 
   // Advertising: what the application wants, and what the controller does.

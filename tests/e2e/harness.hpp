@@ -16,7 +16,7 @@ namespace sable::testing {
 
 class DeterministicRandom final : public crypto::RandomSource {
  public:
-  explicit DeterministicRandom(uint64_t seed) : state_(seed | 1) {}
+  explicit DeterministicRandom(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
   void fill(MutableBytes out) override {
     for (auto& b : out) {
       state_ ^= state_ << 13;
@@ -63,6 +63,21 @@ class TestHost final : public ::sable::hci::Sender, public gap::HostListener {
   void on_connect_failed(const Address& a, const Error& e) override {
     connect_failures.push_back({a, e});
   }
+  void on_passkey_display(const ConnDesc&, uint32_t passkey) override {
+    displayed_passkeys.push_back(passkey);
+  }
+  void on_passkey_request(const ConnDesc& d) override {
+    ++passkey_requests;
+    (void)host_.passkey_reply(air_.now(), d.handle, passkey_to_enter);
+  }
+  void on_numeric_comparison(const ConnDesc& d, uint32_t value) override {
+    compared_values.push_back(value);
+    (void)host_.numeric_comparison_reply(air_.now(), d.handle, accept_comparison);
+  }
+  void on_pairing_complete(const ConnDesc& d) override { paired.push_back(d); }
+  void on_pairing_failed(const ConnDesc&, const Error& e) override {
+    pairing_failures.push_back(e);
+  }
 
   bool ready = false;
   std::optional<Error> fatal;
@@ -72,6 +87,13 @@ class TestHost final : public ::sable::hci::Sender, public gap::HostListener {
   std::vector<ConnDesc> security_changes;
   std::vector<gap::ScanReport> reports;
   std::vector<std::pair<Address, Error>> connect_failures;
+  std::vector<uint32_t> displayed_passkeys;
+  int passkey_requests = 0;
+  std::optional<uint32_t> passkey_to_enter;
+  std::vector<uint32_t> compared_values;
+  bool accept_comparison = true;
+  std::vector<ConnDesc> paired;
+  std::vector<Error> pairing_failures;
 
  private:
   FakeAir& air_;
