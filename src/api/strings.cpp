@@ -2,64 +2,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sable/conn_desc.hpp"
 #include "sable/server.hpp"
 
 namespace sable {
-
-std::string ConnDesc::to_string() const {
-  auto type = [](const Address& a) {
-    if (a.is_resolvable_private()) return "random resolvable";
-    if (a.is_static_random()) return "random static";
-    return a.is_random() ? "random" : "public";
-  };
-  char buf[400];
-  std::snprintf(buf, sizeof buf,
-                "handle 0x%04x %s peer %s (%s) identity %s (%s) interval %.2f ms latency %u "
-                "supervision timeout %d ms encrypted %s authenticated %s bonded %s key size %u "
-                "mtu %u",
-                handle, role == Role::kCentral ? "central" : "peripheral",
-                address.to_string().c_str(), type(address), id_address.to_string().c_str(),
-                type(id_address), interval_ms(), latency, supervision_timeout_ms(),
-                encrypted ? "yes" : "no", authenticated ? "yes" : "no", bonded ? "yes" : "no",
-                key_size, mtu);
-  return buf;
-}
-
-const char* to_string(NotifyStatus status) {
-  switch (status) {
-    case NotifyStatus::kSent:
-      return "sent";
-    case NotifyStatus::kNoCccd:
-      return "characteristic has no Notify/Indicate property (no CCCD)";
-    case NotifyStatus::kNotConnected:
-      return "not connected";
-    case NotifyStatus::kNotSubscribed:
-      return "peer has not subscribed";
-    case NotifyStatus::kLinkNotSecure:
-      return "withheld: link not secure enough to read the value";
-    case NotifyStatus::kTooLong:
-      return "value longer than ATT_MTU-3";
-    case NotifyStatus::kOutOfBuffers:
-      return "out of buffers";
-    case NotifyStatus::kNotStarted:
-      return "server not started";
-  }
-  return "?";
-}
-
-std::string NotifyResult::to_string() const {
-  char buf[160];
-  if (sent > 0 && status == NotifyStatus::kSent) {
-    std::snprintf(buf, sizeof buf, "sent to %zu peer%s", sent, sent == 1 ? "" : "s");
-  } else if (sent > 0) {
-    std::snprintf(buf, sizeof buf, "sent to %zu peer%s; others: %s", sent, sent == 1 ? "" : "s",
-                  sable::to_string(status));
-  } else {
-    std::snprintf(buf, sizeof buf, "not sent: %s", sable::to_string(status));
-  }
-  return buf;
-}
 
 Uuid uuid128(std::string_view text) {
   auto u = Uuid::parse(text);

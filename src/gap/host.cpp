@@ -47,7 +47,10 @@ std::string hci_error(const char* what, HciStatus status) {
 }  // namespace
 
 // Everything the host keeps per ACL connection.
-struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate, smp::PairingDelegate {
+struct Host::Connection final : l2cap::LinkDelegate,
+                                gatt::ServerDelegate,
+                                gatt::ClientDelegate,
+                                smp::PairingDelegate {
   Connection(Host& host, const ConnDesc& d)
       : host(host),
         desc(d),
@@ -56,7 +59,39 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate, smp::
   // l2cap::LinkDelegate
   void send_pdu(Bytes pdu) override { host.send_acl(desc.handle, pdu); }
   void on_att_sdu(Bytes sdu) override {
-    if (gatt) gatt->on_pdu(host.now_, sdu);
+    if (sdu.empty()) return;
+    // Core 5.4 Vol 3 Part F 3.3: responses, notifications and indications are
+    // for our client; requests, commands and confirmations for our server.
+    if (is_client_bound(sdu[0])) {
+      if (client) client->on_pdu(host.now_, sdu);
+    } else if (gatt) {
+      uint16_t before = gatt->mtu();
+      gatt->on_pdu(host.now_, sdu);
+      if (client && gatt->mtu() != before) client->set_mtu(gatt->mtu());
+    }
+  }
+  static bool is_client_bound(uint8_t opcode) {
+    switch (opcode) {
+      case 0x01:  // Error Response
+      case 0x03:
+      case 0x05:
+      case 0x07:
+      case 0x09:
+      case 0x0B:
+      case 0x0D:
+      case 0x0F:
+      case 0x11:
+      case 0x13:
+      case 0x17:
+      case 0x19:
+      case 0x21:  // responses
+      case 0x1B:
+      case 0x1D:
+      case 0x23:  // notification, indication, multiple notification
+        return true;
+      default:
+        return false;
+    }
   }
   void on_smp_sdu(Bytes sdu) override {
     if (pairing) pairing->on_sdu(host.now_, sdu);
@@ -138,6 +173,7 @@ struct Host::Connection final : l2cap::LinkDelegate, gatt::ServerDelegate, smp::
   ConnDesc desc;
   l2cap::LeLink link;
   std::unique_ptr<gatt::Server> gatt;
+  std::unique_ptr<gatt::Client> client;
   bool secure_connections = false;
   bool disconnecting = false;
   // A parameter update asked of the controller; if it refuses, ask over L2CAP.
@@ -298,6 +334,7 @@ TimePoint Host::next_deadline() const {
   for (const auto& c : connections_) {
     t = std::min(t, c->link.next_deadline());
     if (c->gatt) t = std::min(t, c->gatt->next_deadline());
+    if (c->client) t = std::min(t, c->client->next_deadline());
     if (c->pairing) t = std::min(t, c->pairing->next_deadline());
   }
   return t;
@@ -317,6 +354,8 @@ void Host::on_timeout(TimePoint now) {
   for (uint16_t h : handles) {
     if (Connection* c = find(h)) c->link.on_timeout(now);
     if (Connection* c = find(h); c && c->gatt) c->gatt->on_timeout(now);
+    if (Connection* c = find(h); c && c->client && c->client->next_deadline() <= now)
+      c->client->on_timeout(now);
     if (Connection* c = find(h); c && c->pairing && c->pairing->next_deadline() <= now)
       c->pairing->on_timeout(now);
   }
@@ -440,6 +479,7 @@ void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t rol
     c->gatt = std::make_unique<gatt::Server>(*database_, *c, handle, config_.max_att_mtu);
     c->gatt->set_link_security(c->security());
   }
+  c->client = std::make_unique<gatt::Client>(*c, handle, config_.max_att_mtu);
   c->pairing = std::make_unique<smp::Pairing>(
       d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder, pairing_policy(),
       *c, random_, local_device(*c), d.address, &repeated_attempts_);
@@ -475,6 +515,7 @@ void Host::on_disconnection_complete(Bytes params) {
   std::unique_ptr<Connection> gone = std::move(*it);
   connections_.erase(it);
   save_client_state(*gone);
+  if (gone->client) gone->client->on_disconnected();
   acl_out_.on_disconnection(e->handle);
   acl_in_.on_disconnection(e->handle);
   ConnDesc d = gone->desc;
@@ -690,6 +731,11 @@ const Host::Connection* Host::find(uint16_t handle) const {
   for (const auto& c : connections_)
     if (c->desc.handle == handle) return c.get();
   return nullptr;
+}
+
+gatt::Client* Host::gatt_client(uint16_t handle) {
+  Connection* c = find(handle);
+  return c ? c->client.get() : nullptr;
 }
 
 std::vector<ConnDesc> Host::connections() const {

@@ -20,6 +20,7 @@
 #include "common/time.hpp"
 #include "crypto/crypto.hpp"
 #include "gap/advertising_data.hpp"
+#include "gatt/client.hpp"
 #include "gatt/database.hpp"
 #include "gatt/server.hpp"
 #include "hci/acl.hpp"
@@ -169,6 +170,9 @@ class Host : private hci::Sender {
 
   // Sends the value to every subscribed connection that may read it.
   NotifyResult notify(TimePoint now, uint16_t value_handle, Bytes value);
+
+  // The GATT client of a connection (both roles have one), or nullptr.
+  gatt::Client* gatt_client(uint16_t handle);
 
   std::vector<ConnDesc> connections() const;
   std::optional<ConnDesc> connection(uint16_t handle) const;
