@@ -108,6 +108,21 @@ int main(int argc, char** argv) {
         args.passkey);
   }
   security.allow_legacy_pairing(args.allow_legacy);
+  security.on_passkey_display([](const ConnDesc& desc, uint32_t passkey) {
+    std::printf("pairing with %s: passkey %06u\n", desc.address.to_string().c_str(), passkey);
+    std::fflush(stdout);
+  });
+  security.on_pairing_complete([](const ConnDesc& desc) {
+    std::printf("paired: %s\n", desc.to_string().c_str());
+    std::fflush(stdout);
+  });
+  security.on_pairing_failed([](const ConnDesc& desc, const Error& error) {
+    std::printf("pairing with %s failed: %s\n", desc.address.to_string().c_str(),
+                error.message.c_str());
+    std::fflush(stdout);
+  });
+  if (auto warning = device.bond_store_warning())
+    std::fprintf(stderr, "warning: bond store: %s\n", warning->c_str());
 
   // 3./4. Connection callbacks.
   Server& server = device.server();

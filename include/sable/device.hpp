@@ -7,9 +7,12 @@
 #include <optional>
 #include <string>
 
+#include <vector>
 #include "sable/advertising.hpp"
+#include "sable/client.hpp"
 #include "sable/error.hpp"
 #include "sable/result.hpp"
+#include "sable/scanner.hpp"
 #include "sable/security.hpp"
 #include "sable/server.hpp"
 
@@ -18,7 +21,7 @@ namespace sable {
 struct DeviceOptions {
   std::string hci;             // unix:PATH, tcp:HOST:PORT, uart:DEV[:BAUD[:rtscts]], user:N
   std::string btsnoop;         // capture every HCI packet to this BTSnoop file
-  std::string bond_store;      // where bonds are kept
+  std::string bond_store;      // bond file; empty: bonds are kept in memory only
   std::string name = "sable";  // GAP Device Name
   uint16_t appearance = 0;
   int verbosity = 0;  // 0 info, 1 debug, 2 trace
@@ -35,6 +38,25 @@ class Device {
   Security& security();
   Server& server();
   Advertising& advertising();
+  Scanner& scanner();
+
+  // Central: connects to a peripheral (fails with kTimeout after options.timeout).
+  Result<std::unique_ptr<Client>, Error> connect(const Address& peer,
+                                                 const ConnectOptions& options = {});
+
+  struct BondInfo {
+    Address identity;
+    bool has_irk = false;
+    bool authenticated = false;
+    bool secure_connections = false;
+    uint8_t key_size = 0;
+    size_t subscriptions = 0;
+  };
+  std::vector<BondInfo> bonds() const;
+  Result<void, Error> delete_bond(const Address& identity);
+  Result<void, Error> delete_all_bonds();
+  // A problem met when opening the bond store (e.g. a corrupt file moved aside).
+  std::optional<std::string> bond_store_warning() const;
   // The controller's public address (BD_ADDR) and the address used on air.
   std::string address() const;
   // Set when the stack has stopped for good (controller lost, ...).

@@ -4,7 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+
+#include "sable/conn_desc.hpp"
+#include "sable/error.hpp"
 
 namespace sable {
 
@@ -65,6 +69,19 @@ class Security {
   // cannot protect a passkey from a passive listener).
   virtual Security& allow_legacy_pairing(bool allow) = 0;
   virtual SecurityConfig config() const = 0;
+
+  // Pairing callbacks. They run on a helper thread (they may block, e.g. to
+  // prompt a person), except on_pairing_complete/failed, which run on the
+  // stack's thread.
+  // Show this passkey to the person at the other device.
+  virtual Security& on_passkey_display(std::function<void(const ConnDesc&, uint32_t)> fn) = 0;
+  // Ask for the passkey the other device shows; nullopt refuses the pairing.
+  virtual Security& on_passkey_request(
+      std::function<std::optional<uint32_t>(const ConnDesc&)> fn) = 0;
+  // Both devices show this 6-digit value; return true if they match.
+  virtual Security& on_numeric_comparison(std::function<bool(const ConnDesc&, uint32_t)> fn) = 0;
+  virtual Security& on_pairing_complete(std::function<void(const ConnDesc&)> fn) = 0;
+  virtual Security& on_pairing_failed(std::function<void(const ConnDesc&, const Error&)> fn) = 0;
 };
 
 }  // namespace sable

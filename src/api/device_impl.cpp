@@ -96,6 +96,33 @@ SecurityConfig SecurityImpl::config() const {
   std::lock_guard lock(mutex_);
   return config_;
 }
+Security& SecurityImpl::on_passkey_display(std::function<void(const ConnDesc&, uint32_t)> fn) {
+  std::lock_guard lock(mutex_);
+  passkey_display = std::move(fn);
+  return *this;
+}
+Security& SecurityImpl::on_passkey_request(
+    std::function<std::optional<uint32_t>(const ConnDesc&)> fn) {
+  std::lock_guard lock(mutex_);
+  passkey_request = std::move(fn);
+  return *this;
+}
+Security& SecurityImpl::on_numeric_comparison(std::function<bool(const ConnDesc&, uint32_t)> fn) {
+  std::lock_guard lock(mutex_);
+  numeric_comparison = std::move(fn);
+  return *this;
+}
+Security& SecurityImpl::on_pairing_complete(std::function<void(const ConnDesc&)> fn) {
+  std::lock_guard lock(mutex_);
+  pairing_complete = std::move(fn);
+  return *this;
+}
+Security& SecurityImpl::on_pairing_failed(std::function<void(const ConnDesc&, const Error&)> fn) {
+  std::lock_guard lock(mutex_);
+  pairing_failed = std::move(fn);
+  return *this;
+}
+
 void SecurityImpl::changed() {
   if (on_change) on_change(config());
 }
@@ -123,6 +150,17 @@ Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOption
   d->options_ = options;
   gap::HostConfig config;
   d->host_ = std::make_unique<gap::Host>(config, *d, *d, d->random_);
+  if (!options.bond_store.empty()) {
+    auto opened_store = store::FileBondStore::open(options.bond_store);
+    if (!opened_store.ok())
+      return fail(Error{ErrorKind::kBadArgument, "bond store " + options.bond_store + ": " +
+                                                     opened_store.error().to_string()});
+    if (const auto& rec = opened_store.value()->recovery()) d->bond_warning_ = rec->to_string();
+    d->bonds_ = std::move(opened_store.value());
+  } else {
+    d->bonds_ = std::make_unique<store::MemoryBondStore>();
+  }
+  d->host_->set_bond_store(d->bonds_.get());
   d->security_.on_change = [dev = d.get()](const SecurityConfig& c) {
     dev->call([dev, c] { dev->host().set_security_config(c); });
   };
@@ -148,6 +186,14 @@ DeviceImpl::~DeviceImpl() {
     loop_.stop();
     thread_.join();
   }
+  std::lock_guard lock(workers_mutex_);
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+}
+
+void DeviceImpl::run_off_loop(std::function<void()> work) {
+  std::lock_guard lock(workers_mutex_);
+  workers_.emplace_back(std::move(work));
 }
 
 void DeviceImpl::on_readable() {
@@ -287,15 +333,185 @@ NotifyResult DeviceImpl::notify(Characteristic& c) {
 }
 
 void DeviceImpl::on_connected(const ConnDesc& desc) {
+  if (desc.role == Role::kCentral) {
+    if (connect_wait_ && connect_wait_->peer.bytes == desc.address.bytes) {
+      auto done = connect_wait_->done;
+      connect_wait_.reset();
+      done->set_value(desc);
+    }
+    return;
+  }
   if (server_.on_connect_) server_.on_connect_(server_, desc);
 }
 
+void DeviceImpl::on_connect_failed(const Address& peer, const Error& error) {
+  if (connect_wait_ && connect_wait_->peer == peer) {
+    auto done = connect_wait_->done;
+    connect_wait_.reset();
+    done->set_value(fail(error));
+  }
+}
+
 void DeviceImpl::on_disconnected(const ConnDesc& desc, uint8_t reason) {
-  if (server_.on_disconnect_) server_.on_disconnect_(desc, reason);
+  if (auto it = security_waits_.find(desc.handle); it != security_waits_.end()) {
+    auto done = it->second.done;
+    security_waits_.erase(it);
+    done->set_value(fail(Error{ErrorKind::kDisconnected, "the link went down", reason}));
+  }
+  if (auto it = disconnect_waits_.find(desc.handle); it != disconnect_waits_.end()) {
+    auto waits = std::move(it->second);
+    disconnect_waits_.erase(it);
+    for (auto& w : waits) w->set_value();
+  }
+  if (auto it = client_disconnect_.find(desc.handle); it != client_disconnect_.end()) {
+    auto fn = std::move(it->second);
+    client_disconnect_.erase(it);
+    if (fn) fn(reason);
+  }
+  if (desc.role == Role::kPeripheral && server_.on_disconnect_)
+    server_.on_disconnect_(desc, reason);
 }
 
 void DeviceImpl::on_security_changed(const ConnDesc& desc) {
-  if (server_.on_security_changed_) server_.on_security_changed_(desc);
+  if (auto it = security_waits_.find(desc.handle);
+      it != security_waits_.end() && !it->second.pairing && desc.encrypted) {
+    auto done = it->second.done;
+    security_waits_.erase(it);
+    done->set_value(Result<void, Error>{});
+  }
+  if (desc.role == Role::kPeripheral && server_.on_security_changed_)
+    server_.on_security_changed_(desc);
+}
+
+void DeviceImpl::on_pairing_complete(const ConnDesc& desc) {
+  if (auto it = security_waits_.find(desc.handle); it != security_waits_.end()) {
+    auto done = it->second.done;
+    security_waits_.erase(it);
+    done->set_value(Result<void, Error>{});
+  }
+  if (security_.pairing_complete) security_.pairing_complete(desc);
+}
+
+void DeviceImpl::on_pairing_failed(const ConnDesc& desc, const Error& error) {
+  if (auto it = security_waits_.find(desc.handle); it != security_waits_.end()) {
+    auto done = it->second.done;
+    security_waits_.erase(it);
+    done->set_value(fail(error));
+  }
+  if (security_.pairing_failed) security_.pairing_failed(desc, error);
+}
+
+void DeviceImpl::on_passkey_display(const ConnDesc& desc, uint32_t passkey) {
+  if (!security_.passkey_display) return;
+  auto fn = security_.passkey_display;
+  run_off_loop([fn, desc, passkey] { fn(desc, passkey); });
+}
+
+void DeviceImpl::on_passkey_request(const ConnDesc& desc) {
+  auto fn = security_.passkey_request;
+  if (!fn) {
+    // Nobody can type a passkey: refuse (Passkey Entry Failed).
+    (void)host_->passkey_reply(now(), desc.handle, std::nullopt);
+    return;
+  }
+  run_off_loop([this, fn, desc] {
+    std::optional<uint32_t> value = fn(desc);
+    loop_.post([this, desc, value] {
+      (void)host_->passkey_reply(now(), desc.handle, value);
+      reschedule();
+    });
+  });
+}
+
+void DeviceImpl::on_numeric_comparison(const ConnDesc& desc, uint32_t value) {
+  auto fn = security_.numeric_comparison;
+  if (!fn) {
+    (void)host_->numeric_comparison_reply(now(), desc.handle, false);
+    return;
+  }
+  run_off_loop([this, fn, desc, value] {
+    bool accept = fn(desc, value);
+    loop_.post([this, desc, accept] {
+      (void)host_->numeric_comparison_reply(now(), desc.handle, accept);
+      reschedule();
+    });
+  });
+}
+
+void DeviceImpl::await_security(uint16_t handle, bool pairing, Completion done) {
+  if (auto it = security_waits_.find(handle); it != security_waits_.end()) {
+    done->set_value(
+        fail(Error{ErrorKind::kInvalidState, "securing this link is already in progress"}));
+    return;
+  }
+  security_waits_[handle] = SecurityWait{pairing, std::move(done)};
+}
+
+void DeviceImpl::await_disconnection(uint16_t handle, std::shared_ptr<std::promise<void>> done) {
+  if (!host_->connection(handle)) {
+    done->set_value();
+    return;
+  }
+  disconnect_waits_[handle].push_back(std::move(done));
+}
+
+void DeviceImpl::set_client_disconnect(uint16_t handle, std::function<void(uint8_t)> fn) {
+  client_disconnect_[handle] = std::move(fn);
+}
+
+Result<std::unique_ptr<Client>, Error> DeviceImpl::connect(const Address& peer,
+                                                           const ConnectOptions& o) {
+  auto done = std::make_shared<std::promise<Result<ConnDesc, Error>>>();
+  auto future = done->get_future();
+  Result<void, Error> started = call([&]() -> Result<void, Error> {
+    if (connect_wait_)
+      return fail(Error{ErrorKind::kInvalidState, "another connection attempt is in progress"});
+    gap::ConnectConfig cfg;
+    cfg.parameters = {o.min_interval, o.max_interval, o.latency, o.supervision_timeout};
+    cfg.timeout = std::chrono::duration_cast<Duration>(o.timeout);
+    auto r = host_->connect(now(), peer, cfg);
+    if (!r.ok()) return r;
+    connect_wait_ = ConnectWait{peer, done};
+    return {};
+  });
+  if (!started.ok()) return fail(started.error());
+  if (future.wait_for(o.timeout + std::chrono::seconds(5)) != std::future_status::ready)
+    return fail(Error{ErrorKind::kTimeout, "connection attempt did not finish"});
+  auto r = future.get();
+  if (!r.ok()) return fail(r.error());
+  return std::make_unique<Client>(this, r.value().handle);
+}
+
+Result<void, Error> DeviceImpl::start_scan(const ScanOptions& o,
+                                           std::function<void(const ScanResult&)> fn) {
+  gap::ScanConfig cfg;
+  cfg.active = o.active;
+  cfg.filter_duplicates = o.filter_duplicates;
+  auto r = host_->start_scan(now(), cfg);
+  if (!r.ok()) return r;
+  scan_callback_ = std::move(fn);
+  scan_filter_ = o.filter;
+  return {};
+}
+
+Result<void, Error> DeviceImpl::stop_scan() {
+  scan_callback_ = nullptr;
+  return host_->stop_scan(now());
+}
+
+void DeviceImpl::on_scan_report(const gap::ScanReport& report) {
+  if (!scan_callback_) return;
+  ScanResult r;
+  r.address = report.address;
+  r.rssi = report.rssi;
+  r.name = report.data.name;
+  r.services = report.data.service_uuids;
+  r.connectable = report.connectable;
+  r.appearance = report.data.appearance;
+  r.manufacturer_data = report.data.manufacturer_data;
+  if (!scan_filter_.matches(r)) return;
+  auto fn = scan_callback_;  // the callback may stop the scan
+  fn(r);
 }
 
 }  // namespace sable::detail

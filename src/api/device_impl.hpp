@@ -10,11 +10,14 @@
 #include <thread>
 #include <type_traits>
 
+#include <map>
+#include <vector>
 #include "gap/host.hpp"
 #include "gatt/database.hpp"
 #include "platform/os_random.hpp"
 #include "platform/run_loop.hpp"
 #include "sable/device.hpp"
+#include "store/file_bond_store.hpp"
 #include "transport/transport.hpp"
 
 namespace sable::detail {
@@ -29,8 +32,19 @@ class SecurityImpl final : public Security {
   Security& set_min_key_size(uint8_t octets) override;
   Security& allow_legacy_pairing(bool allow) override;
   SecurityConfig config() const override;
+  Security& on_passkey_display(std::function<void(const ConnDesc&, uint32_t)> fn) override;
+  Security& on_passkey_request(std::function<std::optional<uint32_t>(const ConnDesc&)> fn) override;
+  Security& on_numeric_comparison(std::function<bool(const ConnDesc&, uint32_t)> fn) override;
+  Security& on_pairing_complete(std::function<void(const ConnDesc&)> fn) override;
+  Security& on_pairing_failed(std::function<void(const ConnDesc&, const Error&)> fn) override;
 
   std::function<void(const SecurityConfig&)> on_change;
+  // Read on the loop thread (set once, before pairing, by the application).
+  std::function<void(const ConnDesc&, uint32_t)> passkey_display;
+  std::function<std::optional<uint32_t>(const ConnDesc&)> passkey_request;
+  std::function<bool(const ConnDesc&, uint32_t)> numeric_comparison;
+  std::function<void(const ConnDesc&)> pairing_complete;
+  std::function<void(const ConnDesc&, const Error&)> pairing_failed;
 
  private:
   void changed();
@@ -64,6 +78,22 @@ class DeviceImpl final : public gap::HostListener, public hci::Sender {
 
   Server& server() { return server_; }
   Advertising& advertising() { return advertising_; }
+  Scanner& scanner() { return scanner_; }
+  store::BondStore* bond_store() { return bonds_.get(); }
+  const std::optional<std::string>& bond_store_warning() const { return bond_warning_; }
+
+  // Central role (loop thread unless noted).
+  Result<std::unique_ptr<Client>, Error> connect(const Address& peer,
+                                                 const ConnectOptions& o);  // any thread
+  Result<void, Error> start_scan(const ScanOptions& o, std::function<void(const ScanResult&)> fn);
+  Result<void, Error> stop_scan();
+  // Security of a link: resolves when encrypted with the bond or paired.
+  using Completion = std::shared_ptr<std::promise<Result<void, Error>>>;
+  void await_security(uint16_t handle, bool pairing, Completion done);
+  void await_disconnection(uint16_t handle, std::shared_ptr<std::promise<void>> done);
+  void set_client_disconnect(uint16_t handle, std::function<void(uint8_t)> fn);
+  // Runs a blocking user callback off the loop thread, then `then` on the loop.
+  void run_off_loop(std::function<void()> work);
   SecurityImpl& security() { return security_; }
   std::string address() const;
   std::optional<Error> error() const;
@@ -83,6 +113,13 @@ class DeviceImpl final : public gap::HostListener, public hci::Sender {
   void on_connected(const ConnDesc& desc) override;
   void on_disconnected(const ConnDesc& desc, uint8_t reason) override;
   void on_security_changed(const ConnDesc& desc) override;
+  void on_scan_report(const gap::ScanReport& report) override;
+  void on_connect_failed(const Address& peer, const Error& error) override;
+  void on_passkey_display(const ConnDesc& desc, uint32_t passkey) override;
+  void on_passkey_request(const ConnDesc& desc) override;
+  void on_numeric_comparison(const ConnDesc& desc, uint32_t value) override;
+  void on_pairing_complete(const ConnDesc& desc) override;
+  void on_pairing_failed(const ConnDesc& desc, const Error& error) override;
 
   // hci::Sender: packets from the host to the controller.
   void send_hci(HciPacketType type, Bytes packet) override;
@@ -104,7 +141,28 @@ class DeviceImpl final : public gap::HostListener, public hci::Sender {
 
   Server server_{this};
   Advertising advertising_{this};
+  Scanner scanner_{this};
   SecurityImpl security_;
+  std::unique_ptr<store::BondStore> bonds_;
+  std::optional<std::string> bond_warning_;
+
+  // Central role waits (loop thread).
+  struct ConnectWait {
+    Address peer;
+    std::shared_ptr<std::promise<Result<ConnDesc, Error>>> done;
+  };
+  std::optional<ConnectWait> connect_wait_;
+  struct SecurityWait {
+    bool pairing;  // wait for pairing complete (else for encryption)
+    Completion done;
+  };
+  std::map<uint16_t, SecurityWait> security_waits_;
+  std::map<uint16_t, std::vector<std::shared_ptr<std::promise<void>>>> disconnect_waits_;
+  std::map<uint16_t, std::function<void(uint8_t)>> client_disconnect_;
+  std::function<void(const ScanResult&)> scan_callback_;
+  ScanFilter scan_filter_;
+  std::mutex workers_mutex_;
+  std::vector<std::thread> workers_;
 
   mutable std::mutex mutex_;
   std::optional<Error> error_;

@@ -733,6 +733,12 @@ const Host::Connection* Host::find(uint16_t handle) const {
   return nullptr;
 }
 
+std::optional<store::Bond> Host::bond_for(uint16_t handle) const {
+  const Connection* c = find(handle);
+  if (!c) return std::nullopt;
+  return c->bond;
+}
+
 gatt::Client* Host::gatt_client(uint16_t handle) {
   Connection* c = find(handle);
   return c ? c->client.get() : nullptr;

@@ -171,6 +171,9 @@ class Host : private hci::Sender {
   // Sends the value to every subscribed connection that may read it.
   NotifyResult notify(TimePoint now, uint16_t value_handle, Bytes value);
 
+  // The bond held for the peer of this connection, if any.
+  std::optional<store::Bond> bond_for(uint16_t handle) const;
+
   // The GATT client of a connection (both roles have one), or nullptr.
   gatt::Client* gatt_client(uint16_t handle);
 

@@ -30,11 +30,15 @@ Outcome run_server(const std::vector<std::string>& args,
   close(fd);
   std::vector<std::string> argv = {kServer};
   argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--bond-store");
+  argv.push_back(std::string(tmpl) + ".bonds");
   ChildProcess p(argv, tmpl);
   Outcome o;
   o.exit_code = p.wait(timeout);
   o.output = p.output();
   unlink(tmpl);
+  unlink((std::string(tmpl) + ".bonds").c_str());
+  unlink((std::string(tmpl) + ".bonds.lock").c_str());
   return o;
 }
 
