@@ -185,6 +185,7 @@ struct Host::Connection final : l2cap::LinkDelegate,
   std::optional<store::Bond> bond;  // what we hold for this peer, if anything
   std::optional<KeyInfo> bond_key;  // encryption in progress with the bond's key
   std::vector<gatt::CccdEntry> saved_cccds;
+  uint32_t saved_generation = 0;
 };
 
 void Host::Connection::on_pairing_complete(const smp::PairingResult& r) {
@@ -847,6 +848,8 @@ void Host::start_encryption_with_bond(Connection& c, const store::Bond& bond) {
 // encrypted with that bond's key (so an impostor cannot change them).
 void Host::save_client_state(Connection& c) {
   if (!c.gatt || !c.bond || !c.desc.bonded || !c.desc.encrypted) return;
+  if (c.gatt->client_state_generation() == c.saved_generation) return;
+  c.saved_generation = c.gatt->client_state_generation();
   auto cccds = c.gatt->client_state().cccds;
   if (cccds == c.saved_cccds) return;
   std::vector<store::CccdEntry> entries;

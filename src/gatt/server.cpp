@@ -239,11 +239,13 @@ void Server::store_write(const Attribute& a, Bytes value) {
       uint16_t& slot = cccds_[ch->cccd_index];
       const bool changed = slot != v;
       slot = v;
+      if (changed) ++client_state_generation_;
       if (changed && ch->on_subscribe) ch->on_subscribe(conn_id_, v);
       return;
     }
     case AttributeKind::kClientSupportedFeatures:
       client_features_ = uint8_t(client_features_ | (value[0] & kKnownClientFeatures));
+      ++client_state_generation_;
       return;
     default: {
       AttributeValue v = db_.mutable_value(a);
@@ -624,6 +626,7 @@ void Server::restore_client_state(const ClientState& state) {
     cccds_[ch->cccd_index] = uint16_t(e.value & cccd_bits(ch->properties));
   }
   client_features_ = uint8_t(state.client_supported_features & kKnownClientFeatures);
+  ++client_state_generation_;
 }
 
 uint16_t Server::cccd_value(uint16_t cccd_handle) const {

@@ -90,6 +90,9 @@ class Server {
   ClientState client_state() const;
   void restore_client_state(const ClientState& state);
   uint16_t cccd_value(uint16_t cccd_handle) const;
+  // Changes whenever the client state (CCCDs, supported features) changes, so
+  // an owner can persist it without comparing (or copying) it per PDU.
+  uint32_t client_state_generation() const { return client_state_generation_; }
 
  private:
   struct Dispatch;
@@ -139,6 +142,7 @@ class Server {
   att::LinkSecurity link_;
   std::vector<uint16_t> cccds_;  // indexed by Characteristic::cccd_index; sized once
   uint8_t client_features_ = 0;
+  uint32_t client_state_generation_ = 0;
   std::array<uint8_t, 2> scratch_{};  // per-connection values being read
   TimePoint indication_deadline_ = kNever;
   std::array<PreparedWrite, kMaxPreparedWrites> prepared_{};
