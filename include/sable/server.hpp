@@ -109,6 +109,9 @@ class Characteristic {
   // subscribed peer whose link is secure enough to read it.
   NotifyResult notify();
 
+  // A peer is about to read the value (after the stack checked permissions):
+  // the callback may set_value() to supply it.
+  Characteristic& on_read(std::function<void(uint16_t conn_handle)> fn);
   // A peer wrote the value (after the stack checked permissions).
   Characteristic& on_write(std::function<void(const WriteContext&)> fn);
   // A peer subscribed or unsubscribed (CCCD value: 0 off, 1 notify, 2 indicate).
@@ -127,6 +130,7 @@ class Characteristic {
   mutable std::mutex mutex_;
   std::vector<uint8_t> value_;
   uint16_t value_handle_ = 0;  // assigned when the server starts
+  std::function<void(uint16_t)> on_read_;
   std::function<void(const WriteContext&)> on_write_;
   std::function<void(uint16_t, uint16_t)> on_subscribe_;
   std::function<bool(uint16_t, bool)> on_authorize_;

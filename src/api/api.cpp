@@ -115,6 +115,10 @@ std::vector<uint8_t> Characteristic::value() const {
 NotifyResult Characteristic::notify() {
   return device_->call([&] { return device_->notify(*this); });
 }
+Characteristic& Characteristic::on_read(std::function<void(uint16_t)> fn) {
+  device_->call([&] { on_read_ = std::move(fn); });
+  return *this;
+}
 Characteristic& Characteristic::on_write(std::function<void(const WriteContext&)> fn) {
   device_->call([&] { on_write_ = std::move(fn); });
   return *this;

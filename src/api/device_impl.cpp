@@ -279,6 +279,9 @@ Result<void, Error> DeviceImpl::start_server() {
         cd.value = c.value_;
       }
       cd.max_length = att::kMaxValueLength;
+      // Anyone may subscribe; the value itself is only sent once the link
+      // meets its read security (Server::notify withholds it until then).
+      cd.cccd_write = gatt::Permissions::open();
       Characteristic* cp = &c;
       cd.callbacks.on_write = [cp](uint16_t conn, Bytes value) -> std::optional<att::AttErrorCode> {
         {
@@ -286,6 +289,14 @@ Result<void, Error> DeviceImpl::start_server() {
           cp->value_.assign(value.begin(), value.end());
         }
         if (cp->on_write_) cp->on_write_(WriteContext{conn, value});
+        return std::nullopt;
+      };
+      cd.callbacks.on_read = [cp](uint16_t conn,
+                                  gatt::AttributeValue& value) -> std::optional<att::AttErrorCode> {
+        if (!cp->on_read_) return std::nullopt;
+        cp->on_read_(conn);  // may call set_value()
+        std::lock_guard lock(cp->mutex_);
+        if (!value.set(cp->value_)) return att::AttErrorCode::kUnlikelyError;
         return std::nullopt;
       };
       cd.callbacks.authorize = [cp](uint16_t conn, gatt::Op op) {
@@ -479,7 +490,25 @@ Result<std::unique_ptr<Client>, Error> DeviceImpl::connect(const Address& peer,
     return fail(Error{ErrorKind::kTimeout, "connection attempt did not finish"});
   auto r = future.get();
   if (!r.ok()) return fail(r.error());
-  return std::make_unique<Client>(this, r.value().handle);
+  uint16_t handle = r.value().handle;
+  auto client = std::make_unique<Client>(this, handle);
+  // A bonded peer is trusted only over a link encrypted with the bond's key
+  // (BLESA): encrypt before handing the link out, and never fall back.
+  bool bonded = call([&] {
+    auto b = host_->bond_for(handle);
+    return b && b->ltk_for(Role::kCentral) != nullptr;
+  });
+  if (bonded) {
+    if (auto s = client->secure(); !s.ok()) {
+      (void)client->disconnect();
+      return fail(Error{ErrorKind::kPairingFailed,
+                        "bonded peer " + peer.to_string() +
+                            " did not encrypt with the bond's key (" + s.error().message +
+                            "); not using the link. Delete the bond to pair again.",
+                        s.error().code});
+    }
+  }
+  return client;
 }
 
 Result<void, Error> DeviceImpl::start_scan(const ScanOptions& o,
