@@ -415,10 +415,23 @@ void Host::on_le_meta(Bytes params) {
                                e->supervision_timeout);
       break;
     case hci::le_ev::kEnhancedConnectionComplete:
-      if (auto e = hci::LeEnhancedConnectionCompleteEvent::parse(meta->params); e.ok())
-        on_connection_complete(e->status, e->handle, e->role, e->peer_address,
-                               e->connection_interval, e->peripheral_latency,
-                               e->supervision_timeout);
+      if (auto e = hci::LeEnhancedConnectionCompleteEvent::parse(meta->params); e.ok()) {
+        // Core 5.4 Vol 4 Part E 7.7.65.10: when the controller resolved the
+        // peer, Peer_Address is its identity (type 0x02/0x03) and the address
+        // used on the air is Peer_Resolvable_Private_Address. Pairing needs the
+        // on-air address; ConnDesc shows both.
+        Address on_air = e->peer_address;
+        const auto& rpa = e->peer_resolvable_private_address;
+        bool resolved = rpa != std::array<uint8_t, 6>{};
+        if (resolved) {
+          on_air.bytes = rpa;
+          on_air.type = AddressType::kRandom;
+        }
+        Address identity = store::identity_form(e->peer_address);
+        on_connection_complete(e->status, e->handle, e->role, on_air, e->connection_interval,
+                               e->peripheral_latency, e->supervision_timeout,
+                               resolved ? &identity : nullptr);
+      }
       break;
     case hci::le_ev::kAdvertisingReport:
       on_advertising_report(meta->params);
@@ -440,7 +453,7 @@ void Host::on_le_meta(Bytes params) {
 
 void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t role,
                                   const Address& peer, uint16_t interval, uint16_t latency,
-                                  uint16_t timeout) {
+                                  uint16_t timeout, const Address* identity) {
   if (role == hci::kRoleCentral && connecting_) {
     Connecting attempt = *connecting_;
     connecting_.reset();
@@ -467,7 +480,7 @@ void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t rol
   d.handle = handle;
   d.role = role == hci::kRoleCentral ? Role::kCentral : Role::kPeripheral;
   d.address = peer;
-  d.id_address = peer;
+  d.id_address = identity ? *identity : peer;
   d.interval = interval;
   d.latency = latency;
   d.supervision_timeout = timeout;
@@ -824,6 +837,10 @@ void Host::ensure_local_identity() {
 
 void Host::resolve_peer(Connection& c) {
   const Address& peer = c.desc.address;
+  if (!(c.desc.id_address == peer)) {  // the controller resolved it already
+    c.bond = bonds_->find_by_identity(c.desc.id_address);
+    return;
+  }
   if (peer.is_resolvable_private()) {
     auto resolver = [](const store::Key128& irk, const std::array<uint8_t, 6>& rpa) {
       return smp::rpa_matches_irk(irk, rpa);

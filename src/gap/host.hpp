@@ -191,7 +191,8 @@ class Host : private hci::Sender {
   void on_le_meta(Bytes params);
   void on_acl_pdu(uint16_t handle, Bytes pdu);
   void on_connection_complete(HciStatus status, uint16_t handle, uint8_t role, const Address& peer,
-                              uint16_t interval, uint16_t latency, uint16_t timeout);
+                              uint16_t interval, uint16_t latency, uint16_t timeout,
+                              const Address* identity = nullptr);
   void on_disconnection_complete(Bytes params);
   void on_encryption_change(Bytes params);
   void on_connection_update_complete(Bytes params);

@@ -1,0 +1,69 @@
+// The host brings up a controller nobody here wrote: BlueZ's btvirt, through
+// the unix transport. Read_BD_ADDR gives btvirt's address pattern and LE
+// advertising enable succeeds (an independent raw-HCI scanner sees it).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+#include <thread>
+
+#include "btvirt.hpp"
+#include "sable/device.hpp"
+
+namespace sable::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(BringUpOnBtvirt, ReadsBdAddrAndEnablesAdvertising) {
+  VirtualRadio radio;
+  ASSERT_TRUE(radio.ok());
+  DeviceOptions options;
+  options.hci = "unix:" + radio.le_socket();
+  options.name = "bring-up";
+  auto device = Device::take(options);
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  // btvirt gives each client 00:AA:01:<slot>:00:42 (Read_BD_ADDR).
+  std::string address = (*device)->address();
+  EXPECT_TRUE(std::regex_match(address, std::regex("00:AA:01:[0-9A-F]{2}:00:42"))) << address;
+
+  ASSERT_TRUE((*device)->advertising().set_data(AdvertisementData().name("bring-up")).ok());
+  ASSERT_TRUE((*device)->advertising().start().ok());
+
+  RawHci scanner("unix:" + radio.le_socket());
+  ASSERT_TRUE(scanner.ok());
+  ASSERT_TRUE(scanner.reset());
+  scanner.command(0x200B, {0x00, 0x10, 0x00, 0x10, 0x00, 0x00, 0x00});  // passive
+  scanner.command(0x200C, {0x01, 0x00});
+  bool seen = false;
+  for (int i = 0; i < 20 && !seen; ++i) {
+    auto ev = scanner.wait_le_event(0x02, milliseconds(250));
+    if (!ev) continue;
+    const std::string name = "bring-up";
+    seen = std::search(ev->bytes.begin(), ev->bytes.end(), name.begin(), name.end()) !=
+           ev->bytes.end();
+  }
+  EXPECT_TRUE(seen) << "advertising not seen by an independent scanner";
+  EXPECT_FALSE((*device)->error().has_value());
+}
+
+TEST(BringUpOnBtvirt, LostControllerIsReportedAsAnError) {
+  auto radio = std::make_unique<VirtualRadio>();
+  ASSERT_TRUE(radio->ok());
+  DeviceOptions options;
+  options.hci = "unix:" + radio->le_socket();
+  auto device = Device::take(options);
+  ASSERT_TRUE(device.ok()) << device.error().message;
+  radio.reset();  // btvirt is killed: the socket closes
+  std::optional<Error> error;
+  for (int i = 0; i < 100 && !error; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    error = (*device)->error();
+  }
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind, ErrorKind::kTransport);
+  EXPECT_NE(error->message.find("controller lost"), std::string::npos) << error->message;
+}
+
+}  // namespace
+}  // namespace sable::testing
