@@ -11,6 +11,10 @@
 namespace sable::gap {
 namespace {
 
+// How long a peripheral waits for the link-layer parameter update before
+// asking the central over L2CAP instead.
+constexpr Duration kParameterUpdateWait = Duration(5000);
+
 // SMP Pairing Failed, reason Pairing Not Supported (Core 5.4 Vol 3 Part H 3.5.5).
 constexpr uint8_t kSmpPairingFailed = 0x05;
 constexpr uint8_t kSmpPairingNotSupported = 0x05;
@@ -178,6 +182,7 @@ struct Host::Connection final : l2cap::LinkDelegate,
   bool disconnecting = false;
   // A parameter update asked of the controller; if it refuses, ask over L2CAP.
   std::optional<l2cap::ConnectionParameters> pending_update;
+  TimePoint update_deadline = kNever;  // no LE Connection Update Complete by then: use L2CAP
   bool update_fell_back = false;
 
   std::unique_ptr<smp::Pairing> pairing;
@@ -337,6 +342,7 @@ TimePoint Host::next_deadline() const {
     if (c->gatt) t = std::min(t, c->gatt->next_deadline());
     if (c->client) t = std::min(t, c->client->next_deadline());
     if (c->pairing) t = std::min(t, c->pairing->next_deadline());
+    t = std::min(t, c->update_deadline);
   }
   return t;
 }
@@ -359,6 +365,10 @@ void Host::on_timeout(TimePoint now) {
       c->client->on_timeout(now);
     if (Connection* c = find(h); c && c->pairing && c->pairing->next_deadline() <= now)
       c->pairing->on_timeout(now);
+    if (Connection* c = find(h); c && c->update_deadline <= now) {
+      SABLE_LOG_INFO("connection 0x%04x: no answer to LE_Connection_Update; using L2CAP", h);
+      fall_back_to_l2cap_update(*c);
+    }
   }
   if (now >= rpa_deadline_) rotate_private_address();
 }
@@ -669,6 +679,7 @@ void Host::on_connection_update_complete(Bytes params) {
     return;
   }
   c->pending_update.reset();
+  c->update_deadline = kNever;
   c->desc.interval = e->connection_interval;
   c->desc.latency = e->peripheral_latency;
   c->desc.supervision_timeout = e->supervision_timeout;
@@ -676,6 +687,7 @@ void Host::on_connection_update_complete(Bytes params) {
 }
 
 void Host::fall_back_to_l2cap_update(Connection& c) {
+  c.update_deadline = kNever;
   if (!c.pending_update || c.update_fell_back) return;
   c.update_fell_back = true;
   auto r = c.link.request_connection_parameter_update(now_, *c.pending_update);
@@ -699,6 +711,9 @@ Result<void, Error> Host::update_connection_parameters(TimePoint now, uint16_t h
   cp.supervision_timeout = p.supervision_timeout;
   c->pending_update = p;
   c->update_fell_back = false;
+  // A central whose host never answers the controller's Remote Connection
+  // Parameter Request leaves the procedure hanging; ask over L2CAP then.
+  if (c->desc.role == Role::kPeripheral) c->update_deadline = now + kParameterUpdateWait;
   send_command(hci::le_connection_update(handle, cp), [this, handle](const hci::CommandResult& r) {
     if (r.ok()) return;
     Connection* c = find(handle);
