@@ -72,6 +72,9 @@ class Client {
                                 std::function<void(std::span<const uint8_t>)> on_value,
                                 bool indications = false);
 
+  // Disables notifications/indications (writes 0 to the CCCD).
+  Result<void, Error> unsubscribe(const RemoteCharacteristic& c);
+
   // Encrypts with the stored bond, or pairs when there is none. A bonded peer
   // whose key fails is never used unencrypted: the error is returned.
   Result<void, Error> secure();

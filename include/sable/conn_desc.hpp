@@ -19,7 +19,8 @@ struct ConnDesc {
   uint16_t latency = 0;   // connection events
   uint16_t supervision_timeout = 0;  // units of 10 ms
   bool encrypted = false;
-  bool authenticated = false;  // MITM-protected key
+  bool authenticated = false;       // MITM-protected key
+  bool secure_connections = false;  // the key comes from LE Secure Connections
   bool bonded = false;
   uint8_t key_size = 0;
   uint16_t mtu = 23;

@@ -24,7 +24,7 @@ struct DeviceOptions {
   std::string bond_store;      // bond file; empty: bonds are kept in memory only
   std::string name = "sable";  // GAP Device Name
   uint16_t appearance = 0;
-  int verbosity = 0;  // 0 info, 1 debug, 2 trace
+  int verbosity = 0;  // -1 errors only, 0 warnings, 1 info, 2 debug, 3 trace
 };
 
 class Device {

@@ -20,6 +20,7 @@ enum class ErrorKind : uint8_t {
   kPairingFailed,      // pairing failed (code: SMP Pairing Failed reason)
   kTimeout,            // no answer in time
   kDisconnected,       // the link went down
+  kNotFound,           // no such service, characteristic, advertiser or bond
 };
 
 struct Error {

@@ -21,8 +21,9 @@ class DeviceImpl;
 }
 
 struct ScanResult {
-  Address address;
-  int8_t rssi = 127;  // dBm; 127 = not available
+  Address address;                  // as advertised (may be a resolvable private address)
+  std::optional<Address> identity;  // a bonded peer's identity address, when it resolves
+  int8_t rssi = 127;                // dBm; 127 = not available
   std::string name;
   std::vector<Uuid> services;
   bool connectable = false;
@@ -33,9 +34,9 @@ struct ScanResult {
 
 // Every field that is set must match.
 struct ScanFilter {
-  std::string name;             // exact complete or shortened name
-  std::optional<Uuid> service;  // advertised service UUID
-  std::optional<Address> address;
+  std::string name;                // exact complete or shortened name
+  std::optional<Uuid> service;     // advertised service UUID
+  std::optional<Address> address;  // matches the advertised or the resolved identity address
   bool matches(const ScanResult& r) const;
 };
 

@@ -207,7 +207,9 @@ bool ScanFilter::matches(const ScanResult& r) const {
   if (!name.empty() && r.name != name) return false;
   if (service && std::find(r.services.begin(), r.services.end(), *service) == r.services.end())
     return false;
-  if (address && address->bytes != r.address.bytes) return false;
+  if (address && address->bytes != r.address.bytes &&
+      !(r.identity && r.identity->bytes == address->bytes))
+    return false;
   return true;
 }
 
@@ -216,6 +218,7 @@ std::string ScanResult::to_string() const {
   char rssi_text[24];
   std::snprintf(rssi_text, sizeof rssi_text, " rssi %d", int(rssi));
   s += rssi_text;
+  if (identity) s += " identity " + identity->to_string();
   if (!name.empty()) s += " name \"" + name + "\"";
   for (const auto& u : services) s += " service " + u.to_string();
   if (!connectable) s += " (not connectable)";
@@ -391,8 +394,8 @@ Result<RemoteCharacteristic, Error> Client::find_characteristic(const Uuid& serv
       return c;
     }
   }
-  return fail(Error{ErrorKind::kBadArgument, "characteristic " + characteristic.to_string() +
-                                                 " not found in service " + service.to_string()});
+  return fail(Error{ErrorKind::kNotFound, "characteristic " + characteristic.to_string() +
+                                              " not found in service " + service.to_string()});
 }
 
 Result<std::vector<uint8_t>, Error> Client::read(uint16_t handle) {
@@ -446,6 +449,12 @@ Result<void, Error> Client::subscribe(const RemoteCharacteristic& c,
     r = once();
   }
   return r;
+}
+
+Result<void, Error> Client::unsubscribe(const RemoteCharacteristic& c) {
+  return run_procedure<void>(device_, handle_, [&](gatt::Client& cl, TimePoint now, auto cb) {
+    cl.unsubscribe(now, c.value_handle, std::move(cb));
+  });
 }
 
 namespace {

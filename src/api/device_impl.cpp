@@ -133,7 +133,8 @@ DeviceImpl::DeviceImpl(std::unique_ptr<Transport> transport) : transport_(std::m
 
 Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOptions& options) {
   set_log_sink(stderr_log_sink);
-  set_log_level(options.verbosity <= 0   ? LogLevel::kWarn
+  set_log_level(options.verbosity < 0    ? LogLevel::kError
+                : options.verbosity == 0 ? LogLevel::kWarn
                 : options.verbosity == 1 ? LogLevel::kInfo
                 : options.verbosity == 2 ? LogLevel::kDebug
                                          : LogLevel::kTrace);
@@ -532,6 +533,7 @@ void DeviceImpl::on_scan_report(const gap::ScanReport& report) {
   if (!scan_callback_) return;
   ScanResult r;
   r.address = report.address;
+  r.identity = report.identity;
   r.rssi = report.rssi;
   r.name = report.data.name;
   r.services = report.data.service_uuids;

@@ -16,13 +16,13 @@ std::string ConnDesc::to_string() const {
   char buf[400];
   std::snprintf(buf, sizeof buf,
                 "handle 0x%04x %s peer %s (%s) identity %s (%s) interval %.2f ms latency %u "
-                "supervision timeout %d ms encrypted %s authenticated %s bonded %s key size %u "
-                "mtu %u",
+                "supervision timeout %d ms encrypted %s authenticated %s secure connections %s "
+                "bonded %s key size %u mtu %u",
                 handle, role == Role::kCentral ? "central" : "peripheral",
                 address.to_string().c_str(), type(address), id_address.to_string().c_str(),
                 type(id_address), interval_ms(), latency, supervision_timeout_ms(),
-                encrypted ? "yes" : "no", authenticated ? "yes" : "no", bonded ? "yes" : "no",
-                key_size, mtu);
+                encrypted ? "yes" : "no", authenticated ? "yes" : "no",
+                secure_connections ? "yes" : "no", bonded ? "yes" : "no", key_size, mtu);
   return buf;
 }
 

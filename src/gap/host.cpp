@@ -98,6 +98,14 @@ struct Host::Connection final : l2cap::LinkDelegate,
     }
   }
   void on_smp_sdu(Bytes sdu) override {
+    constexpr uint8_t kPairingRequest = 0x01;
+    if (!sdu.empty() && sdu[0] == kPairingRequest && host.passkey_guessing_blocked() &&
+        !(pairing && pairing->in_progress() && !pairing->security_request_pending())) {
+      // Core 5.4 Vol 3 Part H 2.3.6: Repeated Attempts.
+      const uint8_t refused[] = {0x05, 0x09};
+      link.send_smp(refused);
+      return;
+    }
     if (pairing) pairing->on_sdu(host.now_, sdu);
   }
   bool on_connection_parameter_update_request(const l2cap::ConnectionParameters& p) override {
@@ -197,6 +205,7 @@ void Host::Connection::on_pairing_complete(const smp::PairingResult& r) {
   desc.authenticated = r.authenticated;
   desc.key_size = r.key_size;
   secure_connections = r.secure_connections;
+  desc.secure_connections = r.secure_connections;
   if (r.peer_identity_address) desc.id_address = *r.peer_identity_address;
   host.repeated_attempts_.record_success(desc.address);
   if (r.bonded) {
@@ -237,6 +246,9 @@ void Host::Connection::on_pairing_complete(const smp::PairingResult& r) {
 }
 
 void Host::Connection::on_pairing_failed(const smp::PairingFailure& f) {
+  if (f.reason == smp::SmpReason::kConfirmValueFailed ||
+      f.reason == smp::SmpReason::kDhKeyCheckFailed)
+    host.record_authentication_failure();
   char buf[160];
   const char* who = f.origin == smp::FailureOrigin::kPeer      ? "peer"
                     : f.origin == smp::FailureOrigin::kTimeout ? "timeout"
@@ -351,7 +363,7 @@ void Host::on_timeout(TimePoint now) {
   now_ = now;
   commands_.on_timeout(now);
   if (connecting_ && !connecting_->cancel_sent && now >= connecting_->deadline) {
-    connecting_->failure = Error{ErrorKind::kControllerTimeout, "connection attempt timed out"};
+    connecting_->failure = Error{ErrorKind::kTimeout, "connection attempt timed out"};
     connecting_->cancel_sent = true;
     send_command(hci::le_create_connection_cancel());
   }
@@ -557,15 +569,16 @@ void Host::on_encryption_change(Bytes params) {
   bool pairing = c->pairing && c->pairing->in_progress();
   if (e->status != HciStatus::kSuccess) {
     SABLE_LOG_WARN("connection 0x%04x: %s", e->handle, hci_error("encryption", e->status).c_str());
-    if (pairing) {
-      c->pairing->on_encryption_changed(now_, uint8_t(e->status), false);
-    } else if (c->bond_key) {
+    if (c->bond_key) {
       // The bond's key was refused (the peer lost the bond?): the link stays
       // unencrypted and nothing falls back to plaintext on our side.
       c->bond_key.reset();
+      if (pairing) c->pairing->on_encryption_changed(now_, uint8_t(e->status), false);
       notify_pairing_failed(
           *c, Error{ErrorKind::kController, hci_error("encryption with the bonded key", e->status),
                     uint8_t(e->status)});
+    } else if (pairing) {
+      c->pairing->on_encryption_changed(now_, uint8_t(e->status), false);
     }
     return;
   }
@@ -574,17 +587,19 @@ void Host::on_encryption_change(Bytes params) {
     c->desc.authenticated = false;
     c->desc.key_size = 0;
     c->secure_connections = false;
-  } else if (pairing) {
-    // The security level is known when the pairing completes (key distribution).
-    c->pairing->on_encryption_changed(now_, 0, true);
   } else if (c->bond_key) {
     c->desc.authenticated = c->bond_key->authenticated;
     c->secure_connections = c->bond_key->secure_connections;
     c->desc.key_size = c->bond_key->key_size;
     c->desc.bonded = true;
     c->bond_key.reset();
-    (void)bonds_->touch(c->bond->peer_identity);
+    if (c->bond) (void)bonds_->touch(c->bond->peer_identity);
     restore_client_state(*c);
+    // A Security Request we sent is answered by this encryption.
+    if (pairing) c->pairing->on_encryption_changed(now_, 0, true);
+  } else if (pairing) {
+    // The security level is known when the pairing completes (key distribution).
+    c->pairing->on_encryption_changed(now_, 0, true);
   }
   refresh_security(*c);
 }
@@ -608,6 +623,7 @@ void Host::on_key_refresh_complete(Bytes params) {
 }
 
 void Host::refresh_security(Connection& c) {
+  c.desc.secure_connections = c.secure_connections;
   if (c.gatt) c.gatt->set_link_security(c.security());
   listener_.on_security_changed(c.desc);
 }
@@ -629,7 +645,12 @@ void Host::on_long_term_key_request(Bytes params) {
       return;
     }
   }
-  if (c && c->bond && !(c->pairing && c->pairing->in_progress())) {
+  // A bond's key is handed out unless a pairing is under way; a Security
+  // Request we sent may be answered by encrypting with the bond (Core 5.4
+  // Vol 3 Part H 2.4.6).
+  bool pairing_busy =
+      c && c->pairing && c->pairing->in_progress() && !c->pairing->security_request_pending();
+  if (c && c->bond && !pairing_busy) {
     if (const store::LongTermKey* k = c->bond->ltk_for(Role::kPeripheral)) {
       // Core 5.4 Vol 3 Part H 2.4.4.2: an SC key is asked for with EDIV = 0 and
       // Rand = 0; a legacy key with the EDIV/Rand we distributed.
@@ -792,6 +813,31 @@ std::optional<ConnDesc> Host::connection(uint16_t handle) const {
 }
 
 // ---- Security: pairing policy, bonds, privacy ----
+
+// With a static passkey each failed attempt tells the guesser one bit of it
+// (Core 5.4 Vol 3 Part H 2.3.5.6.3), and the per-peer Repeated Attempts rule
+// (2.3.6) does not stop a guesser that changes its address. So failures are
+// also counted across all peers: beyond kGuessThreshold within kGuessWindow,
+// every new Pairing Request waits, for a time that doubles up to 64 s.
+void Host::record_authentication_failure() {
+  if (!config_.security.static_passkey) return;
+  constexpr Duration kGuessWindow = Duration(60'000);
+  constexpr size_t kGuessThreshold = 5;
+  std::erase_if(recent_failures_, [&](TimePoint t) { return now_ - t > kGuessWindow; });
+  recent_failures_.push_back(now_);
+  if (recent_failures_.size() >= kGuessThreshold) {
+    size_t excess = std::min<size_t>(recent_failures_.size() - kGuessThreshold, 5);
+    guessing_blocked_until_ = now_ + Duration(2000) * (1 << excess);
+    SABLE_LOG_WARN("%zu failed pairings within a minute: new pairings wait %lld s",
+                   recent_failures_.size(),
+                   static_cast<long long>((guessing_blocked_until_ - now_).count() / 1000));
+  }
+  if (recent_failures_.size() > 16) recent_failures_.erase(recent_failures_.begin());
+}
+
+bool Host::passkey_guessing_blocked() const {
+  return now_ < guessing_blocked_until_;
+}
 
 void Host::set_security_config(const SecurityConfig& security) {
   bool privacy_changed =
@@ -1165,6 +1211,13 @@ void Host::on_advertising_report(Bytes params) {
     report.address = r.address;
     report.rssi = r.rssi;
     report.event_type = r.event_type;
+    if (r.address.is_resolvable_private()) {
+      auto resolver = [](const store::Key128& irk, const std::array<uint8_t, 6>& rpa) {
+        return smp::rpa_matches_irk(irk, rpa);
+      };
+      if (auto b = bonds_->find_by_rpa(r.address.bytes, resolver))
+        report.identity = b->peer_identity;
+    }
     // ADV_IND (0) and ADV_DIRECT_IND (1) are connectable (Core 5.4 Vol 4 Part E 7.7.65.2).
     report.connectable = r.event_type == 0x00 || r.event_type == 0x01;
     report.data = std::move(*data);

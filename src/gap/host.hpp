@@ -59,6 +59,7 @@ struct HostConfig {
 // One advertising report, with the scan response merged in when it arrived.
 struct ScanReport {
   Address address;
+  std::optional<Address> identity;  // a bonded peer's identity, when its RPA resolves
   int8_t rssi = 127;
   uint8_t event_type = 0;  // Core 5.4 Vol 4 Part E 7.7.65.2: 0 ADV_IND ... 4 SCAN_RSP
   bool connectable = false;
@@ -215,6 +216,8 @@ class Host : private hci::Sender {
   void refresh_security(Connection& c);
   void rotate_private_address();
   void notify_pairing_failed(Connection& c, Error e);
+  void record_authentication_failure();
+  bool passkey_guessing_blocked() const;
 
   HostConfig config_;
   hci::Sender& out_;
@@ -234,6 +237,8 @@ class Host : private hci::Sender {
   store::MemoryBondStore default_bonds_;
   store::BondStore* bonds_ = &default_bonds_;
   smp::RepeatedAttempts repeated_attempts_;
+  std::vector<TimePoint> recent_failures_;  // authentication failures, any peer
+  TimePoint guessing_blocked_until_{0};
   std::array<uint8_t, 16> local_irk_{};
   bool local_irk_ready_ = false;
   // Privacy: our resolvable private address and when to replace it.

@@ -215,6 +215,10 @@ void Pairing::send(const Pdu& pdu, TimePoint now) {
 // ---------------------------------------------------------------------------
 // Entry points.
 
+bool Pairing::security_request_pending() const {
+  return std::holds_alternative<SecurityRequested>(phase_);
+}
+
 bool Pairing::in_progress() const {
   return !std::holds_alternative<Idle>(phase_) && !std::holds_alternative<TimedOut>(phase_);
 }

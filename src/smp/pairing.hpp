@@ -219,6 +219,9 @@ class Pairing {
   void abort(TimePoint now, SmpReason reason = SmpReason::kUnspecifiedReason);
 
   bool in_progress() const;
+  // Peripheral: a Security Request was sent and the central has not answered
+  // with a Pairing Request; it may instead encrypt with an existing bond.
+  bool security_request_pending() const;
   bool timed_out() const;
   TimePoint next_deadline() const { return deadline_; }
   void on_timeout(TimePoint now);
