@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "sable/conn_desc.hpp"
-#include "sable/server.hpp"
+#include "sable/notify.hpp"
 
 namespace sable {
 

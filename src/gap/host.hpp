@@ -33,7 +33,7 @@
 #include "sable/error.hpp"
 #include "sable/result.hpp"
 #include "sable/security.hpp"
-#include "sable/server.hpp"
+#include "sable/notify.hpp"
 #include "smp/pairing.hpp"
 #include "smp/repeated_attempts.hpp"
 #include "store/bond_store.hpp"
