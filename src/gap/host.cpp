@@ -15,10 +15,6 @@ namespace {
 // asking the central over L2CAP instead.
 constexpr Duration kParameterUpdateWait = Duration(5000);
 
-// SMP Pairing Failed, reason Pairing Not Supported (Core 5.4 Vol 3 Part H 3.5.5).
-constexpr uint8_t kSmpPairingFailed = 0x05;
-constexpr uint8_t kSmpPairingNotSupported = 0x05;
-
 NotifyStatus to_notify_status(gatt::NotifyResult r) {
   switch (r) {
     case gatt::NotifyResult::kSent:
@@ -718,6 +714,7 @@ void Host::fall_back_to_l2cap_update(Connection& c) {
 
 Result<void, Error> Host::update_connection_parameters(TimePoint now, uint16_t handle,
                                                        const l2cap::ConnectionParameters& p) {
+  if (failed_) return fail(Error{ErrorKind::kInvalidState, "the controller has failed"});
   now_ = now;
   Connection* c = find(handle);
   if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
@@ -747,6 +744,7 @@ Result<void, Error> Host::update_connection_parameters(TimePoint now, uint16_t h
 }
 
 Result<void, Error> Host::disconnect(TimePoint now, uint16_t handle, uint8_t reason) {
+  if (failed_) return fail(Error{ErrorKind::kInvalidState, "the controller has failed"});
   now_ = now;
   Connection* c = find(handle);
   if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
@@ -970,6 +968,7 @@ void Host::rotate_private_address() {
 }
 
 Result<void, Error> Host::pair(TimePoint now, uint16_t handle) {
+  if (failed_) return fail(Error{ErrorKind::kInvalidState, "the controller has failed"});
   now_ = now;
   Connection* c = find(handle);
   if (!c || !c->pairing)
@@ -981,6 +980,7 @@ Result<void, Error> Host::pair(TimePoint now, uint16_t handle) {
 }
 
 Result<void, Error> Host::secure(TimePoint now, uint16_t handle) {
+  if (failed_) return fail(Error{ErrorKind::kInvalidState, "the controller has failed"});
   now_ = now;
   Connection* c = find(handle);
   if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
@@ -1098,11 +1098,6 @@ void Host::refresh_advertising() {
       }
       p.own_address_type = 0x01;  // random: the RPA set above
     }
-    auto on_step = [this](const char* what) {
-      return [this, what](const hci::CommandResult& r) {
-        if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
-      };
-    };
     if (advertising_data_dirty_) {
       send_command(hci::le_set_advertising_parameters(p), on_step("LE_Set_Advertising_Parameters"));
       if (auto cmd = hci::le_set_advertising_data(advertising_payload_.adv_data()); cmd.ok())
@@ -1277,6 +1272,7 @@ Result<void, Error> Host::cancel_connect(TimePoint now) {
 
 NotifyResult Host::notify(TimePoint now, uint16_t value_handle, Bytes value) {
   now_ = now;
+  if (failed_) return NotifyResult{0, NotifyStatus::kNotConnected};
   NotifyResult result;
   result.status = NotifyStatus::kNotConnected;
   // Rank the reasons so that the most informative one for "why not" wins.

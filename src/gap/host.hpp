@@ -31,9 +31,9 @@
 #include "l2cap/le_link.hpp"
 #include "sable/conn_desc.hpp"
 #include "sable/error.hpp"
+#include "sable/notify.hpp"
 #include "sable/result.hpp"
 #include "sable/security.hpp"
-#include "sable/notify.hpp"
 #include "smp/pairing.hpp"
 #include "smp/repeated_attempts.hpp"
 #include "store/bond_store.hpp"
@@ -105,7 +105,7 @@ class HostListener {
   ~HostListener() = default;
 };
 
-class Host : private hci::Sender {
+class Host final : private hci::Sender {
  public:
   Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
        crypto::RandomSource& random);

@@ -153,3 +153,26 @@ TEST_F(GapTest, MalformedAdvertisingDataFromAPeerIsDropped) {
 
 }  // namespace
 }  // namespace sable::testing
+
+namespace sable::testing {
+namespace {
+
+TEST_F(GapTest, AfterAControllerFailureTheHostRefusesWork) {
+  uint16_t handle = connect();
+  uint16_t ph = peripheral.connected[0].handle;
+  // Hardware Error event (Core 5.4 Vol 4 Part E 7.7.16), code 0x01.
+  const uint8_t hardware_error[] = {0x10, 0x01, 0x01};
+  peripheral.host().on_hci_packet(net.now(), HciPacketType::kEvent, hardware_error);
+  ASSERT_TRUE(peripheral.fatal.has_value());
+  EXPECT_TRUE(peripheral.host().failed());
+  auto r = peripheral.host().pair(net.now(), ph);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidState);
+  EXPECT_FALSE(peripheral.host().disconnect(net.now(), ph, 0x13).ok());
+  EXPECT_EQ(peripheral.host().notify(net.now(), 0x0003, Bytes()).status,
+            NotifyStatus::kNotConnected);
+  (void)handle;
+}
+
+}  // namespace
+}  // namespace sable::testing

@@ -1,0 +1,244 @@
+// Two real gap::Host instances on the in-process fake controller
+// (tests/support), brought to the steady state of the reference program:
+// connected, paired (LE SC passkey, MITM, bonded), ATT_MTU exchanged, the
+// central subscribed to the characteristic's notifications.
+//
+// After setup the server host is cut off from its fake controller: whatever it
+// sends is captured into a fixed buffer (no allocation, no queueing), and the
+// benchmark feeds it HCI packets directly (an ATT request in an ACL packet, a
+// Number Of Completed Packets event). The measured work is therefore exactly
+// the host's: HCI/ACL decode, L2CAP, ATT/GATT, ACL fragmentation and credits.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gap/host.hpp"
+#include "gatt/database.hpp"
+#include "support/fake_controller.hpp"
+
+namespace sable::bench {
+
+inline const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
+inline const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+// A second characteristic for Write Requests (authenticated write, 20 octets).
+inline const Uuid kWritable = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18586");
+
+class XorShiftRandom final : public crypto::RandomSource {
+ public:
+  explicit XorShiftRandom(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  void fill(MutableBytes out) override {
+    for (auto& b : out) {
+      state_ ^= state_ << 13;
+      state_ ^= state_ >> 7;
+      state_ ^= state_ << 17;
+      b = uint8_t(state_);
+    }
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// One host wired to a fake controller, or (capture mode) to a buffer.
+class BenchHost final : public hci::Sender, public gap::HostListener {
+ public:
+  BenchHost(testing::FakeAir& air, testing::FakeController& controller,
+            const gap::HostConfig& config, uint64_t seed)
+      : air_(air), controller_(controller), random_(seed), host_(config, *this, *this, random_) {
+    controller_.set_host_sink([this](HciPacketType type, Bytes packet) {
+      if (!detached_) host_.on_hci_packet(air_.now(), type, packet);
+    });
+  }
+  gap::Host& host() { return host_; }
+
+  // From now on nothing goes to or comes from the fake controller.
+  void detach() { detached_ = true; }
+
+  void send_hci(HciPacketType type, Bytes packet) override {
+    if (!detached_) {
+      controller_.from_host(type, packet);
+      return;
+    }
+    ++sent_packets;
+    if (type == HciPacketType::kAcl) ++sent_acl;
+    last_length = packet.size() < last.size() ? packet.size() : last.size();
+    std::memcpy(last.data(), packet.data(), last_length);
+  }
+
+  void on_ready() override { ready = true; }
+  void on_fatal(const Error&) override { fatal = true; }
+  void on_connected(const ConnDesc& d) override { handle = d.handle; }
+  void on_disconnected(const ConnDesc&, uint8_t) override { handle.reset(); }
+  void on_passkey_request(const ConnDesc& d) override {
+    (void)host_.passkey_reply(air_.now(), d.handle, passkey_to_enter);
+  }
+  void on_numeric_comparison(const ConnDesc& d, uint32_t) override {
+    (void)host_.numeric_comparison_reply(air_.now(), d.handle, true);
+  }
+  void on_pairing_complete(const ConnDesc&) override { paired = true; }
+
+  bool ready = false;
+  bool fatal = false;
+  bool paired = false;
+  std::optional<uint16_t> handle;
+  std::optional<uint32_t> passkey_to_enter;
+  uint64_t sent_packets = 0;
+  uint64_t sent_acl = 0;
+  std::array<uint8_t, 600> last{};
+  size_t last_length = 0;
+
+ private:
+  testing::FakeAir& air_;
+  testing::FakeController& controller_;
+  XorShiftRandom random_;
+  gap::Host host_;
+  bool detached_ = false;
+};
+
+// The reference program's database plus one writable characteristic.
+inline gatt::Database bench_database() {
+  gatt::CharacteristicDef c;
+  c.type = kCharacteristic;
+  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
+  c.access.read = gatt::Permissions::authenticated();
+  c.access.write = gatt::Permissions::none();
+  c.cccd_write = gatt::Permissions::open();
+  std::string v = "Start Value";
+  c.value.assign(v.begin(), v.end());
+  c.max_length = 512;
+  gatt::CharacteristicDef w;
+  w.type = kWritable;
+  w.properties = gatt::prop::kRead | gatt::prop::kWrite;
+  w.access.read = gatt::Permissions::authenticated();
+  w.access.write = gatt::Permissions::authenticated();
+  w.value.assign(20, 0);
+  w.max_length = 20;
+  gatt::ServiceDef s;
+  s.type = kService;
+  s.characteristics.push_back(std::move(c));
+  s.characteristics.push_back(std::move(w));
+  std::vector<gatt::ServiceDef> defs;
+  defs.push_back(std::move(s));
+  gatt::DatabaseOptions o;
+  o.device_name = "ESP32 Server";
+  return std::move(gatt::Database::build(std::move(defs), o).value());
+}
+
+// Server and central, paired and subscribed, MTU exchanged to `mtu`.
+class SteadyState {
+ public:
+  explicit SteadyState(uint16_t mtu) {
+    gap::HostConfig sc;
+    sc.security.auth = AuthReq::all();
+    sc.security.io_cap = IoCap::DisplayOnly;
+    sc.security.static_passkey = 123456;
+    sc.max_att_mtu = mtu;
+    gap::HostConfig cc;
+    cc.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
+    cc.security.io_cap = IoCap::KeyboardDisplay;
+    cc.max_att_mtu = mtu;
+    auto& server_ctl = air_.add_controller(*Address::parse("00:AA:01:00:00:01"));
+    auto& central_ctl = air_.add_controller(*Address::parse("00:AA:01:01:00:02"));
+    server_ = std::make_unique<BenchHost>(air_, server_ctl, sc, 1);
+    central_ = std::make_unique<BenchHost>(air_, central_ctl, cc, 2);
+    central_->passkey_to_enter = 123456;
+    server_->host().set_database(&db_);
+    server_->host().start(air_.now());
+    central_->host().start(air_.now());
+    run();
+    auto chr = *db_.find_characteristic(kService, kCharacteristic);
+    value_handle = chr.value;
+    cccd_handle = chr.cccd;
+    write_handle = db_.find_characteristic(kService, kWritable)->value;
+    (void)server_->host().set_advertising_data(air_.now(),
+                                               AdvertisementData().name("ESP32 Server"));
+    (void)server_->host().start_advertising(air_.now());
+    advance(Duration(10));
+    (void)central_->host().connect(air_.now(), server_ctl.address());
+    advance(Duration(100));
+    if (!central_->handle || !server_->handle) return;
+    (void)central_->host().pair(air_.now(), *central_->handle);
+    advance(Duration(200));
+    gatt::Client* client = central_->host().gatt_client(*central_->handle);
+    if (client == nullptr || !central_->paired) return;
+    client->exchange_mtu(air_.now(), [](gatt::ClientResult<uint16_t>) {});
+    run();
+    bool subscribed = false;
+    client->subscribe(
+        air_.now(), value_handle, cccd_handle, false,
+        [this](uint16_t, Bytes, bool) { ++notifications_received; },
+        [&subscribed](gatt::ClientResult<void> r) { subscribed = r.ok(); });
+    run();
+    if (!subscribed) return;
+    server_handle = *server_->handle;
+    auto desc = server_->host().connection(server_handle);
+    att_mtu = desc ? desc->mtu : 0;
+    ok = att_mtu == mtu;
+    server_->detach();
+    // Number Of Completed Packets: one packet on the server's link.
+    nocp_ = {0x13, 0x05, 0x01, uint8_t(server_handle), uint8_t(server_handle >> 8), 0x01, 0x00};
+  }
+
+  gap::Host& server() { return server_->host(); }
+  BenchHost& server_side() { return *server_; }
+  TimePoint now() const { return air_.now(); }
+
+  // Feeds the server one ACL packet carrying an ATT PDU on CID 4.
+  void deliver_att(Bytes att_pdu) {
+    size_t n = att_pdu.size();
+    acl_[0] = uint8_t(server_handle);
+    acl_[1] = uint8_t(((server_handle >> 8) & 0x0F) | 0x20);  // PB = 0b10: first, flushable
+    acl_[2] = uint8_t(n + 4);
+    acl_[3] = uint8_t((n + 4) >> 8);
+    acl_[4] = uint8_t(n);
+    acl_[5] = uint8_t(n >> 8);
+    acl_[6] = 0x04;
+    acl_[7] = 0x00;
+    std::memcpy(&acl_[8], att_pdu.data(), n);
+    server().on_hci_packet(air_.now(), HciPacketType::kAcl, Bytes(acl_.data(), n + 8));
+  }
+  // Returns the controller buffer the server's last ACL packet used.
+  void complete_one() { server().on_hci_packet(air_.now(), HciPacketType::kEvent, nocp_); }
+
+  bool ok = false;
+  uint16_t server_handle = 0;
+  uint16_t value_handle = 0;
+  uint16_t cccd_handle = 0;
+  uint16_t write_handle = 0;
+  uint16_t att_mtu = 0;
+  uint64_t notifications_received = 0;
+
+ private:
+  void run() {
+    for (int i = 0; i < 1000 && air_.run_until_idle(); ++i) {
+    }
+  }
+  void advance(Duration d) {
+    TimePoint target = air_.now() + d;
+    for (;;) {
+      TimePoint next = std::min(server_->host().next_deadline(), central_->host().next_deadline());
+      if (next > target) break;
+      if (next > air_.now()) air_.advance(next - air_.now());
+      for (BenchHost* h : {server_.get(), central_.get()})
+        if (h->host().next_deadline() <= air_.now()) h->host().on_timeout(air_.now());
+      run();
+    }
+    if (target > air_.now()) air_.advance(target - air_.now());
+    run();
+  }
+
+  testing::FakeAir air_;
+  gatt::Database db_ = bench_database();
+  std::unique_ptr<BenchHost> server_;
+  std::unique_ptr<BenchHost> central_;
+  std::array<uint8_t, 7> nocp_{};
+  std::array<uint8_t, 600> acl_{};
+};
+
+}  // namespace sable::bench
