@@ -269,8 +269,10 @@ Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
       random_(random),
       commands_(*this),
       init_(commands_),
-      acl_out_(*this),
-      acl_in_([this](uint16_t handle, Bytes pdu) { on_acl_pdu(handle, pdu); }) {
+      acl_out_(*this, hci::AclOutbound::Config{config.max_connections,
+                                               std::max<size_t>(64, 4 * config.max_connections)}),
+      acl_in_([this](uint16_t handle, Bytes pdu) { on_acl_pdu(handle, pdu); },
+              hci::AclInbound::Config{config.max_connections, 4 + 1024}) {
   commands_.set_on_controller_timeout([this](uint16_t opcode) {
     char buf[120];
     std::snprintf(buf, sizeof buf,

@@ -48,6 +48,8 @@ struct HostConfig {
   // Links this host accepts at once as a peripheral; advertising resumes while
   // fewer are open.
   size_t max_peripheral_connections = 1;
+  // Links of any role this host serves at once (sizes the ACL pools).
+  size_t max_connections = 16;
   // How often a resolvable private address is replaced (Core 5.4 Vol 3 Part C
   // 10.7.2 recommends 15 minutes).
   Duration rpa_rotation = Duration(15 * 60 * 1000);
