@@ -18,6 +18,7 @@ const char kUsage[] =
     "  --bond-store PATH   bond file (default ./sable-bonds)\n"
     "  --btsnoop FILE      write every HCI packet to a BTSnoop capture\n"
     "  --allow-legacy      accept LE legacy pairing (default: Secure Connections only)\n"
+    "  --no-reconnect      exit when the controller is lost (default: wait for it and resume)\n"
     "  -v                  more logging (repeat for more)\n";
 
 struct Args {
@@ -36,6 +37,7 @@ struct Args {
 Args parse_args(int argc, char** argv) {
   Args args;
   args.device.bond_store = "sable-bonds";
+  args.device.reconnect = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::string {
@@ -68,6 +70,8 @@ Args parse_args(int argc, char** argv) {
       args.device.btsnoop = value("--btsnoop");
     } else if (a == "--allow-legacy") {
       args.allow_legacy = true;
+    } else if (a == "--no-reconnect") {
+      args.device.reconnect = false;
     } else if (a == "-v" || a == "-vv") {
       args.device.verbosity += a == "-vv" ? 2 : 1;
     } else {

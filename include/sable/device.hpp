@@ -24,6 +24,10 @@ struct DeviceOptions {
   std::string bond_store;      // bond file; empty: bonds are kept in memory only
   std::string name = "sable";  // GAP Device Name
   uint16_t appearance = 0;
+  // After losing the controller (socket closed, device unplugged, no answer),
+  // reopen `hci` every second and resume: services, bonds and advertising come
+  // back on the new controller. Without it the Device stops with error().
+  bool reconnect = false;
   int verbosity = 0;  // -1 errors only, 0 warnings, 1 info, 2 debug, 3 trace
 };
 

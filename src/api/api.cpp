@@ -135,7 +135,7 @@ Characteristic& Characteristic::on_authorize(std::function<bool(uint16_t, bool)>
 // ---- Advertising ----
 
 Result<void, Error> Advertising::set_data(const AdvertisementData& data) {
-  return device_->call([&] { return device_->host().set_advertising_data(device_->now(), data); });
+  return device_->call([&] { return device_->set_advertising_data(data); });
 }
 
 Result<void, Error> Advertising::set_interval(uint16_t min_units, uint16_t max_units) {
@@ -145,14 +145,11 @@ Result<void, Error> Advertising::set_interval(uint16_t min_units, uint16_t max_u
 }
 
 Result<void, Error> Advertising::start() {
-  return device_->call([&]() -> Result<void, Error> {
-    if (auto r = device_->start_server(); !r.ok()) return r;
-    return device_->host().start_advertising(device_->now());
-  });
+  return device_->call([&] { return device_->start_advertising(); });
 }
 
 Result<void, Error> Advertising::stop() {
-  return device_->call([&] { return device_->host().stop_advertising(device_->now()); });
+  return device_->call([&] { return device_->stop_advertising(); });
 }
 
 }  // namespace sable

@@ -149,8 +149,6 @@ Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOption
   }
   std::unique_ptr<DeviceImpl> d(new DeviceImpl(std::move(transport)));
   d->options_ = options;
-  gap::HostConfig config;
-  d->host_ = std::make_unique<gap::Host>(config, *d, *d, d->random_);
   if (!options.bond_store.empty()) {
     auto opened_store = store::FileBondStore::open(options.bond_store);
     if (!opened_store.ok())
@@ -161,7 +159,7 @@ Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOption
   } else {
     d->bonds_ = std::make_unique<store::MemoryBondStore>();
   }
-  d->host_->set_bond_store(d->bonds_.get());
+  d->attach_host();
   d->security_.on_change = [dev = d.get()](const SecurityConfig& c) {
     dev->call([dev, c] { dev->host().set_security_config(c); });
   };
@@ -197,28 +195,85 @@ void DeviceImpl::run_off_loop(std::function<void()> work) {
   workers_.emplace_back(std::move(work));
 }
 
+// A fresh host for the current transport, with what the application set up.
+void DeviceImpl::attach_host() {
+  gap::HostConfig config;
+  config.security = security_.config();
+  host_ = std::make_unique<gap::Host>(config, *this, *this, random_);
+  host_->set_bond_store(bonds_.get());
+  if (database_) host_->set_database(database_.get());
+}
+
 void DeviceImpl::on_readable() {
   if (!transport_) return;
   auto r = transport_->receive(
       [this](HciPacketType type, Bytes packet) { host_->on_hci_packet(now(), type, packet); });
   if (!r.ok()) {
     loop_.unwatch_fd(transport_->fd());
-    on_fatal(Error{ErrorKind::kTransport, "controller lost: " + r.error().message});
+    host_->on_controller_lost(now(), "controller lost: " + r.error().message);
   }
+  if (host_) reschedule();
+}
+
+// The controller is gone: the links are gone with it. With `reconnect`, tell
+// the application its links ended and look for the controller again.
+bool DeviceImpl::lose_controller(const Error& error) {
+  if (!options_.reconnect || !ready_reported_) return false;
+  if (error.kind != ErrorKind::kTransport && error.kind != ErrorKind::kControllerTimeout &&
+      error.kind != ErrorKind::kController)
+    return false;
+  std::fprintf(stderr, "sable: %s; reconnecting to %s every second\n", error.message.c_str(),
+               options_.hci.c_str());
+  // Tear down after the current step: the host may be the caller.
+  loop_.post([this] {
+    if (!host_ || reconnecting_) return;
+    reconnecting_ = true;
+    if (timer_ != 0) loop_.cancel_timer(timer_);
+    timer_ = 0;
+    timer_at_ = kNever;
+    if (transport_) loop_.unwatch_fd(transport_->fd());
+    transport_.reset();
+    // The failed host stays until a new controller answers: it refuses work
+    // and reports no links.
+    reconnect_attempts_ = 0;
+    loop_.add_timer(now() + Duration(1000), [this] { try_reconnect(); });
+  });
+  return true;
+}
+
+void DeviceImpl::try_reconnect() {
+  auto opened = open_transport(options_.hci);
+  if (!opened.ok()) {
+    if (++reconnect_attempts_ % 30 == 0)
+      std::fprintf(stderr, "sable: still no controller: %s\n", opened.error().message.c_str());
+    loop_.add_timer(now() + Duration(1000), [this] { try_reconnect(); });
+    return;
+  }
+  transport_ = std::move(opened.value());
+  attach_host();
+  if (!loop_.watch_fd(transport_->fd(), [this] { on_readable(); })) {
+    transport_.reset();
+    loop_.add_timer(now() + Duration(1000), [this] { try_reconnect(); });
+    return;
+  }
+  host_->start(now());
   reschedule();
 }
 
 void DeviceImpl::send_hci(HciPacketType type, Bytes packet) {
-  if (error()) return;
+  if (error() || !transport_) return;
   auto r = transport_->send(type, packet);
   if (!r.ok()) {
     // Report after the current step; the host is mid-call.
-    Error e{ErrorKind::kTransport, "controller lost: " + r.error().message};
-    loop_.post([this, e] { on_fatal(e); });
+    std::string message = "controller lost: " + r.error().message;
+    loop_.post([this, message] {
+      if (host_) host_->on_controller_lost(now(), message);
+    });
   }
 }
 
 void DeviceImpl::reschedule() {
+  if (!host_) return;
   TimePoint next = host_->next_deadline();
   if (next == timer_at_) return;
   if (timer_ != 0) loop_.cancel_timer(timer_);
@@ -248,9 +303,26 @@ void DeviceImpl::on_ready() {
     ready_reported_ = true;
     ready_promise_.set_value(std::nullopt);
   }
+  if (reconnecting_) {
+    reconnecting_ = false;
+    std::fprintf(stderr, "sable: controller %s is back\n",
+                 host_->controller().bd_addr.to_string().c_str());
+    if (advertising_data_) (void)host_->set_advertising_data(now(), *advertising_data_);
+    if (advertising_wanted_) (void)host_->start_advertising(now());
+  }
 }
 
 void DeviceImpl::on_fatal(const Error& error) {
+  if (reconnecting_) {
+    // Bring-up on the new controller failed: keep looking.
+    loop_.post([this] {
+      if (transport_) loop_.unwatch_fd(transport_->fd());
+      transport_.reset();
+      loop_.add_timer(now() + Duration(1000), [this] { try_reconnect(); });
+    });
+    return;
+  }
+  if (lose_controller(error)) return;
   set_error(error);
   if (!ready_reported_) {
     ready_reported_ = true;
@@ -336,7 +408,31 @@ void DeviceImpl::push_value(Characteristic& c) {
   (void)database_->set_value(c.value_handle_, v);
 }
 
+Result<void, Error> DeviceImpl::set_advertising_data(const AdvertisementData& data) {
+  if (!host_) {
+    advertising_data_ = data;
+    return {};
+  }
+  auto r = host_->set_advertising_data(now(), data);
+  if (r.ok()) advertising_data_ = data;
+  return r;
+}
+
+Result<void, Error> DeviceImpl::start_advertising() {
+  if (auto r = start_server(); !r.ok()) return r;
+  advertising_wanted_ = true;
+  if (!host_) return {};
+  return host_->start_advertising(now());
+}
+
+Result<void, Error> DeviceImpl::stop_advertising() {
+  advertising_wanted_ = false;
+  if (!host_) return {};
+  return host_->stop_advertising(now());
+}
+
 NotifyResult DeviceImpl::notify(Characteristic& c) {
+  if (!host_) return NotifyResult{0, NotifyStatus::kNotConnected};
   if (!database_ || c.value_handle_ == 0) return NotifyResult{0, NotifyStatus::kNotStarted};
   if (!c.properties().has(Property::Notify) && !c.properties().has(Property::Indicate))
     return NotifyResult{0, NotifyStatus::kNoCccd};

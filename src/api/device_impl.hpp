@@ -105,6 +105,10 @@ class DeviceImpl final : public gap::HostListener, public hci::Sender {
   bool server_started() const { return database_ != nullptr; }
   void push_value(Characteristic& c);
   NotifyResult notify(Characteristic& c);
+  // Advertising as the application asked for it (replayed after a reconnection).
+  Result<void, Error> set_advertising_data(const AdvertisementData& data);
+  Result<void, Error> start_advertising();
+  Result<void, Error> stop_advertising();
   void reschedule();
 
   // gap::HostListener
@@ -128,6 +132,9 @@ class DeviceImpl final : public gap::HostListener, public hci::Sender {
   explicit DeviceImpl(std::unique_ptr<Transport> transport);
   void on_readable();
   void set_error(Error e);
+  bool lose_controller(const Error& error);  // true when a reconnection is scheduled
+  void try_reconnect();
+  void attach_host();
 
   platform::RunLoop loop_;
   platform::OsRandom random_;
@@ -166,6 +173,10 @@ class DeviceImpl final : public gap::HostListener, public hci::Sender {
 
   mutable std::mutex mutex_;
   std::optional<Error> error_;
+  std::optional<AdvertisementData> advertising_data_;
+  bool advertising_wanted_ = false;
+  bool reconnecting_ = false;
+  unsigned reconnect_attempts_ = 0;
   std::promise<std::optional<Error>> ready_promise_;
   bool ready_reported_ = false;
 };

@@ -295,10 +295,20 @@ void Host::send_command(const hci::CommandPacket& packet, hci::CommandChannel::C
 
 void Host::fatal(ErrorKind kind, std::string message) {
   if (failed_) return;
+  // Every link ends with the controller: report them, then the failure.
+  std::vector<ConnDesc> lost = connections();
   failed_ = true;
   ready_ = false;
+  advertising_on_ = false;
   SABLE_LOG_ERROR("%s", message.c_str());
+  for (const ConnDesc& d : lost)
+    listener_.on_disconnected(d, uint8_t(HciStatus::kConnectionTimeout));
   listener_.on_fatal(Error{kind, std::move(message)});
+}
+
+void Host::on_controller_lost(TimePoint now, const std::string& message) {
+  now_ = now;
+  fatal(ErrorKind::kTransport, message);
 }
 
 void Host::start(TimePoint now) {
@@ -796,6 +806,7 @@ gatt::Client* Host::gatt_client(uint16_t handle) {
 
 std::vector<ConnDesc> Host::connections() const {
   std::vector<ConnDesc> out;
+  if (failed_) return out;  // the controller, and every link with it, is gone
   for (const auto& c : connections_) {
     ConnDesc d = c->desc;
     if (c->gatt) d.mtu = c->gatt->mtu();
@@ -805,6 +816,7 @@ std::vector<ConnDesc> Host::connections() const {
 }
 
 std::optional<ConnDesc> Host::connection(uint16_t handle) const {
+  if (failed_) return std::nullopt;
   const Connection* c = find(handle);
   if (!c) return std::nullopt;
   ConnDesc d = c->desc;

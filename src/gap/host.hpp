@@ -121,6 +121,9 @@ class Host final : private hci::Sender {
   void on_hci_packet(TimePoint now, HciPacketType type, Bytes packet);
   TimePoint next_deadline() const;
   void on_timeout(TimePoint now);
+  // The transport to the controller broke: every link is reported ended and
+  // the host stops (HostListener::on_fatal).
+  void on_controller_lost(TimePoint now, const std::string& message);
 
   // Security policy, used by the next pairing.
   void set_security_config(const SecurityConfig& security);

@@ -28,6 +28,21 @@ VirtualRadio::VirtualRadio() {
   char tmpl[] = "/tmp/sable-test-radio.XXXXXX";
   if (!mkdtemp(tmpl)) return;
   dir_ = tmpl;
+  start();
+}
+
+void VirtualRadio::stop() {
+  run_command(std::string(SABLE_SOURCE_DIR) + "/tools/virtual-radio/vradio stop " + dir_ +
+              " >/dev/null 2>&1");
+  socket_.clear();
+}
+
+bool VirtualRadio::restart() {
+  stop();
+  return start();
+}
+
+bool VirtualRadio::start() {
   std::string out;
   int rc = run_command(std::string(SABLE_SOURCE_DIR) + "/tools/virtual-radio/vradio --build-dir " +
                            SABLE_BINARY_DIR + " start " + dir_ + " 2>&1",
@@ -35,15 +50,15 @@ VirtualRadio::VirtualRadio() {
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   if (rc == 0) {
     socket_ = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
-  } else {
-    ADD_FAILURE() << "vradio start failed: " << out;
+    return true;
   }
+  ADD_FAILURE() << "vradio start failed: " << out;
+  return false;
 }
 
 VirtualRadio::~VirtualRadio() {
   if (dir_.empty()) return;
-  run_command(std::string(SABLE_SOURCE_DIR) + "/tools/virtual-radio/vradio stop " + dir_ +
-              " >/dev/null 2>&1");
+  stop();
   run_command("rm -rf " + dir_);
 }
 

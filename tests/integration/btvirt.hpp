@@ -27,11 +27,16 @@ class VirtualRadio {
   VirtualRadio();
   ~VirtualRadio();
   bool ok() const { return !socket_.empty(); }
+  // Stops btvirt (every client loses its controller) and starts a new one in
+  // the same directory, at the same socket path.
+  bool restart();
+  void stop();
   const std::string& le_socket() const { return socket_; }
   const std::string& dir() const { return dir_; }
   std::string log() const;
 
  private:
+  bool start();
   std::string dir_;
   std::string socket_;
 };
