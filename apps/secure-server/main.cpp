@@ -18,6 +18,7 @@ const char kUsage[] =
     "  --bond-store PATH   bond file (default ./sable-bonds)\n"
     "  --btsnoop FILE      write every HCI packet to a BTSnoop capture\n"
     "  --allow-legacy      accept LE legacy pairing (default: Secure Connections only)\n"
+    "  --allow-debug-keys  accept a peer's Secure Connections debug key (development only)\n"
     "  --no-reconnect      exit when the controller is lost (default: wait for it and resume)\n"
     "  -v                  more logging (repeat for more)\n";
 
@@ -27,6 +28,7 @@ struct Args {
   bool random_passkey = false;
   uint32_t passkey = 123456;
   bool allow_legacy = false;
+  bool allow_debug_keys = false;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -70,6 +72,8 @@ Args parse_args(int argc, char** argv) {
       args.device.btsnoop = value("--btsnoop");
     } else if (a == "--allow-legacy") {
       args.allow_legacy = true;
+    } else if (a == "--allow-debug-keys") {
+      args.allow_debug_keys = true;
     } else if (a == "--no-reconnect") {
       args.device.reconnect = false;
     } else if (a == "-v" || a == "-vv") {
@@ -112,6 +116,10 @@ int main(int argc, char** argv) {
         args.passkey);
   }
   security.allow_legacy_pairing(args.allow_legacy);
+  if (args.allow_debug_keys) {
+    security.allow_debug_keys(true);
+    std::fprintf(stderr, "warning: debug keys accepted: pairings can be decrypted by anyone\n");
+  }
   security.on_passkey_display([](const ConnDesc& desc, uint32_t passkey) {
     std::printf("pairing with %s: passkey %06u\n", desc.address.to_string().c_str(), passkey);
     std::fflush(stdout);

@@ -50,6 +50,10 @@ struct SecurityConfig {
   bool resolvable_private_address = false;
   uint8_t min_key_size = 16;
   bool secure_connections_only = true;
+  // Accept a peer using the specification's debug key pair (Core 5.4 Vol 3
+  // Part H 2.3.5.6.1): for sniffing in development only; such links are never
+  // marked authenticated or bonded.
+  bool allow_debug_keys = false;
 };
 
 class Security {
@@ -68,6 +72,8 @@ class Security {
   // Accept LE legacy pairing from old peers (off by default: legacy pairing
   // cannot protect a passkey from a passive listener).
   virtual Security& allow_legacy_pairing(bool allow) = 0;
+  // Debug mode: accept a peer's debug key (see SecurityConfig::allow_debug_keys).
+  virtual Security& allow_debug_keys(bool allow) = 0;
   virtual SecurityConfig config() const = 0;
 
   // Pairing callbacks. They run on a helper thread (they may block, e.g. to

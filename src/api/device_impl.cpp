@@ -92,6 +92,14 @@ Security& SecurityImpl::allow_legacy_pairing(bool allow) {
   changed();
   return *this;
 }
+Security& SecurityImpl::allow_debug_keys(bool allow) {
+  {
+    std::lock_guard lock(mutex_);
+    config_.allow_debug_keys = allow;
+  }
+  changed();
+  return *this;
+}
 SecurityConfig SecurityImpl::config() const {
   std::lock_guard lock(mutex_);
   return config_;

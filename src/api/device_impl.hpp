@@ -31,6 +31,7 @@ class SecurityImpl final : public Security {
   Security& resolve_rpa() override;
   Security& set_min_key_size(uint8_t octets) override;
   Security& allow_legacy_pairing(bool allow) override;
+  Security& allow_debug_keys(bool allow) override;
   SecurityConfig config() const override;
   Security& on_passkey_display(std::function<void(const ConnDesc&, uint32_t)> fn) override;
   Security& on_passkey_request(std::function<std::optional<uint32_t>(const ConnDesc&)> fn) override;

@@ -872,6 +872,7 @@ smp::PairingPolicy Host::pairing_policy() const {
   p.sc_only = s.secure_connections_only;
   p.min_key_size = s.min_key_size;
   p.max_key_size = 16;
+  p.allow_debug_keys = s.allow_debug_keys;
   if (s.static_passkey) {
     p.passkey_source = smp::PasskeySource::kStatic;
     p.static_passkey = *s.static_passkey;

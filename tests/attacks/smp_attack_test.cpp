@@ -173,6 +173,29 @@ TEST_F(SmpAttack, DebugPublicKeyIsRefused) {
   expect_survived();
 }
 
+// In debug mode (SecurityConfig::allow_debug_keys) the same key is accepted:
+// the server answers with its own public key instead of Pairing Failed.
+class SmpAttackDebugMode : public AttackTest {
+ protected:
+  static gap::HostConfig debug_config() {
+    gap::HostConfig c = reference_server_config();
+    c.security.allow_debug_keys = true;
+    return c;
+  }
+  SmpAttackDebugMode() : AttackTest(debug_config()) {}
+};
+
+TEST_F(SmpAttackDebugMode, DebugPublicKeyIsAcceptedOnlyInDebugMode) {
+  connect();
+  ScInitiator sc(m, server().address());
+  ASSERT_TRUE(sc.feature_exchange());
+  m.send_smp(public_key_pdu(smp::kDebugKeyPair.public_key));
+  arena.run();
+  ASSERT_FALSE(m.smp_rx().empty());
+  EXPECT_EQ(m.smp_rx().front()[0], 0x0C);  // Pairing Public Key, not Pairing Failed (0x05)
+  expect_survived();
+}
+
 // --------------------------------------------------------------------------
 // 13. Method confusion: the model comes strictly from the IO capability
 // table; a DisplayOnly server with MITM required only ever displays a
