@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
         stderr,
         "warning: static passkey %06u: the Core specification requires a fresh random "
         "passkey for each pairing (use --passkey random); repeated failures are throttled\n",
-        args.passkey);
+        unsigned(args.passkey));
   }
   security.allow_legacy_pairing(args.allow_legacy);
   if (args.allow_debug_keys) {
@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "warning: debug keys accepted: pairings can be decrypted by anyone\n");
   }
   security.on_passkey_display([](const ConnDesc& desc, uint32_t passkey) {
-    std::printf("pairing with %s: passkey %06u\n", desc.address.to_string().c_str(), passkey);
+    std::printf("pairing with %s: passkey %06u\n", desc.address.to_string().c_str(),
+                unsigned(passkey));
     std::fflush(stdout);
   });
   security.on_pairing_complete([](const ConnDesc& desc) {
