@@ -31,7 +31,8 @@ namespace sable {
 
 namespace detail {
 class DeviceImpl;
-}
+class ServerDatabase;
+}  // namespace detail
 
 // Characteristic properties (Core 5.4 Vol 3 Part G 3.3.1.1) plus the security
 // requirements of the value (the esp32-nimble/NimBLE READ_ENC ... flags).
@@ -105,6 +106,7 @@ class Characteristic {
 
  private:
   friend class detail::DeviceImpl;
+  friend class detail::ServerDatabase;
   detail::DeviceImpl* device_;
   Uuid uuid_;
   Properties properties_;
@@ -126,6 +128,7 @@ class Service {
 
  private:
   friend class detail::DeviceImpl;
+  friend class detail::ServerDatabase;
   detail::DeviceImpl* device_;
   Uuid uuid_;
   std::deque<Characteristic> characteristics_;  // stable references
@@ -156,6 +159,7 @@ class Server {
 
  private:
   friend class detail::DeviceImpl;
+  friend class detail::ServerDatabase;
   detail::DeviceImpl* device_;
   std::deque<Service> services_;
   std::function<void(Server&, const ConnDesc&)> on_connect_;

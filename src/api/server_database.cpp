@@ -1,0 +1,94 @@
+#include "api/server_database.hpp"
+
+#include <mutex>
+
+namespace sable::detail {
+namespace {
+
+// What a characteristic's properties require of the link, in terms of the
+// device's security policy: READ_ENC needs an encrypted link, and when the
+// policy asks for MITM every encrypted access needs an authenticated key too
+// (DESIGN.md: READ_ENC alone must not let a Just Works link read).
+gatt::Permissions permissions(const Properties& p, bool read, const SecurityConfig& sec) {
+  gatt::Permissions perm;
+  Property base = read ? Property::Read : Property::Write;
+  Property enc = read ? Property::ReadEnc : Property::WriteEnc;
+  Property authen = read ? Property::ReadAuthen : Property::WriteAuthen;
+  Property author = read ? Property::ReadAuthor : Property::WriteAuthor;
+  perm.allowed = p.has(base) || (!read && p.has(Property::WriteNoResponse));
+  perm.encryption = p.has(enc) || p.has(authen);
+  perm.authentication = p.has(authen) || (p.has(enc) && sec.auth.has(AuthReq::kMitm));
+  perm.authorization = p.has(author);
+  perm.min_key_size = perm.encryption ? sec.min_key_size : 7;
+  perm.secure_connections_only = perm.encryption && sec.secure_connections_only;
+  return perm;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<gatt::Database>, Error> ServerDatabase::build(Server& server,
+                                                                     const SecurityConfig& sec,
+                                                                     const std::string& device_name,
+                                                                     uint16_t appearance) {
+  std::vector<gatt::ServiceDef> defs;
+  for (Service& service : server.services_) {
+    gatt::ServiceDef sd;
+    sd.type = service.uuid();
+    for (Characteristic& c : service.characteristics_) {
+      gatt::CharacteristicDef cd;
+      cd.type = c.uuid();
+      cd.properties = uint8_t(c.properties().bits() & 0xFF);
+      cd.access.read = permissions(c.properties(), true, sec);
+      cd.access.write = permissions(c.properties(), false, sec);
+      {
+        std::lock_guard lock(c.mutex_);
+        cd.value = c.value_;
+      }
+      cd.max_length = att::kMaxValueLength;
+      // Anyone may subscribe; the value itself is only sent once the link
+      // meets its read security (gatt::Server::notify withholds it until then).
+      cd.cccd_write = gatt::Permissions::open();
+      Characteristic* cp = &c;
+      cd.callbacks.on_write = [cp](uint16_t conn, Bytes value) -> std::optional<att::AttErrorCode> {
+        {
+          std::lock_guard lock(cp->mutex_);
+          cp->value_.assign(value.begin(), value.end());
+        }
+        if (cp->on_write_) cp->on_write_(WriteContext{conn, value});
+        return std::nullopt;
+      };
+      cd.callbacks.on_read = [cp](uint16_t conn,
+                                  gatt::AttributeValue& value) -> std::optional<att::AttErrorCode> {
+        if (!cp->on_read_) return std::nullopt;
+        cp->on_read_(conn);  // may call set_value()
+        std::lock_guard lock(cp->mutex_);
+        if (!value.set(cp->value_)) return att::AttErrorCode::kUnlikelyError;
+        return std::nullopt;
+      };
+      cd.callbacks.authorize = [cp](uint16_t conn, gatt::Op op) {
+        return cp->on_authorize_ ? cp->on_authorize_(conn, op == gatt::Op::kWrite) : false;
+      };
+      cd.on_subscribe = [cp](uint16_t conn, uint16_t value) {
+        if (cp->on_subscribe_) cp->on_subscribe_(conn, value);
+      };
+      sd.characteristics.push_back(std::move(cd));
+    }
+    defs.push_back(std::move(sd));
+  }
+  gatt::DatabaseOptions opts;
+  opts.device_name = device_name;
+  opts.appearance = appearance;
+  auto built = gatt::Database::build(std::move(defs), opts);
+  if (!built.ok())
+    return fail(Error{ErrorKind::kBadArgument,
+                      "cannot build the GATT database (a value is too long or there are too many "
+                      "attributes)"});
+  auto db = std::make_unique<gatt::Database>(std::move(built.value()));
+  // Each characteristic's value handle, for set_value() and notify().
+  for (Service& service : server.services_)
+    for (Characteristic& c : service.characteristics_)
+      if (auto h = db->find_characteristic(service.uuid(), c.uuid())) c.value_handle_ = h->value;
+  return db;
+}
+
+}  // namespace sable::detail
