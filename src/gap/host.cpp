@@ -235,6 +235,7 @@ void Host::Connection::on_pairing_complete(const smp::PairingResult& r) {
       bond = b;
       desc.bonded = true;
       if (gatt) saved_cccds = gatt->client_state().cccds;
+      if (b.peer_irk) host.load_resolving_list();
     }
   }
   host.refresh_security(*this);
@@ -325,6 +326,7 @@ void Host::start(TimePoint now) {
     acl_out_.configure(controller_.acl_data_length, controller_.acl_packet_count);
     ensure_local_identity();
     ready_ = true;
+    load_resolving_list();
     SABLE_LOG_INFO("controller %s ready: HCI version %u, ACL %u x %u octets",
                    controller_.bd_addr.to_string().c_str(), controller_.hci_version,
                    controller_.acl_packet_count, controller_.acl_data_length);
@@ -928,6 +930,36 @@ void Host::resolve_peer(Connection& c) {
   if (auto b = bonds_->find_by_identity(store::identity_form(peer))) c.bond = b;
 }
 
+// Core 5.4 Vol 6 Part B 4.6 (feature bit 6, LL Privacy) and Vol 4 Part E
+// 7.8.38-7.8.44: a controller with a resolving list resolves bonded peers'
+// private addresses itself (and can then report them by identity). The host
+// keeps resolving them too, so controllers without the feature work the same.
+bool Host::controller_resolves() const {
+  return controller_.supports_le_feature(6) &&
+         controller_.supports(hci::supported::kLeAddDeviceToResolvingList) &&
+         controller_.supports(hci::supported::kLeSetAddressResolutionEnable);
+}
+
+// Reloads the whole list: resolution is switched off while it changes, which
+// the controller allows even while advertising or scanning.
+void Host::load_resolving_list() {
+  if (!controller_resolves() || failed_) return;
+  send_command(hci::le_set_address_resolution_enable(false));
+  send_command(hci::le_clear_resolving_list());
+  size_t entries = 0;
+  for (const store::Bond& b : bonds_->all()) {
+    if (!b.peer_irk) continue;
+    send_command(hci::le_add_device_to_resolving_list(b.peer_identity, *b.peer_irk, local_irk_),
+                 [](const hci::CommandResult& r) {
+                   if (!r.ok() && !r.timed_out)
+                     SABLE_LOG_WARN("%s",
+                                    hci_error("LE_Add_Device_To_Resolving_List", r.status).c_str());
+                 });
+    ++entries;
+  }
+  if (entries > 0) send_command(hci::le_set_address_resolution_enable(true));
+}
+
 void Host::start_encryption_with_bond(Connection& c, const store::Bond& bond) {
   const store::LongTermKey* k = bond.ltk_for(Role::kCentral);
   if (!k) return;
@@ -1032,6 +1064,7 @@ Result<void, Error> Host::remove_bond(const Address& identity) {
   if (!r.ok()) return fail(Error{ErrorKind::kBadArgument, r.error().to_string()});
   for (auto& c : connections_)
     if (c->bond && c->bond->peer_identity == store::identity_form(identity)) c->bond.reset();
+  load_resolving_list();
   return {};
 }
 

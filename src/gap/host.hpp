@@ -220,6 +220,8 @@ class Host final : private hci::Sender {
   void restore_client_state(Connection& c);
   void refresh_security(Connection& c);
   void rotate_private_address();
+  bool controller_resolves() const;
+  void load_resolving_list();
   void notify_pairing_failed(Connection& c, Error e);
   void record_authentication_failure();
   bool passkey_guessing_blocked() const;

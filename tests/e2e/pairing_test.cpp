@@ -215,3 +215,45 @@ TEST_F(PairingTest, PrivateAddressRotatesOnItsTimer) {
 
 }  // namespace
 }  // namespace sable::testing
+
+namespace sable::testing {
+namespace {
+
+// A controller with LL Privacy gets each bonded peer's IRK in its resolving
+// list: after a pairing that distributed an IRK, at start-up from the bond
+// store, and again (without the peer) when the bond is removed.
+TEST(ResolvingListTest, BondedIrksAreLoadedIntoAControllerThatResolves) {
+  Network net;
+  gap::HostConfig server_cfg;
+  server_cfg.security.auth = AuthReq::all();
+  server_cfg.security.io_cap = IoCap::DisplayOnly;
+  server_cfg.security.static_passkey = 123456;
+  gap::HostConfig central_cfg;
+  central_cfg.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
+  central_cfg.security.io_cap = IoCap::KeyboardOnly;
+  TestHost& server = net.add_host("00:AA:01:00:00:01", server_cfg);
+  TestHost& central = net.add_host("00:AA:01:01:00:02", central_cfg);
+  server.controller().set_ll_privacy_supported(true);
+  net.start();
+  EXPECT_EQ(server.controller().resolving_list_size(), 0u);
+  EXPECT_FALSE(server.controller().address_resolution_enabled());
+  ASSERT_TRUE(server.host().start_advertising(net.now()).ok());
+  net.run();
+  ASSERT_TRUE(central.host().connect(net.now(), server.host().own_address()).ok());
+  net.advance(Duration(100));
+  central.passkey_to_enter = 123456;
+  ASSERT_TRUE(central.host().pair(net.now(), central.connected[0].handle).ok());
+  net.advance(Duration(100));
+  ASSERT_EQ(server.paired.size(), 1u);
+  EXPECT_EQ(server.controller().resolving_list_size(), 1u);
+  EXPECT_TRUE(server.controller().address_resolution_enabled());
+  // The central's controller has no LL Privacy: nothing is sent to it.
+  EXPECT_EQ(central.controller().commands_received(op::kLeAddDeviceToResolvingList), 0u);
+
+  ASSERT_TRUE(server.host().remove_bond(central.host().controller().bd_addr).ok());
+  net.run();
+  EXPECT_EQ(server.controller().resolving_list_size(), 0u);
+}
+
+}  // namespace
+}  // namespace sable::testing

@@ -329,6 +329,7 @@ uint64_t FakeController::le_features() const {
   uint64_t f = 0x0D;
   if (air_.rcpr_) f |= 0x02;
   if (data_length_supported_) f |= 0x20;
+  if (ll_privacy_) f |= 0x40;
   return f;
 }
 

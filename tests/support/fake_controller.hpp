@@ -191,6 +191,9 @@ class FakeController {
   // LE data length extension (LE feature bit 5 and its commands); off by default,
   // so LE_Set_Data_Length gets Unknown HCI Command like btvirt.
   void set_data_length_supported(bool on) { data_length_supported_ = on; }
+  // LE feature bit 6, LL Privacy (Core 5.4 Vol 6 Part B 4.6): the resolving
+  // list is accepted and stored (this fake does not resolve addresses itself).
+  void set_ll_privacy_supported(bool on) { ll_privacy_ = on; }
   // RSSI a scanner sees in this controller's advertising reports (default -50 dBm).
   void set_rssi(int8_t rssi) { rssi_ = rssi; }
   // Key size reported by Read_Encryption_Key_Size on an encrypted link (default 16).
@@ -307,6 +310,7 @@ class FakeController {
   std::map<uint16_t, uint64_t> handles_;  // connection handle -> link id
   uint16_t next_handle_ = 0;
   uint16_t suggested_tx_octets_ = 27, suggested_tx_time_ = 328;
+  bool ll_privacy_ = false;
   // flow control, as seen by the host
   int command_credits_ = 1;
   std::map<uint16_t, size_t> acl_in_flight_;
