@@ -15,39 +15,9 @@
 namespace sable::testing {
 namespace {
 
-const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
-
-gatt::Database reference_database() {
-  gatt::CharacteristicDef c;
-  c.type = kCharacteristic;
-  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
-  c.access.read = gatt::Permissions::authenticated();
-  c.access.read.min_key_size = 16;
-  c.cccd_write = gatt::Permissions::open();
-  c.value = {'S'};
-  c.max_length = 512;
-  gatt::ServiceDef s;
-  s.type = kService;
-  s.characteristics.push_back(std::move(c));
-  std::vector<gatt::ServiceDef> defs;
-  defs.push_back(std::move(s));
-  return std::move(gatt::Database::build(std::move(defs)).value());
-}
-
 gap::HostConfig server_config() {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::all();
-  c.security.io_cap = IoCap::DisplayOnly;
-  c.security.static_passkey = 123456;
+  gap::HostConfig c = reference_server_config();
   c.security.resolvable_private_address = true;
-  return c;
-}
-
-gap::HostConfig central_config() {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-  c.security.io_cap = IoCap::KeyboardOnly;
   return c;
 }
 
@@ -78,7 +48,7 @@ struct Boot {
   std::unique_ptr<store::FileBondStore> server_store, central_store;
   Network net;
   TestHost& server = net.add_host("00:AA:01:00:00:01", server_config());
-  TestHost& central = net.add_host("00:AA:01:01:00:02", central_config());
+  TestHost& central = net.add_host("00:AA:01:01:00:02", keyboard_central_config());
 };
 
 class BondPersistenceTest : public ::testing::Test {

@@ -6,8 +6,6 @@
 namespace sable::testing {
 namespace {
 
-const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-
 class GapTest : public ::testing::Test {
  protected:
   void SetUp() override {

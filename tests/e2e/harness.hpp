@@ -10,9 +10,56 @@
 #include <vector>
 
 #include "gap/host.hpp"
+#include "gatt/database.hpp"
 #include "support/fake_controller.hpp"
 
 namespace sable::testing {
+
+// The reference program's service and characteristic (DESIGN.md).
+inline const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
+inline const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+
+// The database secure-server builds: READ | READ_ENC | NOTIFY under an SC +
+// MITM policy with 16-octet keys; anyone may subscribe, values are withheld
+// from links that may not read them.
+inline gatt::Database reference_database() {
+  gatt::CharacteristicDef c;
+  c.type = kCharacteristic;
+  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
+  c.access.read = gatt::Permissions::authenticated();
+  c.access.read.min_key_size = 16;
+  c.access.read.secure_connections_only = true;
+  c.access.write = gatt::Permissions::none();
+  c.cccd_write = gatt::Permissions::open();
+  std::string v = "Start Value";
+  c.value.assign(v.begin(), v.end());
+  c.max_length = 512;
+  gatt::ServiceDef s;
+  s.type = kService;
+  s.characteristics.push_back(std::move(c));
+  std::vector<gatt::ServiceDef> defs;
+  defs.push_back(std::move(s));
+  gatt::DatabaseOptions o;
+  o.device_name = "ESP32 Server";
+  return std::move(gatt::Database::build(std::move(defs), o).value());
+}
+
+// The reference server's security: AuthReq all, DisplayOnly, passkey 123456.
+inline gap::HostConfig reference_server_config() {
+  gap::HostConfig c;
+  c.security.auth = AuthReq::all();
+  c.security.io_cap = IoCap::DisplayOnly;
+  c.security.static_passkey = 123456;
+  return c;
+}
+
+// A central that types passkeys: bonding, MITM, Secure Connections.
+inline gap::HostConfig keyboard_central_config(IoCap io = IoCap::KeyboardOnly) {
+  gap::HostConfig c;
+  c.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
+  c.security.io_cap = io;
+  return c;
+}
 
 class DeterministicRandom final : public crypto::RandomSource {
  public:

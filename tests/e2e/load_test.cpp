@@ -10,33 +10,13 @@
 namespace sable::testing {
 namespace {
 
-const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
-
 TEST(LoadTest, SixteenCentralsWithIndependentSecurityAndNoLostNotifications) {
-  gatt::CharacteristicDef c;
-  c.type = kCharacteristic;
-  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
-  c.access.read = gatt::Permissions::authenticated();
-  c.cccd_write = gatt::Permissions::open();
-  c.value = {0};
-  c.max_length = 16;
-  gatt::ServiceDef s;
-  s.type = kService;
-  s.characteristics.push_back(std::move(c));
-  std::vector<gatt::ServiceDef> defs;
-  defs.push_back(std::move(s));
-  gatt::Database db = std::move(gatt::Database::build(std::move(defs)).value());
+  gatt::Database db = reference_database();
   auto handles = *db.find_characteristic(kService, kCharacteristic);
 
-  gap::HostConfig server_cfg;
-  server_cfg.security.auth = AuthReq::all();
-  server_cfg.security.io_cap = IoCap::DisplayOnly;
-  server_cfg.security.static_passkey = 123456;
+  gap::HostConfig server_cfg = reference_server_config();
   server_cfg.max_peripheral_connections = 16;
-  gap::HostConfig central_cfg;
-  central_cfg.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-  central_cfg.security.io_cap = IoCap::KeyboardOnly;
+  gap::HostConfig central_cfg = keyboard_central_config();
 
   Network net;
   TestHost& server = net.add_host("00:AA:01:00:00:01", server_cfg);

@@ -8,23 +8,6 @@
 namespace sable::testing {
 namespace {
 
-gap::HostConfig server_config() {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::all();
-  c.security.io_cap = IoCap::DisplayOnly;
-  c.security.static_passkey = 123456;
-  c.security.secure_connections_only = true;
-  c.security.min_key_size = 16;
-  return c;
-}
-
-gap::HostConfig central_config(IoCap io = IoCap::KeyboardOnly) {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-  c.security.io_cap = io;
-  return c;
-}
-
 class PairingTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,8 +32,8 @@ class PairingTest : public ::testing::Test {
   }
 
   Network net;
-  TestHost& server = net.add_host("00:AA:01:00:00:01", server_config());
-  TestHost& central = net.add_host("00:AA:01:01:00:02", central_config());
+  TestHost& server = net.add_host("00:AA:01:00:00:01", reference_server_config());
+  TestHost& central = net.add_host("00:AA:01:01:00:02", keyboard_central_config());
   uint16_t ch = 0, ph = 0;
 };
 
@@ -117,7 +100,8 @@ TEST_F(PairingTest, ImmediateRetryAfterAFailureGetsRepeatedAttempts) {
 
 TEST_F(PairingTest, JustWorksPeerIsRefusedWhenMitmIsRequired) {
   // A central without input or output can only do Just Works.
-  TestHost& headless = net.add_host("00:AA:01:02:00:03", central_config(IoCap::NoInputNoOutput));
+  TestHost& headless =
+      net.add_host("00:AA:01:02:00:03", keyboard_central_config(IoCap::NoInputNoOutput));
   headless.host().start(net.now());
   net.run();
   ASSERT_TRUE(headless.host().connect(net.now(), server.host().own_address()).ok());
@@ -168,7 +152,7 @@ TEST_F(PairingTest, LostBondOnThePeripheralFailsEncryptionAndNothingFallsBack) {
 }
 
 TEST_F(PairingTest, PrivacyAdvertisesAResolvablePrivateAddressTheBondedPeerResolves) {
-  gap::HostConfig cfg = server_config();
+  gap::HostConfig cfg = reference_server_config();
   cfg.security.resolvable_private_address = true;
   TestHost& private_server = net.add_host("00:AA:01:03:00:04", cfg);
   private_server.host().start(net.now());
@@ -196,7 +180,7 @@ TEST_F(PairingTest, PrivacyAdvertisesAResolvablePrivateAddressTheBondedPeerResol
 }
 
 TEST_F(PairingTest, PrivateAddressRotatesOnItsTimer) {
-  gap::HostConfig cfg = server_config();
+  gap::HostConfig cfg = reference_server_config();
   cfg.security.resolvable_private_address = true;
   cfg.rpa_rotation = Duration(60'000);
   TestHost& private_server = net.add_host("00:AA:01:03:00:05", cfg);
@@ -224,13 +208,8 @@ namespace {
 // store, and again (without the peer) when the bond is removed.
 TEST(ResolvingListTest, BondedIrksAreLoadedIntoAControllerThatResolves) {
   Network net;
-  gap::HostConfig server_cfg;
-  server_cfg.security.auth = AuthReq::all();
-  server_cfg.security.io_cap = IoCap::DisplayOnly;
-  server_cfg.security.static_passkey = 123456;
-  gap::HostConfig central_cfg;
-  central_cfg.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-  central_cfg.security.io_cap = IoCap::KeyboardOnly;
+  gap::HostConfig server_cfg = reference_server_config();
+  gap::HostConfig central_cfg = keyboard_central_config();
   TestHost& server = net.add_host("00:AA:01:00:00:01", server_cfg);
   TestHost& central = net.add_host("00:AA:01:01:00:02", central_cfg);
   server.controller().set_ll_privacy_supported(true);

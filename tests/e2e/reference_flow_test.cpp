@@ -12,48 +12,6 @@
 namespace sable::testing {
 namespace {
 
-const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
-
-gap::HostConfig server_config() {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::all();
-  c.security.io_cap = IoCap::DisplayOnly;
-  c.security.static_passkey = 123456;
-  return c;
-}
-
-gap::HostConfig central_config() {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-  c.security.io_cap = IoCap::KeyboardDisplay;
-  return c;
-}
-
-// The database secure-server builds: READ | READ_ENC | NOTIFY under an
-// SC + MITM policy with 16-octet keys.
-gatt::Database reference_database() {
-  gatt::CharacteristicDef c;
-  c.type = kCharacteristic;
-  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
-  c.access.read = gatt::Permissions::authenticated();
-  c.access.read.min_key_size = 16;
-  c.access.read.secure_connections_only = true;
-  c.access.write = gatt::Permissions::none();
-  c.cccd_write = gatt::Permissions::open();
-  std::string v = "Start Value";
-  c.value.assign(v.begin(), v.end());
-  c.max_length = 512;
-  gatt::ServiceDef s;
-  s.type = kService;
-  s.characteristics.push_back(std::move(c));
-  std::vector<gatt::ServiceDef> defs;
-  defs.push_back(std::move(s));
-  gatt::DatabaseOptions o;
-  o.device_name = "ESP32 Server";
-  return std::move(gatt::Database::build(std::move(defs), o).value());
-}
-
 template <class T>
 struct Outcome {
   std::optional<gatt::ClientResult<T>> result;
@@ -142,8 +100,9 @@ class ReferenceFlowTest : public ::testing::Test {
 
   gatt::Database db = reference_database();
   Network net;
-  TestHost& server = net.add_host("00:AA:01:00:00:01", server_config());
-  TestHost& central = net.add_host("00:AA:01:01:00:02", central_config());
+  TestHost& server = net.add_host("00:AA:01:00:00:01", reference_server_config());
+  TestHost& central =
+      net.add_host("00:AA:01:01:00:02", keyboard_central_config(IoCap::KeyboardDisplay));
   uint16_t ch = 0;
   gatt::Client* client = nullptr;
   std::vector<std::vector<uint8_t>> received;
