@@ -20,10 +20,14 @@ std::optional<Address> Address::parse(std::string_view text, AddressType type) {
     for (int j = 0; j < 2; ++j) {
       char c = text[size_t(i * 3 + j)];
       uint8_t d;
-      if (c >= '0' && c <= '9') d = uint8_t(c - '0');
-      else if (c >= 'a' && c <= 'f') d = uint8_t(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') d = uint8_t(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        d = uint8_t(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        d = uint8_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        d = uint8_t(c - 'A' + 10);
+      else
+        return std::nullopt;
       v = uint8_t(v << 4 | d);
     }
     if (i < 5 && text[size_t(i * 3 + 2)] != ':') return std::nullopt;

@@ -13,8 +13,12 @@ namespace sable {
 using Bytes = std::span<const uint8_t>;
 using MutableBytes = std::span<uint8_t>;
 
-constexpr uint16_t get_le16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
-constexpr uint32_t get_le24(const uint8_t* p) { return uint32_t(p[0] | (p[1] << 8) | (p[2] << 16)); }
+constexpr uint16_t get_le16(const uint8_t* p) {
+  return uint16_t(p[0] | (p[1] << 8));
+}
+constexpr uint32_t get_le24(const uint8_t* p) {
+  return uint32_t(p[0] | (p[1] << 8) | (p[2] << 16));
+}
 constexpr uint32_t get_le32(const uint8_t* p) {
   return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }

@@ -8,9 +8,15 @@ LogSink g_sink = nullptr;
 LogLevel g_level = LogLevel::kInfo;
 }  // namespace
 
-void set_log_sink(LogSink sink) { g_sink = sink; }
-void set_log_level(LogLevel max_level) { g_level = max_level; }
-bool log_enabled(LogLevel level) { return g_sink != nullptr && level <= g_level; }
+void set_log_sink(LogSink sink) {
+  g_sink = sink;
+}
+void set_log_level(LogLevel max_level) {
+  g_level = max_level;
+}
+bool log_enabled(LogLevel level) {
+  return g_sink != nullptr && level <= g_level;
+}
 
 void log(LogLevel level, const char* fmt, ...) {
   if (!log_enabled(level)) return;

@@ -46,8 +46,9 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
 
 std::optional<Uuid> Uuid::from_wire(std::span<const uint8_t> b) {
   if (b.size() == 2) return from16(uint16_t(b[0] | b[1] << 8));
-  if (b.size() == 4) return from32(uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 |
-                                   uint32_t(b[3]) << 24);
+  if (b.size() == 4)
+    return from32(uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 |
+                  uint32_t(b[3]) << 24);
   if (b.size() == 16) {
     std::array<uint8_t, 16> le;
     std::memcpy(le.data(), b.data(), 16);

@@ -282,9 +282,9 @@ Result<BondFile, StoreError> decode(Bytes data) {
   const uint32_t stored_crc = get_le32(&data[data.size() - kTrailerSize]);
   const uint32_t computed = crc32(data.first(data.size() - kTrailerSize));
   if (stored_crc != computed) {
-    return fail(make_error(K::kCorrupt, data.size() - kTrailerSize,
-                           "CRC mismatch (stored 0x%08lX, computed 0x%08lX)",
-                           static_cast<unsigned long>(stored_crc), static_cast<unsigned long>(computed)));
+    return fail(make_error(
+        K::kCorrupt, data.size() - kTrailerSize, "CRC mismatch (stored 0x%08lX, computed 0x%08lX)",
+        static_cast<unsigned long>(stored_crc), static_cast<unsigned long>(computed)));
   }
   if (flags != 0) {
     return fail(make_error(K::kCorrupt, size_t(10), "unknown header flags 0x%04X", flags));
