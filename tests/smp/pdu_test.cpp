@@ -156,3 +156,32 @@ TEST(SmpPduTest, PairingFailedKeepsUnknownReason) {
 
 }  // namespace
 }  // namespace sable::smp
+
+namespace sable::smp {
+namespace {
+
+// Real centrals (BlueZ, Android, iOS) set CT2 (bit 5) and sometimes Keypress
+// (bit 4) in AuthReq: a Pairing Request carrying them, and RFU bits 6-7, must
+// still parse (Core 5.4 Vol 3 Part H 3.5.1: RFU bits are ignored on receipt).
+TEST(PdusFromRealCentrals, PairingRequestWithCt2KeypressAndRfuBitsParses) {
+  const uint8_t request[] = {
+      0x01,  // Pairing Request
+      0x04,  // IO capability: KeyboardDisplay
+      0x00,  // OOB: not present
+      0xFD,  // AuthReq: Bonding | MITM | SC | Keypress | CT2 | RFU bits 6-7
+      0x10,  // Maximum Encryption Key Size: 16
+      0x0B,  // Initiator Key Distribution: EncKey | IdKey | LinkKey
+      0x0B,  // Responder Key Distribution: EncKey | IdKey | LinkKey
+  };
+  auto pdu = parse_pdu(request);
+  ASSERT_TRUE(pdu.ok());
+  const auto* req = std::get_if<PairingRequest>(&pdu.value());
+  ASSERT_NE(req, nullptr);
+  EXPECT_TRUE(req->features.mitm());
+  EXPECT_TRUE(req->features.sc());
+  EXPECT_TRUE(req->features.keypress());
+  EXPECT_EQ(req->features.max_key_size, 16);
+}
+
+}  // namespace
+}  // namespace sable::smp
