@@ -33,26 +33,6 @@ constexpr size_t kMaxRecords = 200;
 constexpr uint8_t kRequests[] = {0x02, 0x04, 0x06, 0x08, 0x0A, 0x0C, 0x0E, 0x10,
                                  0x12, 0x16, 0x18, 0x20, 0x52, 0xD2, 0x1E, 0x03};
 
-bool is_request(uint8_t op) {
-  switch (op) {
-    case 0x02:
-    case 0x04:
-    case 0x06:
-    case 0x08:
-    case 0x0A:
-    case 0x0C:
-    case 0x0E:
-    case 0x10:
-    case 0x12:
-    case 0x16:
-    case 0x18:
-    case 0x20:
-      return true;
-    default:
-      return false;
-  }
-}
-
 struct Harness final : ServerDelegate {
   Server* server = nullptr;
   att::LinkSecurity link;
@@ -188,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         bool expect_answer =
             !h.fatal_seen && !pdu.empty() && pdu.size() <= server.mtu() &&
-            (is_request(pdu[0]) || (!att::is_command(pdu[0]) && !att::pdu_length(pdu[0])));
+            (att::is_request(pdu[0]) || (!att::is_command(pdu[0]) && !att::pdu_length(pdu[0])));
         h.request = pdu.empty() ? 0 : pdu[0];
         h.request_handles = handles_of(pdu);
         h.answers = 0;

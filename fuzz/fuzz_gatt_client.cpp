@@ -33,26 +33,6 @@ using att::Opcode;
 constexpr size_t kMaxRecords = 200;
 constexpr size_t kMaxProcedures = 80;
 
-bool is_request(uint8_t op) {
-  switch (op) {
-    case 0x02:
-    case 0x04:
-    case 0x06:
-    case 0x08:
-    case 0x0A:
-    case 0x0C:
-    case 0x0E:
-    case 0x10:
-    case 0x12:
-    case 0x16:
-    case 0x18:
-    case 0x20:
-      return true;
-    default:
-      return false;
-  }
-}
-
 struct Harness final : ClientDelegate {
   std::optional<Client> client;
   fuzz::Input* in = nullptr;
@@ -70,7 +50,7 @@ struct Harness final : ClientDelegate {
     FUZZ_CHECK(att::parse_pdu(pdu).ok());
     if (fuzz::verbose())
       std::fprintf(stderr, "client sends 0x%02x (%zu octets)\n", pdu[0], pdu.size());
-    if (is_request(pdu[0])) {
+    if (att::is_request(pdu[0])) {
       FUZZ_CHECK(outstanding == 0);
       outstanding = pdu[0];
     }

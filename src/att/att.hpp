@@ -59,6 +59,57 @@ constexpr bool has_signature(uint8_t opcode) {
   return (opcode & 0x80) != 0;
 }
 
+// Requests a client sends, each answered by one response (Vol 3 Part F 3.3.2).
+constexpr bool is_request(uint8_t opcode) {
+  switch (Opcode(opcode)) {
+    case Opcode::kExchangeMtuRequest:
+    case Opcode::kFindInformationRequest:
+    case Opcode::kFindByTypeValueRequest:
+    case Opcode::kReadByTypeRequest:
+    case Opcode::kReadRequest:
+    case Opcode::kReadBlobRequest:
+    case Opcode::kReadMultipleRequest:
+    case Opcode::kReadByGroupTypeRequest:
+    case Opcode::kWriteRequest:
+    case Opcode::kPrepareWriteRequest:
+    case Opcode::kExecuteWriteRequest:
+    case Opcode::kReadMultipleVariableRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// PDUs a server sends that end a client's transaction (Vol 3 Part F 3.3.2, 3.4.8).
+constexpr bool is_response(uint8_t opcode) {
+  switch (Opcode(opcode)) {
+    case Opcode::kErrorResponse:
+    case Opcode::kExchangeMtuResponse:
+    case Opcode::kFindInformationResponse:
+    case Opcode::kFindByTypeValueResponse:
+    case Opcode::kReadByTypeResponse:
+    case Opcode::kReadResponse:
+    case Opcode::kReadBlobResponse:
+    case Opcode::kReadMultipleResponse:
+    case Opcode::kReadByGroupTypeResponse:
+    case Opcode::kWriteResponse:
+    case Opcode::kPrepareWriteResponse:
+    case Opcode::kExecuteWriteResponse:
+    case Opcode::kReadMultipleVariableResponse:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// What a connection hands to its GATT client rather than its server:
+// responses, notifications and indications (Vol 3 Part F 3.3).
+constexpr bool is_client_bound(uint8_t opcode) {
+  return is_response(opcode) || opcode == uint8_t(Opcode::kHandleValueNotification) ||
+         opcode == uint8_t(Opcode::kHandleValueIndication) ||
+         opcode == uint8_t(Opcode::kMultipleHandleValueNotification);
+}
+
 // Core 5.4 Vol 3 Part F 3.4.1.1 (Table 3.4) and Core Specification Supplement
 // Part B 1.2 (common profile and service error codes).
 enum class AttErrorCode : uint8_t {

@@ -62,35 +62,12 @@ struct Host::Connection final : l2cap::LinkDelegate,
     if (sdu.empty()) return;
     // Core 5.4 Vol 3 Part F 3.3: responses, notifications and indications are
     // for our client; requests, commands and confirmations for our server.
-    if (is_client_bound(sdu[0])) {
+    if (att::is_client_bound(sdu[0])) {
       if (client) client->on_pdu(host.now_, sdu);
     } else if (gatt) {
       uint16_t before = gatt->mtu();
       gatt->on_pdu(host.now_, sdu);
       if (client && gatt->mtu() != before) client->set_mtu(gatt->mtu());
-    }
-  }
-  static bool is_client_bound(uint8_t opcode) {
-    switch (opcode) {
-      case 0x01:  // Error Response
-      case 0x03:
-      case 0x05:
-      case 0x07:
-      case 0x09:
-      case 0x0B:
-      case 0x0D:
-      case 0x0F:
-      case 0x11:
-      case 0x13:
-      case 0x17:
-      case 0x19:
-      case 0x21:  // responses
-      case 0x1B:
-      case 0x1D:
-      case 0x23:  // notification, indication, multiple notification
-        return true;
-      default:
-        return false;
     }
   }
   void on_smp_sdu(Bytes sdu) override {

@@ -24,29 +24,6 @@ constexpr uint16_t kCccdIndications = 0x0002;
 constexpr uint8_t kCancelAllPreparedWrites = 0x00;
 constexpr uint8_t kWriteAllPreparedWrites = 0x01;
 
-// PDUs a server sends to the client role that end a transaction
-// (Core 5.4 Vol 3 Part F 3.3.2, 3.4.8).
-bool is_response(uint8_t op) {
-  switch (Opcode(op)) {
-    case Opcode::kErrorResponse:
-    case Opcode::kExchangeMtuResponse:
-    case Opcode::kFindInformationResponse:
-    case Opcode::kFindByTypeValueResponse:
-    case Opcode::kReadByTypeResponse:
-    case Opcode::kReadResponse:
-    case Opcode::kReadBlobResponse:
-    case Opcode::kReadMultipleResponse:
-    case Opcode::kReadByGroupTypeResponse:
-    case Opcode::kWriteResponse:
-    case Opcode::kPrepareWriteResponse:
-    case Opcode::kExecuteWriteResponse:
-    case Opcode::kReadMultipleVariableResponse:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool equal(Bytes a, Bytes b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
@@ -363,7 +340,7 @@ void Client::on_pdu(TimePoint now, Bytes pdu) {
     return;
   }
   const uint8_t op = pdu[0];
-  if (is_response(op)) return on_response(now, pdu);
+  if (att::is_response(op)) return on_response(now, pdu);
 
   // Core 5.4 Vol 3 Part F 3.2.9: nothing longer than ATT_MTU (attack #9).
   if (pdu.size() > mtu_) {
