@@ -24,6 +24,10 @@ struct ConnDesc {
   bool bonded = false;
   uint8_t key_size = 0;
   uint16_t mtu = 23;
+  // Which link this is: the controller reuses handles after a disconnection,
+  // so a handle kept by the application names a link only with its
+  // generation (counts the host's connections from 1).
+  uint32_t generation = 0;
 
   double interval_ms() const { return interval * 1.25; }
   int supervision_timeout_ms() const { return supervision_timeout * 10; }

@@ -1,11 +1,17 @@
-// The Host: one BLE host on one controller. It ties the layers together for
-// each connection (HCI ACL <-> L2CAP <-> ATT/GATT, SMP) and runs GAP:
-// controller bring-up, advertising (restarted after a disconnection),
-// connections, connection parameter updates, link security state.
+// The Host: one BLE host on one controller. It keeps only what is shared:
+// controller bring-up, HCI event dispatch to the part that owns each event,
+// the earliest deadline of all parts, and the event outbox that it delivers
+// to the HostListener after each input (so no application callback runs from
+// inside a protocol layer). The parts, one file each:
+//   connection.*           one ACL link: L2CAP, ATT/GATT, pairing, link security,
+//                          bond restore, CCCD persistence, parameter updates
+//   advertiser.*           advertising, its data layout, our private address
+//   scanner.*, connector.* central role: discovery and connection establishment
+//   privacy.*              our IRK, peer address resolution, resolving list
 //
 // Sans-I/O: every input carries `now`; the owner (src/api on Linux, a port's
 // main loop on an MCU) forwards HCI packets both ways and calls on_timeout()
-// at next_deadline(). Events go to a HostListener on the same thread.
+// at next_deadline().
 #pragma once
 
 #include <cstdint>
@@ -14,27 +20,31 @@
 #include <string>
 #include <vector>
 
-#include "att/att.hpp"
 #include "common/bytes.hpp"
 #include "common/hci_packet_type.hpp"
 #include "common/time.hpp"
 #include "crypto/crypto.hpp"
+#include "gap/advertiser.hpp"
 #include "gap/advertising_data.hpp"
+#include "gap/connection.hpp"
+#include "gap/connector.hpp"
+#include "gap/host_config.hpp"
+#include "gap/host_context.hpp"
+#include "gap/host_listener.hpp"
+#include "gap/pairing_throttle.hpp"
+#include "gap/privacy.hpp"
+#include "gap/scanner.hpp"
 #include "gatt/client.hpp"
 #include "gatt/database.hpp"
-#include "gatt/server.hpp"
 #include "hci/acl.hpp"
-#include "hci/command_channel.hpp"
-#include "hci/commands.hpp"
 #include "hci/controller_init.hpp"
 #include "hci/sender.hpp"
-#include "l2cap/le_link.hpp"
+#include "l2cap/pdu.hpp"
 #include "sable/conn_desc.hpp"
 #include "sable/error.hpp"
 #include "sable/notify.hpp"
 #include "sable/result.hpp"
 #include "sable/security.hpp"
-#include "smp/pairing.hpp"
 #include "smp/repeated_attempts.hpp"
 #include "store/bond_store.hpp"
 
@@ -42,72 +52,7 @@ namespace sable::gap {
 
 using hci::HciStatus;
 
-struct HostConfig {
-  SecurityConfig security;
-  uint16_t max_att_mtu = 517;
-  // Links this host accepts at once as a peripheral; advertising resumes while
-  // fewer are open.
-  size_t max_peripheral_connections = 1;
-  // Links of any role this host serves at once (sizes the ACL pools).
-  size_t max_connections = 16;
-  // How often a resolvable private address is replaced (Core 5.4 Vol 3 Part C
-  // 10.7.2 recommends 15 minutes).
-  Duration rpa_rotation = Duration(15 * 60 * 1000);
-  // Advertising interval, 0.625 ms units (Core 5.4 Vol 4 Part E 7.8.5): 100 ms.
-  uint16_t advertising_interval_min = 0x00A0;
-  uint16_t advertising_interval_max = 0x00A0;
-};
-
-// One advertising report, with the scan response merged in when it arrived.
-struct ScanReport {
-  Address address;
-  std::optional<Address> identity;  // a bonded peer's identity, when its RPA resolves
-  int8_t rssi = 127;
-  uint8_t event_type = 0;  // Core 5.4 Vol 4 Part E 7.7.65.2: 0 ADV_IND ... 4 SCAN_RSP
-  bool connectable = false;
-  ParsedAdvertisingData data;
-};
-
-struct ScanConfig {
-  bool active = true;          // send scan requests to get scan responses
-  uint16_t interval = 0x0060;  // 60 ms, 0.625 ms units
-  uint16_t window = 0x0030;    // 30 ms
-  bool filter_duplicates = true;
-};
-
-struct ConnectConfig {
-  // Connection interval 30-50 ms, latency 0, supervision timeout 4 s.
-  l2cap::ConnectionParameters parameters{24, 40, 0, 400};
-  Duration timeout = Duration(5000);  // then LE_Create_Connection_Cancel
-};
-
-class HostListener {
- public:
-  virtual void on_ready() = 0;                    // bring-up finished
-  virtual void on_fatal(const Error& error) = 0;  // the controller failed; the host stops
-  virtual void on_connected(const ConnDesc&) = 0;
-  virtual void on_disconnected(const ConnDesc&, uint8_t reason) = 0;
-  virtual void on_connection_updated(const ConnDesc&) {}
-  virtual void on_security_changed(const ConnDesc&) {}
-  virtual void on_scan_report(const ScanReport&) {}
-  // Pairing: show a passkey, ask for one (answer with Host::passkey_reply),
-  // confirm a numeric comparison value (answer with numeric_comparison_reply).
-  virtual void on_passkey_display(const ConnDesc&, uint32_t /*passkey*/) {}
-  virtual void on_passkey_request(const ConnDesc& desc) { (void)desc; }
-  virtual void on_numeric_comparison(const ConnDesc& desc, uint32_t value) {
-    (void)desc;
-    (void)value;
-  }
-  virtual void on_pairing_complete(const ConnDesc&) {}
-  virtual void on_pairing_failed(const ConnDesc&, const Error&) {}
-  // A connect() that did not produce a connection (timeout, cancel, error).
-  virtual void on_connect_failed(const Address&, const Error&) {}
-
- protected:
-  ~HostListener() = default;
-};
-
-class Host final : private hci::Sender {
+class Host final {
  public:
   Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
        crypto::RandomSource& random);
@@ -128,8 +73,8 @@ class Host final : private hci::Sender {
   // Security policy, used by the next pairing.
   void set_security_config(const SecurityConfig& security);
   // Bonds live here (default: an in-memory store). Set before start().
-  void set_bond_store(store::BondStore* store) { bonds_ = store; }
-  store::BondStore& bond_store() { return *bonds_; }
+  void set_bond_store(store::BondStore* store) { ctx_.bond_store = store; }
+  store::BondStore& bond_store() { return ctx_.bonds(); }
 
   // Pairing and encryption.
   Result<void, Error> pair(TimePoint now, uint16_t handle);
@@ -141,13 +86,13 @@ class Host final : private hci::Sender {
   Result<void, Error> numeric_comparison_reply(TimePoint now, uint16_t handle, bool accept);
   // Forgets a bond (and, if connected, nothing else changes until reconnection).
   Result<void, Error> remove_bond(const Address& identity);
-  const SecurityConfig& security_config() const { return config_.security; }
+  const SecurityConfig& security_config() const { return ctx_.config.security; }
 
-  bool ready() const { return ready_; }
-  bool failed() const { return failed_; }
-  const hci::ControllerInfo& controller() const { return controller_; }
+  bool ready() const { return ctx_.ready; }
+  bool failed() const { return ctx_.failed; }
+  const hci::ControllerInfo& controller() const { return ctx_.controller; }
   // The address peers see: the RPA when privacy is on, else the public address.
-  Address own_address() const;
+  Address own_address() const { return advertiser_.own_address(); }
 
   // GATT: the database is shared by every connection. Set it before advertising.
   void set_database(gatt::Database* database) { database_ = database; }
@@ -159,16 +104,16 @@ class Host final : private hci::Sender {
                                                uint16_t max_units);
   Result<void, Error> start_advertising(TimePoint now);
   Result<void, Error> stop_advertising(TimePoint now);
-  bool advertising() const { return advertising_on_; }
+  bool advertising() const { return advertiser_.on(); }
 
   // Central role.
   Result<void, Error> start_scan(TimePoint now, const ScanConfig& config);
   Result<void, Error> stop_scan(TimePoint now);
-  bool scanning() const { return scan_wanted_; }
+  bool scanning() const { return scanner_.scanning(); }
   // One connection attempt at a time; ends in on_connected or on_connect_failed.
   Result<void, Error> connect(TimePoint now, const Address& peer, const ConnectConfig& config = {});
   Result<void, Error> cancel_connect(TimePoint now);
-  bool connecting() const { return connecting_.has_value(); }
+  bool connecting() const { return connector_.connecting(); }
 
   Result<void, Error> update_connection_parameters(TimePoint now, uint16_t handle,
                                                    const l2cap::ConnectionParameters& params);
@@ -185,14 +130,25 @@ class Host final : private hci::Sender {
 
   std::vector<ConnDesc> connections() const;
   std::optional<ConnDesc> connection(uint16_t handle) const;
+  // Whether `handle` still names the link of that generation (ConnDesc::generation).
+  bool is_current(uint16_t handle, uint32_t generation) const;
 
  private:
-  struct Connection;
-  friend struct Connection;
+  // Every public entry holds one: it records `now`, and when the outermost
+  // entry ends, the outbox is delivered to the listener.
+  class Entry {
+   public:
+    Entry(Host& host, TimePoint now);
+    ~Entry();
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
 
-  void send_hci(HciPacketType type, Bytes packet) override;
-  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb = {});
+   private:
+    Host& host_;
+  };
+
   void fatal(ErrorKind kind, std::string message);
+  void on_bring_up(const Result<hci::ControllerInfo, hci::InitError>& r);
   void on_event(Bytes packet);
   void on_le_meta(Bytes params);
   void on_acl_pdu(uint16_t handle, Bytes pdu);
@@ -200,83 +156,33 @@ class Host final : private hci::Sender {
                               uint16_t interval, uint16_t latency, uint16_t timeout,
                               const Address* identity = nullptr);
   void on_disconnection_complete(Bytes params);
-  void on_encryption_change(Bytes params);
-  void on_connection_update_complete(Bytes params);
   void on_remote_connection_parameter_request(Bytes params);
-  void on_long_term_key_request(Bytes params);
   void refresh_advertising();
-  void on_advertising_report(Bytes params);
+  size_t peripheral_links() const;
   Connection* find(uint16_t handle);
   const Connection* find(uint16_t handle) const;
-  void send_acl(uint16_t handle, Bytes pdu);
-  void fall_back_to_l2cap_update(Connection& c);
-  void on_key_refresh_complete(Bytes params);
-  smp::PairingPolicy pairing_policy() const;
-  smp::LocalDevice local_device(const Connection& c) const;
-  void ensure_local_identity();
-  void resolve_peer(Connection& c);
-  void start_encryption_with_bond(Connection& c, const store::Bond& bond);
-  void save_client_state(Connection& c);
-  void restore_client_state(Connection& c);
-  void refresh_security(Connection& c);
-  void rotate_private_address();
-  bool controller_resolves() const;
-  void load_resolving_list();
-  void notify_pairing_failed(Connection& c, Error e);
-  void record_authentication_failure();
-  bool passkey_guessing_blocked() const;
+  // The connection for a public call, or why there is none.
+  Result<Connection*, Error> link_for_call(uint16_t handle);
+  // Runs a public call on the connection of `handle` inside an Entry.
+  template <class Call>
+  Result<void, Error> with_link(TimePoint now, uint16_t handle, Call call);
 
-  HostConfig config_;
-  hci::Sender& out_;
+  HostContext ctx_;
   HostListener& listener_;
-  crypto::RandomSource& random_;
-  hci::CommandChannel commands_;
   hci::ControllerInit init_;
   hci::AclOutbound acl_out_;
   hci::AclInbound acl_in_;
-  hci::ControllerInfo controller_{};
-  TimePoint now_{0};
-  bool ready_ = false;
-  bool failed_ = false;
-
-  gatt::Database* database_ = nullptr;
-
-  store::MemoryBondStore default_bonds_;
-  store::BondStore* bonds_ = &default_bonds_;
+  Privacy privacy_;
+  Advertiser advertiser_;
+  Scanner scanner_;
+  Connector connector_;
   smp::RepeatedAttempts repeated_attempts_;
-  std::vector<TimePoint> recent_failures_;  // authentication failures, any peer
-  TimePoint guessing_blocked_until_{0};
-  std::array<uint8_t, 16> local_irk_{};
-  bool local_irk_ready_ = false;
-  // Privacy: our resolvable private address and when to replace it.
-  std::optional<Address> private_address_;
-  TimePoint rpa_deadline_ = kNever;
+  PairingThrottle throttle_;
+  gatt::Database* database_ = nullptr;
   std::vector<std::unique_ptr<Connection>> connections_;
-
-  // Advertising: what the application wants, and what the controller does.
-  bool advertising_wanted_ = false;
-  bool advertising_on_ = false;
-  bool advertising_busy_ = false;  // commands in flight
-  bool advertising_data_dirty_ = true;
-  AdvertisingPayload advertising_payload_{};
-
-  // Scanning: reports are merged with their scan response before delivery.
-  bool scan_wanted_ = false;
-  bool scan_active_ = false;
-  struct PendingAdvert {
-    Address address;
-    ScanReport report;
-  };
-  std::vector<PendingAdvert> pending_adverts_;  // waiting for a scan response (bounded)
-
-  // Initiating.
-  struct Connecting {
-    Address peer;
-    TimePoint deadline;
-    bool cancel_sent = false;
-    std::optional<Error> failure;  // reported when the controller confirms the end
-  };
-  std::optional<Connecting> connecting_;
+  uint32_t generations_ = 0;  // links made so far
+  int depth_ = 0;             // nested public entries
+  bool delivering_ = false;   // the outbox is being delivered
 };
 
 }  // namespace sable::gap

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -100,7 +101,10 @@ class TestHost final : public ::sable::hci::Sender, public gap::HostListener {
   // gap::HostListener
   void on_ready() override { ready = true; }
   void on_fatal(const Error& e) override { fatal = e; }
-  void on_connected(const ConnDesc& d) override { connected.push_back(d); }
+  void on_connected(const ConnDesc& d) override {
+    connected.push_back(d);
+    if (on_connected_hook) on_connected_hook(d);
+  }
   void on_disconnected(const ConnDesc& d, uint8_t reason) override {
     disconnected.push_back({d, reason});
   }
@@ -121,10 +125,17 @@ class TestHost final : public ::sable::hci::Sender, public gap::HostListener {
     compared_values.push_back(value);
     (void)host_.numeric_comparison_reply(air_.now(), d.handle, accept_comparison);
   }
-  void on_pairing_complete(const ConnDesc& d) override { paired.push_back(d); }
+  void on_pairing_complete(const ConnDesc& d) override {
+    paired.push_back(d);
+    if (on_pairing_complete_hook) on_pairing_complete_hook(d);
+  }
   void on_pairing_failed(const ConnDesc&, const Error& e) override {
     pairing_failures.push_back(e);
   }
+
+  // Run from inside the callbacks, to test what a listener may do there.
+  std::function<void(const ConnDesc&)> on_connected_hook;
+  std::function<void(const ConnDesc&)> on_pairing_complete_hook;
 
   bool ready = false;
   std::optional<Error> fatal;

@@ -359,6 +359,7 @@ bool FakeController::in_accept_list(const Address& a) const {
 
 uint16_t FakeController::allocate_handle() {
   const uint16_t base = uint16_t(0x0040 + 0x80 * (index_ % 28));
+  if (reuse_handles_) next_handle_ = 0;
   for (uint16_t i = 0; i < 0x80; ++i) {
     uint16_t h = uint16_t(base + (next_handle_ + i) % 0x80);
     if (!handles_.count(h)) {

@@ -196,6 +196,9 @@ class FakeController {
   void set_ll_privacy_supported(bool on) { ll_privacy_ = on; }
   // RSSI a scanner sees in this controller's advertising reports (default -50 dBm).
   void set_rssi(int8_t rssi) { rssi_ = rssi; }
+  // Hand out the lowest free connection handle, as many controllers do, so a
+  // new link reuses the handle of one that just ended (default: round robin).
+  void set_reuse_handles(bool on) { reuse_handles_ = on; }
   // Key size reported by Read_Encryption_Key_Size on an encrypted link (default 16).
   void set_encryption_key_size(uint8_t size) { key_size_ = size; }
 
@@ -283,6 +286,7 @@ class FakeController {
   std::set<uint16_t> unsupported_;
   bool drop_acl_to_host_ = false;
   bool auto_complete_ = true;
+  bool reuse_handles_ = false;
   bool apply_masks_ = true;
   bool data_length_supported_ = false;
   int8_t rssi_ = -50;

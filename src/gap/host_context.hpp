@@ -1,0 +1,51 @@
+// What every part of the host shares: the configuration, the controller's
+// description, the current time of the input being processed, the command
+// channel, the bond store and the event outbox. Owned by gap::Host; the
+// advertiser, the central role, privacy and each Connection hold a reference.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "common/time.hpp"
+#include "crypto/crypto.hpp"
+#include "gap/event_outbox.hpp"
+#include "gap/host_config.hpp"
+#include "hci/command_channel.hpp"
+#include "hci/controller_init.hpp"
+#include "hci/sender.hpp"
+#include "hci/status.hpp"
+#include "store/bond_store.hpp"
+
+namespace sable::gap {
+
+class HostContext {
+ public:
+  HostContext(const HostConfig& config, hci::Sender& out, crypto::RandomSource& random)
+      : config(config), random(random), commands(out), events(4 + 4 * config.max_connections) {}
+  HostContext(const HostContext&) = delete;
+  HostContext& operator=(const HostContext&) = delete;
+
+  // Nothing is sent once the controller has failed.
+  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb = {}) {
+    if (failed) return;
+    commands.send(now, packet, std::move(cb));
+  }
+  store::BondStore& bonds() { return *bond_store; }
+
+  HostConfig config;
+  crypto::RandomSource& random;
+  hci::CommandChannel commands;
+  EventOutbox events;
+  hci::ControllerInfo controller{};
+  TimePoint now{0};
+  bool ready = false;
+  bool failed = false;
+  store::MemoryBondStore default_bonds;
+  store::BondStore* bond_store = &default_bonds;
+};
+
+// "<what> failed: <status name> (0xNN)", for logs and Error messages.
+std::string hci_error(const char* what, hci::HciStatus status);
+
+}  // namespace sable::gap

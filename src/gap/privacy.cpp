@@ -1,0 +1,86 @@
+#include "gap/privacy.hpp"
+
+#include "common/log.hpp"
+#include "hci/commands.hpp"
+#include "smp/toolbox.hpp"
+
+namespace sable::gap {
+namespace {
+
+bool irk_makes(const store::Key128& irk, const std::array<uint8_t, 6>& rpa) {
+  return smp::rpa_matches_irk(irk, rpa);
+}
+
+}  // namespace
+
+void Privacy::ensure_local_identity() {
+  if (auto id = ctx_.bonds().local_identity()) {
+    local_irk_ = id->irk;
+    return;
+  }
+  // Generated once, kept with the bonds (Core 5.4 Vol 3 Part C 10.7).
+  store::LocalIdentity id;
+  ctx_.random.fill(id.irk);
+  if (auto r = ctx_.bonds().set_local_identity(id); !r.ok())
+    SABLE_LOG_ERROR("local IRK not stored: %s", r.error().to_string().c_str());
+  local_irk_ = id.irk;
+}
+
+Privacy::PeerMatch Privacy::resolve(const Address& on_air, const Address& identity) const {
+  PeerMatch m{std::nullopt, identity};
+  if (!(identity == on_air)) {  // the controller resolved it already
+    m.bond = ctx_.bonds().find_by_identity(identity);
+    return m;
+  }
+  if (on_air.is_resolvable_private()) {
+    if ((m.bond = bond_for_rpa(on_air))) m.identity = m.bond->peer_identity;
+    return m;
+  }
+  m.bond = ctx_.bonds().find_by_identity(store::identity_form(on_air));
+  return m;
+}
+
+std::optional<store::Bond> Privacy::bond_for_rpa(const Address& rpa) const {
+  if (!rpa.is_resolvable_private()) return std::nullopt;
+  return ctx_.bonds().find_by_rpa(rpa.bytes, irk_makes);
+}
+
+// Core 5.4 Vol 6 Part B 4.6 (feature bit 6, LL Privacy) and Vol 4 Part E
+// 7.8.38-7.8.44: a controller with a resolving list resolves bonded peers'
+// private addresses itself (and can then report them by identity). The host
+// keeps resolving them too, so controllers without the feature work the same.
+bool Privacy::controller_resolves() const {
+  const hci::ControllerInfo& c = ctx_.controller;
+  return c.supports_le_feature(6) && c.supports(hci::supported::kLeAddDeviceToResolvingList) &&
+         c.supports(hci::supported::kLeSetAddressResolutionEnable);
+}
+
+// Reloads the whole list: resolution is switched off while it changes, which
+// the controller allows even while advertising or scanning.
+void Privacy::load_resolving_list() {
+  if (!controller_resolves() || ctx_.failed || !local_irk_) return;
+  ctx_.send_command(hci::le_set_address_resolution_enable(false));
+  ctx_.send_command(hci::le_clear_resolving_list());
+  size_t entries = 0;
+  for (const store::Bond& b : ctx_.bonds().all()) {
+    if (!b.peer_irk) continue;
+    ctx_.send_command(
+        hci::le_add_device_to_resolving_list(b.peer_identity, *b.peer_irk, *local_irk_),
+        [](const hci::CommandResult& r) {
+          if (!r.ok() && !r.timed_out)
+            SABLE_LOG_WARN("%s", hci_error("LE_Add_Device_To_Resolving_List", r.status).c_str());
+        });
+    ++entries;
+  }
+  if (entries > 0) ctx_.send_command(hci::le_set_address_resolution_enable(true));
+}
+
+smp::LocalDevice Privacy::local_device(const Address& address_on_air) const {
+  smp::LocalDevice d;
+  d.identity_address = ctx_.controller.bd_addr;
+  d.address_on_air = address_on_air;
+  d.irk = local_irk_;
+  return d;
+}
+
+}  // namespace sable::gap

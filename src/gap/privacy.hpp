@@ -1,0 +1,50 @@
+// Privacy (Core 5.4 Vol 3 Part C 10.7, Vol 6 Part B 1.3.2): our identity
+// resolving key, resolving peers' private addresses to bonds, and the
+// controller's resolving list. The advertiser makes our own private address
+// from the IRK kept here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "gap/host_context.hpp"
+#include "sable/address.hpp"
+#include "smp/pairing.hpp"
+#include "store/bond.hpp"
+
+namespace sable::gap {
+
+class Privacy {
+ public:
+  explicit Privacy(HostContext& ctx) : ctx_(ctx) {}
+
+  // Loads our IRK from the bond store or makes one (kept with the bonds).
+  void ensure_local_identity();
+  const std::optional<std::array<uint8_t, 16>>& local_irk() const { return local_irk_; }
+
+  // The bond of a peer seen at `on_air`, and its identity. `identity` is the
+  // controller's resolution when it did one (Enhanced Connection Complete).
+  struct PeerMatch {
+    std::optional<store::Bond> bond;
+    Address identity;
+  };
+  PeerMatch resolve(const Address& on_air, const Address& identity) const;
+  // The bond of a resolvable private address, if one of the stored IRKs makes it.
+  std::optional<store::Bond> bond_for_rpa(const Address& rpa) const;
+
+  // Reloads the controller's resolving list from the bonds (after start-up
+  // and whenever a bond with an IRK is added or removed).
+  void load_resolving_list();
+
+  // What this host tells SMP about itself on a link.
+  smp::LocalDevice local_device(const Address& address_on_air) const;
+
+ private:
+  bool controller_resolves() const;
+
+  HostContext& ctx_;
+  std::optional<std::array<uint8_t, 16>> local_irk_;
+};
+
+}  // namespace sable::gap
