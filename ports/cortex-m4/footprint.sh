@@ -4,7 +4,11 @@
 # measurement issue's script), with this firmware's layers: the sable core,
 # the parts of src/ the port reuses (H4 deframer, uuid128), the crypto
 # binding (src/crypto), mbedTLS, the port (public API on the run loop, bond
-# store, DRBG), board support, the program, and the runtime.
+# store, DRBG), board support, the C/C++ runtime replacements
+# (runtime/: console printf through our formatter, operator new, no
+# exceptions), the program, and the C/C++ libraries. Then check-image's
+# lines: forbidden runtime symbols (exceptions, floating point, newlib's
+# printf) and the log format strings in the image by level.
 #
 #   ports/cortex-m4/footprint.sh [BUILD_DIR]       (default: <repo>/build-cm4)
 set -euo pipefail
@@ -69,7 +73,7 @@ for line in open(sys.argv[1], errors='replace'):
 
 core = ['common', 'hci', 'l2cap', 'att', 'gatt', 'smp', 'gap', 'store']
 reused = ['transport_h4', 'api_strings', 'crypto']
-rest = ['mbedTLS 2.28', 'port', 'board', 'app (secure-server main.cpp)', 'libstdc++',
+rest = ['mbedTLS 2.28', 'port', 'board', 'runtime', 'app (secure-server main.cpp)', 'libstdc++',
         'libc (newlib)', 'libgcc', 'other', 'padding']
 def row(n, d): return f"{n:30s} {d['text']:8d} {d['data']:6d} {d['bss']:6d}"
 def add(names):
@@ -86,3 +90,5 @@ for n in rest: print(row(n, sizes[n]))
 print(row('= image total', add(list(sizes.keys()))))
 print(f"core code (text+data) {c['text'] + c['data']} B; core state (data+bss) {c['data'] + c['bss']} B")
 PY
+level=$(sed -n 's/^SABLE_LOG_LEVEL:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+"$here/check-image" "$build/sable-firmware.elf" $level

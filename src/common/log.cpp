@@ -1,6 +1,6 @@
 #include "common/log.hpp"
 
-#include <cstdio>
+#include "common/format.hpp"
 
 namespace sable {
 namespace {
@@ -15,7 +15,7 @@ void set_log_level(LogLevel max_level) {
   g_level = max_level;
 }
 bool log_enabled(LogLevel level) {
-  return g_sink != nullptr && level <= g_level;
+  return log_compiled_in(level) && g_sink != nullptr && level <= g_level;
 }
 
 void log(LogLevel level, const char* fmt, ...) {
@@ -23,7 +23,7 @@ void log(LogLevel level, const char* fmt, ...) {
   char buf[256];
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  vformat(buf, sizeof buf, fmt, ap);
   va_end(ap);
   g_sink(level, buf);
 }

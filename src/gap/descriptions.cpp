@@ -13,15 +13,18 @@ std::string ConnDesc::to_string() const {
     if (a.is_static_random()) return "random static";
     return a.is_random() ? "random" : "public";
   };
+  // The interval as fixed-point text from its 1.25 ms units (Core 5.4 Vol 4
+  // Part E 7.7.65.1), in integers: no floating point in a firmware image.
+  const unsigned hundredths = interval * 125u;
   char buf[400];
   std::snprintf(buf, sizeof buf,
-                "handle 0x%04x %s peer %s (%s) identity %s (%s) interval %.2f ms latency %u "
+                "handle 0x%04x %s peer %s (%s) identity %s (%s) interval %u.%02u ms latency %u "
                 "supervision timeout %d ms encrypted %s authenticated %s secure connections %s "
                 "bonded %s key size %u mtu %u",
                 handle, role == Role::kCentral ? "central" : "peripheral",
                 address.to_string().c_str(), type(address), id_address.to_string().c_str(),
-                type(id_address), interval_ms(), latency, supervision_timeout_ms(),
-                encrypted ? "yes" : "no", authenticated ? "yes" : "no",
+                type(id_address), hundredths / 100, hundredths % 100, latency,
+                supervision_timeout_ms(), encrypted ? "yes" : "no", authenticated ? "yes" : "no",
                 secure_connections ? "yes" : "no", bonded ? "yes" : "no", key_size, mtu);
   return buf;
 }

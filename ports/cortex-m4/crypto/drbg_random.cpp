@@ -12,6 +12,15 @@ namespace {
 
 alignas(8) unsigned char g_heap[24 * 1024];
 
+#ifndef MBEDTLS_MEMORY_DEBUG
+// Without the debug allocator, the heap's high-water mark: the buffer is
+// painted after mbedTLS wrote its first block header, and every allocation
+// (calloc: zeroed) or header written later overwrites the paint. The first
+// kHeaderRoom octets hold that header (32 octets on this target).
+constexpr unsigned char kPaint = 0xA5;
+constexpr size_t kHeaderRoom = 64;
+#endif
+
 struct Pool {
   const uint8_t* data;
   size_t left;
@@ -67,12 +76,21 @@ void DrbgRandom::fill(MutableBytes out) {
 
 void crypto_init() {
   mbedtls_memory_buffer_alloc_init(g_heap, sizeof g_heap);
+#ifndef MBEDTLS_MEMORY_DEBUG
+  std::memset(g_heap + kHeaderRoom, kPaint, sizeof g_heap - kHeaderRoom);
+#endif
 }
 
 size_t crypto_heap_peak() {
+#ifdef MBEDTLS_MEMORY_DEBUG
   size_t used = 0, blocks = 0;
   mbedtls_memory_buffer_alloc_max_get(&used, &blocks);
   return used;
+#else
+  size_t end = sizeof g_heap;
+  while (end > kHeaderRoom && g_heap[end - 1] == kPaint) --end;
+  return end;
+#endif
 }
 
 size_t crypto_heap_size() {

@@ -33,7 +33,8 @@ class DrbgRandom final : public crypto::RandomSource {
 
 // Gives mbedTLS its heap: a static buffer (call once, before any crypto).
 void crypto_init();
-// Peak octets of that heap in use so far (with allocator headers), and its size.
+// Peak octets of that heap in use so far (with allocator headers; without
+// MBEDTLS_MEMORY_DEBUG: the highest octet ever written), and its size.
 size_t crypto_heap_peak();
 size_t crypto_heap_size();
 

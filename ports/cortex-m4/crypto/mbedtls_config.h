@@ -1,5 +1,6 @@
 /* mbedTLS 2.28 configuration for the firmware (MBEDTLS_CONFIG_FILE): only
- * what src/crypto and the DRBG need. AES tables in flash, P-256 with the NIST
+ * what src/crypto and the DRBG need. AES (src/crypto builds AES-CMAC on it:
+ * no cipher layer, no CMAC module), tables in flash, P-256 with the NIST
  * fast reduction, Thumb-2 assembly for bignum, heap from a static buffer
  * (mbedtls_memory_buffer_alloc_init in the port), no platform entropy (the
  * DRBG is seeded from the controller's HCI LE_Rand, see ../crypto/). */
@@ -11,13 +12,15 @@
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
-/* Keeps the peak use of the static heap (reported on the console). */
+/* The debug allocator counts the exact peak use of the static heap (CMake
+ * SABLE_MBEDTLS_MEMORY_DEBUG, off by default: the port then reports the
+ * heap's high-water mark instead, see ../crypto/drbg_random.cpp). */
+#ifdef SABLE_MBEDTLS_MEMORY_DEBUG
 #define MBEDTLS_MEMORY_DEBUG
+#endif
 
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_ROM_TABLES
-#define MBEDTLS_CIPHER_C
-#define MBEDTLS_CMAC_C
 #define MBEDTLS_CTR_DRBG_C
 
 #define MBEDTLS_BIGNUM_C
