@@ -21,6 +21,7 @@ enum class ErrorKind : uint8_t {
   kTimeout,            // no answer in time
   kDisconnected,       // the link went down
   kNotFound,           // no such service, characteristic, advertiser or bond
+  kNotSupported,       // this build leaves the feature out (its profile) or the peer lacks it
 };
 
 struct Error {

@@ -28,8 +28,10 @@ Connection::Connection(const LinkServices& services, const ConnDesc& d,
     server_ = std::make_unique<gatt::Server>(*s_.database, server_side, d.handle, max_mtu);
     server_->set_link_security(link_security());
   }
-  gatt::ClientDelegate& client_side = *this;
-  client_ = std::make_unique<gatt::Client>(client_side, d.handle, max_mtu);
+  if constexpr (profile::kGattClient) {
+    gatt::ClientDelegate& client_side = *this;
+    client_ = std::make_unique<gatt::Client>(client_side, d.handle, max_mtu);
+  }
   smp::PairingDelegate& pairing_side = *this;
   pairing_ = std::make_unique<smp::Pairing>(
       d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
@@ -71,11 +73,12 @@ void Connection::on_att_sdu(Bytes sdu) {
   // Core 5.4 Vol 3 Part F 3.3: responses, notifications and indications are
   // for our client; requests, commands and confirmations for our server.
   if (att::is_client_bound(sdu[0])) {
-    if (client_) client_->on_pdu(s_.ctx.now, sdu);
+    if constexpr (profile::kGattClient) client_->on_pdu(s_.ctx.now, sdu);
   } else if (server_) {
     uint16_t before = server_->mtu();
     server_->on_pdu(s_.ctx.now, sdu);
-    if (client_ && server_->mtu() != before) client_->set_mtu(server_->mtu());
+    if constexpr (profile::kGattClient)
+      if (server_->mtu() != before) client_->set_mtu(server_->mtu());
   }
 }
 
@@ -173,7 +176,7 @@ Result<void, Error> Connection::disconnect(uint8_t reason) {
 
 void Connection::on_disconnected() {
   save_client_state();
-  if (client_) client_->on_disconnected();
+  if constexpr (profile::kGattClient) client_->on_disconnected();
 }
 
 // ---- Deadlines ----
@@ -181,14 +184,15 @@ void Connection::on_disconnected() {
 TimePoint Connection::next_deadline() const {
   TimePoint t = std::min(link_.next_deadline(), update_deadline_);
   if (server_) t = std::min(t, server_->next_deadline());
-  if (client_) t = std::min(t, client_->next_deadline());
+  if constexpr (profile::kGattClient) t = std::min(t, client_->next_deadline());
   return std::min(t, pairing_->next_deadline());
 }
 
 void Connection::on_timeout(TimePoint now) {
   link_.on_timeout(now);
   if (server_) server_->on_timeout(now);
-  if (client_ && client_->next_deadline() <= now) client_->on_timeout(now);
+  if constexpr (profile::kGattClient)
+    if (client_->next_deadline() <= now) client_->on_timeout(now);
   if (pairing_->next_deadline() <= now) pairing_->on_timeout(now);
   if (update_deadline_ <= now) {
     SABLE_LOG_INFO("connection 0x%04x: no answer to LE_Connection_Update; using L2CAP",

@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "att/att.hpp"
+#include "common/profile.hpp"
 #include "gap/host_context.hpp"
 #include "gap/pairing_throttle.hpp"
 #include "gap/privacy.hpp"
@@ -30,6 +32,13 @@
 #include "store/bond.hpp"
 
 namespace sable::gap {
+
+// Stands in for the GATT client in a build without one (profile::kGattClient).
+// Calls on it sit in discarded `if constexpr` branches: never run, never linked.
+struct NoGattClient {
+  gatt::Client* get() const { return nullptr; }
+  gatt::Client* operator->() const { return nullptr; }
+};
 
 // The application's security policy as SMP applies it to each pairing.
 smp::PairingPolicy pairing_policy(const SecurityConfig& security);
@@ -141,7 +150,7 @@ class Connection final : l2cap::LinkDelegate,
   Address local_address_;
   l2cap::LeLink link_;
   std::unique_ptr<gatt::Server> server_;
-  std::unique_ptr<gatt::Client> client_;
+  std::conditional_t<profile::kGattClient, std::unique_ptr<gatt::Client>, NoGattClient> client_;
   std::unique_ptr<smp::Pairing> pairing_;
   bool disconnecting_ = false;
 

@@ -58,6 +58,14 @@ Error controller_failed() {
   return Error{ErrorKind::kInvalidState, "the controller has failed"};
 }
 
+constexpr const char* kNoPeripheral = "this build has no peripheral role (SABLE_ROLES=central)";
+constexpr const char* kNoCentral = "this build has no central role (SABLE_ROLES=peripheral)";
+
+// A part this build leaves out (src/common/profile.hpp).
+Error not_in_profile(const char* part) {
+  return Error{ErrorKind::kNotSupported, part};
+}
+
 }  // namespace
 
 std::string hci_error(const char* what, hci::HciStatus status) {
@@ -178,8 +186,9 @@ void Host::on_hci_packet(TimePoint now, HciPacketType type, Bytes packet) {
 }
 
 TimePoint Host::next_deadline() const {
-  TimePoint t = std::min(ctx_.commands.next_deadline(), connector_.next_deadline());
-  t = std::min(t, advertiser_.next_deadline());
+  TimePoint t = ctx_.commands.next_deadline();
+  if constexpr (profile::kCentralRole) t = std::min(t, connector_.next_deadline());
+  if constexpr (profile::kPeripheralRole) t = std::min(t, advertiser_.next_deadline());
   for (const auto& c : connections_) t = std::min(t, c->next_deadline());
   return t;
 }
@@ -187,10 +196,10 @@ TimePoint Host::next_deadline() const {
 void Host::on_timeout(TimePoint now) {
   Entry entry(*this, now);
   ctx_.commands.on_timeout(now);
-  connector_.on_timeout(now);
+  if constexpr (profile::kCentralRole) connector_.on_timeout(now);
   // Connections leave only on Disconnection Complete, so the list is stable here.
   for (auto& c : connections_) c->on_timeout(now);
-  advertiser_.on_timeout(now);
+  if constexpr (profile::kPeripheralRole) advertiser_.on_timeout(now);
 }
 
 // ---- HCI event dispatch ----
@@ -269,7 +278,8 @@ void Host::on_le_meta(Bytes params) {
       }
       break;
     case hci::le_ev::kAdvertisingReport:
-      if (scanner_.scanning()) scanner_.on_advertising_report(meta->params);
+      if constexpr (profile::kCentralRole)
+        if (scanner_.scanning()) scanner_.on_advertising_report(meta->params);
       break;
     case hci::le_ev::kConnectionUpdateComplete:
       if (auto e = hci::LeConnectionUpdateCompleteEvent::parse(meta->params); e.ok())
@@ -297,7 +307,8 @@ void Host::on_le_meta(Bytes params) {
 void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t role,
                                   const Address& peer, uint16_t interval, uint16_t latency,
                                   uint16_t timeout, const Address* identity) {
-  if (role == hci::kRoleCentral && connector_.on_connection_complete(status)) return;
+  if constexpr (profile::kCentralRole)
+    if (role == hci::kRoleCentral && connector_.on_connection_complete(status)) return;
   if (status != HciStatus::kSuccess) {
     SABLE_LOG_WARN("%s", hci_error("LE connection", status).c_str());
     if (role == hci::kRolePeripheral) advertiser_.stopped_by_controller();
@@ -420,7 +431,7 @@ size_t Host::peripheral_links() const {
 }
 
 void Host::refresh_advertising() {
-  advertiser_.refresh(peripheral_links());
+  if constexpr (profile::kPeripheralRole) advertiser_.refresh(peripheral_links());
 }
 
 // ---- Public calls ----
@@ -470,6 +481,7 @@ void Host::set_security_config(const SecurityConfig& security) {
 
 Result<void, Error> Host::set_advertising_data(TimePoint now, const AdvertisementData& data) {
   Entry entry(*this, now);
+  if constexpr (!profile::kPeripheralRole) return fail(not_in_profile(kNoPeripheral));
   if (auto r = advertiser_.set_data(data); !r.ok()) return r;
   refresh_advertising();
   return {};
@@ -478,11 +490,13 @@ Result<void, Error> Host::set_advertising_data(TimePoint now, const Advertisemen
 Result<void, Error> Host::set_advertising_interval(TimePoint now, uint16_t min_units,
                                                    uint16_t max_units) {
   Entry entry(*this, now);
+  if constexpr (!profile::kPeripheralRole) return fail(not_in_profile(kNoPeripheral));
   return advertiser_.set_interval(min_units, max_units);
 }
 
 Result<void, Error> Host::start_advertising(TimePoint now) {
   Entry entry(*this, now);
+  if constexpr (!profile::kPeripheralRole) return fail(not_in_profile(kNoPeripheral));
   if (ctx_.failed) return fail(controller_failed());
   advertiser_.start();
   refresh_advertising();
@@ -491,6 +505,7 @@ Result<void, Error> Host::start_advertising(TimePoint now) {
 
 Result<void, Error> Host::stop_advertising(TimePoint now) {
   Entry entry(*this, now);
+  if constexpr (!profile::kPeripheralRole) return {};
   advertiser_.stop();
   refresh_advertising();
   return {};
@@ -498,21 +513,25 @@ Result<void, Error> Host::stop_advertising(TimePoint now) {
 
 Result<void, Error> Host::start_scan(TimePoint now, const ScanConfig& config) {
   Entry entry(*this, now);
+  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
   return scanner_.start(config);
 }
 
 Result<void, Error> Host::stop_scan(TimePoint now) {
   Entry entry(*this, now);
+  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
   return scanner_.stop();
 }
 
 Result<void, Error> Host::connect(TimePoint now, const Address& peer, const ConnectConfig& config) {
   Entry entry(*this, now);
+  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
   return connector_.connect(peer, config);
 }
 
 Result<void, Error> Host::cancel_connect(TimePoint now) {
   Entry entry(*this, now);
+  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
   return connector_.cancel();
 }
 

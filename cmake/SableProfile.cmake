@@ -1,0 +1,29 @@
+# The build profile (src/common/profile.hpp): which parts of the host are built
+# in. The Linux build keeps everything; the firmware's reference program uses
+#   -DSABLE_ROLES=peripheral -DSABLE_GATT_CLIENT=OFF
+# Each choice becomes a compile definition of every target of the directory.
+#   sable_profile(<roles default> <gatt client default>)
+function(sable_profile roles_default client_default)
+  set(SABLE_ROLES ${roles_default} CACHE STRING "GAP roles: both, peripheral or central")
+  set_property(CACHE SABLE_ROLES PROPERTY STRINGS both peripheral central)
+  option(SABLE_GATT_CLIENT "Build the GATT client (discovery, read/write/subscribe)" ${client_default})
+  if(SABLE_ROLES STREQUAL "both")
+    set(_p 1)
+    set(_c 1)
+  elseif(SABLE_ROLES STREQUAL "peripheral")
+    set(_p 1)
+    set(_c 0)
+  elseif(SABLE_ROLES STREQUAL "central")
+    set(_p 0)
+    set(_c 1)
+  else()
+    message(FATAL_ERROR "SABLE_ROLES must be both, peripheral or central (got '${SABLE_ROLES}')")
+  endif()
+  if(SABLE_GATT_CLIENT)
+    set(_g 1)
+  else()
+    set(_g 0)
+  endif()
+  add_compile_definitions(SABLE_PERIPHERAL_ROLE=${_p} SABLE_CENTRAL_ROLE=${_c}
+                          SABLE_GATT_CLIENT=${_g})
+endfunction()
