@@ -15,23 +15,23 @@ namespace {
 // asking the central over L2CAP instead.
 constexpr Duration kParameterUpdateWait = Duration(5000);
 
-NotifyStatus to_notify_status(gatt::NotifyResult r) {
+NotifyStatus to_notify_status(gatt::ValueSendResult r) {
   switch (r) {
-    case gatt::NotifyResult::kSent:
+    case gatt::ValueSendResult::kSent:
       return NotifyStatus::kSent;
-    case gatt::NotifyResult::kNotSubscribed:
+    case gatt::ValueSendResult::kNotSubscribed:
       return NotifyStatus::kNotSubscribed;
-    case gatt::NotifyResult::kNoCccd:
+    case gatt::ValueSendResult::kNoCccd:
       return NotifyStatus::kNoCccd;
-    case gatt::NotifyResult::kLinkNotSecure:
+    case gatt::ValueSendResult::kLinkNotSecure:
       return NotifyStatus::kLinkNotSecure;
-    case gatt::NotifyResult::kTooLong:
+    case gatt::ValueSendResult::kTooLong:
       return NotifyStatus::kTooLong;
-    case gatt::NotifyResult::kIndicationPending:
+    case gatt::ValueSendResult::kIndicationPending:
       return NotifyStatus::kOutOfBuffers;
-    case gatt::NotifyResult::kOutOfBuffers:
+    case gatt::ValueSendResult::kOutOfBuffers:
       return NotifyStatus::kOutOfBuffers;
-    case gatt::NotifyResult::kNotConnected:
+    case gatt::ValueSendResult::kNotConnected:
       return NotifyStatus::kNotConnected;
   }
   return NotifyStatus::kNotConnected;
@@ -47,29 +47,17 @@ std::string hci_error(const char* what, HciStatus status) {
 }  // namespace
 
 // Everything the host keeps per ACL connection.
-struct Host::Connection final : l2cap::LinkDelegate,
-                                gatt::ServerDelegate,
-                                gatt::ClientDelegate,
-                                smp::PairingDelegate {
+struct Host::Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingDelegate {
   Connection(Host& host, const ConnDesc& d)
       : host(host),
         desc(d),
-        link(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this) {}
+        link(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this),
+        bearer(*this, d.handle, host.config_.max_att_mtu) {}
 
   // l2cap::LinkDelegate
   void send_pdu(Bytes pdu) override { host.send_acl(desc.handle, pdu); }
-  void on_att_sdu(Bytes sdu) override {
-    if (sdu.empty()) return;
-    // Core 5.4 Vol 3 Part F 3.3: responses, notifications and indications are
-    // for our client; requests, commands and confirmations for our server.
-    if (att::is_client_bound(sdu[0])) {
-      if (client) client->on_pdu(host.now_, sdu);
-    } else if (gatt) {
-      uint16_t before = gatt->mtu();
-      gatt->on_pdu(host.now_, sdu);
-      if (client && gatt->mtu() != before) client->set_mtu(gatt->mtu());
-    }
-  }
+  // The bearer hands requests to gatt, responses and notifications to client.
+  void on_att_sdu(Bytes sdu) override { bearer.on_pdu(host.now_, sdu); }
   void on_smp_sdu(Bytes sdu) override {
     constexpr uint8_t kPairingRequest = 0x01;
     if (!sdu.empty() && sdu[0] == kPairingRequest && host.passkey_guessing_blocked() &&
@@ -97,14 +85,13 @@ struct Host::Connection final : l2cap::LinkDelegate,
           r == l2cap::ConnectionParameterUpdateResult::kTimedOut ? "timed out" : "rejected");
   }
 
-  // gatt::ServerDelegate
-  void send_att(uint16_t, Bytes pdu) override { link.send_att(pdu); }
-  // Room in the ACL queue for one whole ATT PDU (+ L2CAP header) at this MTU.
-  bool can_send(uint16_t) override {
-    size_t need = gatt ? size_t(gatt->mtu()) + 4 : 27;
-    return host.acl_out_.free_fragments() * host.acl_out_.buffer_length() >= need;
+  // att::BearerDelegate
+  void send(Bytes pdu) override { link.send_att(pdu); }
+  // Room in the ACL queue for this ATT PDU and its L2CAP header.
+  bool can_send(size_t length) override {
+    return host.acl_out_.free_fragments() * host.acl_out_.buffer_length() >= length + 4;
   }
-  void on_att_fatal(uint16_t) override {
+  void on_bearer_fatal() override {
     SABLE_LOG_WARN("connection 0x%04x: ATT bearer failed; disconnecting", desc.handle);
     (void)host.disconnect(host.now_, desc.handle,
                           uint8_t(HciStatus::kRemoteUserTerminatedConnection));
@@ -157,6 +144,7 @@ struct Host::Connection final : l2cap::LinkDelegate,
   Host& host;
   ConnDesc desc;
   l2cap::LeLink link;
+  att::Bearer bearer;  // declared before (destroyed after) gatt and client
   std::unique_ptr<gatt::Server> gatt;
   std::unique_ptr<gatt::Client> client;
   bool secure_connections = false;
@@ -499,10 +487,10 @@ void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t rol
       (d.role == Role::kPeripheral && private_address_) ? *private_address_ : controller_.bd_addr;
   resolve_peer(*c);
   if (database_) {
-    c->gatt = std::make_unique<gatt::Server>(*database_, *c, handle, config_.max_att_mtu);
+    c->gatt = std::make_unique<gatt::Server>(*database_, c->bearer);
     c->gatt->set_link_security(c->security());
   }
-  c->client = std::make_unique<gatt::Client>(*c, handle, config_.max_att_mtu);
+  c->client = std::make_unique<gatt::Client>(c->bearer);
   c->pairing = std::make_unique<smp::Pairing>(
       d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder, pairing_policy(),
       *c, random_, local_device(*c), d.address, &repeated_attempts_);
