@@ -86,10 +86,9 @@ void Bearer::on_pdu(TimePoint now, Bytes pdu) {
   // opcode without the Command Flag that is not a response, notification,
   // indication or confirmation is answered). A second request before our
   // response breaks 3.3.2 on the peer's side; it is answered all the same.
-  if (peer_request_ != 0)
-    SABLE_LOG_WARN("att: conn %u request 0x%02x while 0x%02x is unanswered", conn_id_, opcode,
-                   peer_request_);
-  peer_request_ = opcode;
+  if (peer_request_)
+    SABLE_LOG_WARN("att: conn %u request 0x%02x while another is unanswered", conn_id_, opcode);
+  peer_request_ = true;
   if (opcode == op(Opcode::kExchangeMtuRequest)) return on_exchange_mtu_request(pdu);
   // Core 5.4 Vol 3 Part F 3.4.1.1: Request Not Supported, handle 0x0000.
   if (!known || !server_) return refuse_request(opcode, AttErrorCode::kRequestNotSupported);
@@ -217,8 +216,8 @@ SendResult Bearer::send_confirmation() {
 SendResult Bearer::send_response(Bytes pdu) {
   if (closed_) return SendResult::kClosed;
   if (pdu.empty() || !is_response(pdu[0]) || pdu.size() > mtu_) return SendResult::kInvalid;
-  if (peer_request_ == 0) return SendResult::kUnexpected;
-  peer_request_ = 0;
+  if (!peer_request_) return SendResult::kUnexpected;
+  peer_request_ = false;
   return transmit(pdu);
 }
 
@@ -270,7 +269,7 @@ void Bearer::close() {
 void Bearer::shut(CloseReason reason) {
   closed_ = true;
   request_ = 0;
-  peer_request_ = 0;
+  peer_request_ = false;
   peer_indication_ = false;
   request_deadline_ = kNever;
   indication_deadline_ = kNever;

@@ -148,9 +148,9 @@ class Bearer {
   bool mtu_exchanged_ = false;
   bool mtu_requested_ = false;
   bool closed_ = false;
-  uint8_t request_ = 0;       // our outstanding request's opcode, 0: none
-  uint8_t peer_request_ = 0;  // the peer's request we have not answered, 0: none
-  bool peer_indication_ = false;
+  uint8_t request_ = 0;           // our outstanding request's opcode (never 0x00), 0: none
+  bool peer_request_ = false;     // a request of the peer awaits our response
+  bool peer_indication_ = false;  // an indication of the peer awaits our confirmation
   TimePoint request_deadline_ = kNever;
   TimePoint indication_deadline_ = kNever;
   // Set by a destructor run from inside a role's callback (see shut()).
