@@ -8,8 +8,9 @@
 //   op % 6 == 3: notify (op bit 3 clear) or indicate: handle (u8 selector), value (u8 length)
 //   op % 6 == 4: time passes (le16 ms, x512 if op bit 3), on_timeout when due
 //   op % 6 == 5: flip the application's answers, or restore a client state
+// The server sits on an att::Bearer, which answers Exchange MTU itself.
 // Invariants: every PDU sent parses, is at most ATT_MTU and is not sent after
-// on_att_fatal; each request gets exactly one answer (its response or an Error
+// on_bearer_fatal; each request gets exactly one answer (its response or an Error
 // Response naming it); the reference value is never read, notified or
 // written without an authenticated, encrypted link, and its stored value never
 // changes; the authorization-protected value changes only once authorization
@@ -18,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "att/bearer.hpp"
 #include "att/pdu.hpp"
 #include "fuzz_common.hpp"
 #include "gatt/server.hpp"
@@ -33,7 +35,7 @@ constexpr size_t kMaxRecords = 200;
 constexpr uint8_t kRequests[] = {0x02, 0x04, 0x06, 0x08, 0x0A, 0x0C, 0x0E, 0x10,
                                  0x12, 0x16, 0x18, 0x20, 0x52, 0xD2, 0x1E, 0x03};
 
-struct Harness final : ServerDelegate {
+struct Harness final : att::BearerDelegate {
   Server* server = nullptr;
   att::LinkSecurity link;
   uint16_t ref_value = 0;
@@ -48,7 +50,7 @@ struct Harness final : ServerDelegate {
 
   bool secure_for_ref() const { return link.encrypted && link.authenticated && link.key_size >= 7; }
 
-  void send_att(uint16_t, Bytes pdu) override {
+  void send(Bytes pdu) override {
     FUZZ_CHECK(!fatal_seen);
     FUZZ_CHECK(!pdu.empty() && pdu.size() <= server->mtu());
     auto parsed = att::parse_pdu(pdu);
@@ -96,8 +98,8 @@ struct Harness final : ServerDelegate {
         break;
     }
   }
-  void on_att_fatal(uint16_t) override { fatal_seen = true; }
-  bool can_send(uint16_t) override { return can_send_ok; }
+  void on_bearer_fatal() override { fatal_seen = true; }
+  bool can_send(size_t) override { return can_send_ok; }
 };
 
 // The handles a request names, for the security checks of its answer.
@@ -144,7 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Harness h;
   h.ref_value = ref.value;
   h.authz_value = authz.value;
-  Server server(db, h, /*conn_id=*/7, max_mtu);
+  att::Bearer bearer(h, /*conn_id=*/7, max_mtu);
+  Server server(db, bearer);
   h.server = &server;
   TimePoint now{5000};
   bool authz_granted_ever = false;
@@ -173,7 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         h.request_handles = handles_of(pdu);
         h.answers = 0;
         h.in_pdu = true;
-        server.on_pdu(now, pdu);
+        bearer.on_pdu(now, pdu);
         h.in_pdu = false;
         if (expect_answer && !h.fatal_seen) FUZZ_CHECK(h.answers == 1);
         if (!expect_answer) FUZZ_CHECK(h.answers == 0);
@@ -192,9 +195,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: {
         uint16_t handle = handle_choices[in.u8() % 8];
         std::vector<uint8_t> value = fuzz::copy(in.frame16(600));
-        NotifyResult r =
+        ValueSendResult r =
             (op & 8) ? server.indicate(now, handle, value) : server.notify(handle, value);
-        if (r == NotifyResult::kSent) {
+        if (r == ValueSendResult::kSent) {
           FUZZ_CHECK(value.size() + 3 <= server.mtu());
           if (handle == ref.value) FUZZ_CHECK(h.secure_for_ref());
         }

@@ -1,5 +1,6 @@
-// gatt::Client (src/gatt/client.hpp): procedures started from the input, then
-// server PDUs, time, MTU changes and disconnections from the input.
+// gatt::Client (src/gatt/client.hpp) on its att::Bearer: procedures started
+// from the input, then server PDUs, time, MTU changes and disconnections from
+// the input.
 // Input: [max_mtu le16] then records [op u8] ...
 //   op % 7 == 0: a raw server PDU (le16 length, bytes)
 //   op % 7 == 1: a PDU whose opcode is patched to answer the outstanding
@@ -10,7 +11,7 @@
 //                the client
 //   op % 7 == 3: time passes (le16 ms, x512 if op bit 3), on_timeout when due
 //   op % 7 == 4: on_disconnected()
-//   op % 7 == 5: set_mtu(le16)
+//   op % 7 == 5: the peer's Exchange MTU Request (Client Rx MTU le16)
 //   op % 7 == 6: a notification (or indication if op bit 3) for a subscribed
 //                handle (u8 selector), value (u8 length)
 // Invariants: every PDU sent parses and fits ATT_MTU; at most one request is
@@ -20,6 +21,7 @@
 #include <optional>
 #include <vector>
 
+#include "att/bearer.hpp"
 #include "att/pdu.hpp"
 #include "fuzz_common.hpp"
 #include "gatt/client.hpp"
@@ -33,7 +35,8 @@ using att::Opcode;
 constexpr size_t kMaxRecords = 200;
 constexpr size_t kMaxProcedures = 80;
 
-struct Harness final : ClientDelegate {
+struct Harness final : att::BearerDelegate {
+  std::optional<att::Bearer> bearer;  // outlives the client
   std::optional<Client> client;
   fuzz::Input* in = nullptr;
   TimePoint now{1000};
@@ -43,10 +46,10 @@ struct Harness final : ClientDelegate {
   std::vector<int> completions;  // per procedure started
   std::vector<uint16_t> subscribed;
 
-  void send_att(uint16_t, Bytes pdu) override {
-    FUZZ_CHECK(client.has_value() && !destroying);
-    FUZZ_CHECK(client->open());
-    FUZZ_CHECK(!pdu.empty() && pdu.size() <= client->mtu());
+  void send(Bytes pdu) override {
+    FUZZ_CHECK(!destroying);
+    FUZZ_CHECK(bearer->open());
+    FUZZ_CHECK(!pdu.empty() && pdu.size() <= bearer->mtu());
     FUZZ_CHECK(att::parse_pdu(pdu).ok());
     if (fuzz::verbose())
       std::fprintf(stderr, "client sends 0x%02x (%zu octets)\n", pdu[0], pdu.size());
@@ -55,7 +58,7 @@ struct Harness final : ClientDelegate {
       outstanding = pdu[0];
     }
   }
-  void on_att_fatal(uint16_t) override {}
+  void on_bearer_fatal() override {}
 
   template <class T>
   Callback<T> done(uint8_t flags) {
@@ -136,7 +139,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Harness h;
   h.in = &in;
   uint16_t max_mtu = uint16_t(23 + in.le16() % (517 - 23 + 1));
-  h.client.emplace(h, /*conn_id=*/3, max_mtu);
+  h.bearer.emplace(h, /*conn_id=*/3, max_mtu);
+  h.client.emplace(*h.bearer);
 
   for (size_t i = 0; i < kMaxRecords && !in.empty() && h.client; ++i) {
     uint8_t op = in.u8();
@@ -165,7 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (fuzz::verbose())
           std::fprintf(stderr, "server sends 0x%02x (%zu octets)\n", pdu.empty() ? 0 : pdu[0],
                        pdu.size());
-        c.on_pdu(h.now, pdu);
+        h.bearer->on_pdu(h.now, pdu);
         (void)before;
         break;
       }
@@ -183,9 +187,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         h.outstanding = 0;
         c.on_disconnected();
         break;
-      case 5:
-        c.set_mtu(in.le16());
+      case 5: {
+        const uint16_t client_rx = in.le16();
+        const uint8_t request[] = {uint8_t(Opcode::kExchangeMtuRequest), uint8_t(client_rx),
+                                   uint8_t(client_rx >> 8)};
+        h.bearer->on_pdu(h.now, request);
         break;
+      }
       case 6: {
         uint16_t handle =
             h.subscribed.empty() ? in.le16() : h.subscribed[in.u8() % h.subscribed.size()];
@@ -193,7 +201,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                     uint8_t(handle >> 8)};
         Bytes value = in.frame8();
         pdu.insert(pdu.end(), value.begin(), value.end());
-        c.on_pdu(h.now, pdu);
+        h.bearer->on_pdu(h.now, pdu);
         break;
       }
     }

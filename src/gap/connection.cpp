@@ -18,20 +18,16 @@ Connection::Connection(const LinkServices& services, const ConnDesc& d,
     : s_(services),
       desc_(d),
       local_address_(local_address),
-      link_(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this) {
+      link_(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this),
+      bearer_(static_cast<att::BearerDelegate&>(*this), d.handle, s_.ctx.config.max_att_mtu) {
   Privacy::PeerMatch peer = s_.privacy.resolve(desc_.address, desc_.id_address);
   bond_ = std::move(peer.bond);
   desc_.id_address = peer.identity;
-  uint16_t max_mtu = s_.ctx.config.max_att_mtu;
   if (s_.database) {
-    gatt::ServerDelegate& server_side = *this;
-    server_ = std::make_unique<gatt::Server>(*s_.database, server_side, d.handle, max_mtu);
+    server_ = std::make_unique<gatt::Server>(*s_.database, bearer_);
     server_->set_link_security(link_security());
   }
-  if constexpr (profile::kGattClient) {
-    gatt::ClientDelegate& client_side = *this;
-    client_ = std::make_unique<gatt::Client>(client_side, d.handle, max_mtu);
-  }
+  if constexpr (profile::kGattClient) client_ = std::make_unique<gatt::Client>(bearer_);
   smp::PairingDelegate& pairing_side = *this;
   pairing_ = std::make_unique<smp::Pairing>(
       d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
@@ -44,7 +40,7 @@ Connection::~Connection() = default;
 
 ConnDesc Connection::desc() const {
   ConnDesc d = desc_;
-  if (server_) d.mtu = server_->mtu();
+  d.mtu = bearer_.mtu();
   return d;
 }
 
@@ -68,18 +64,10 @@ void Connection::send_pdu(Bytes pdu) {
     SABLE_LOG_WARN("connection 0x%04x: ACL queue full; PDU dropped", desc_.handle);
 }
 
+// The bearer hands requests to the server, responses and notifications to
+// the client (Core 5.4 Vol 3 Part F 3.3).
 void Connection::on_att_sdu(Bytes sdu) {
-  if (sdu.empty()) return;
-  // Core 5.4 Vol 3 Part F 3.3: responses, notifications and indications are
-  // for our client; requests, commands and confirmations for our server.
-  if (att::is_client_bound(sdu[0])) {
-    if constexpr (profile::kGattClient) client_->on_pdu(s_.ctx.now, sdu);
-  } else if (server_) {
-    uint16_t before = server_->mtu();
-    server_->on_pdu(s_.ctx.now, sdu);
-    if constexpr (profile::kGattClient)
-      if (server_->mtu() != before) client_->set_mtu(server_->mtu());
-  }
+  bearer_.on_pdu(s_.ctx.now, sdu);
 }
 
 void Connection::on_smp_sdu(Bytes sdu) {
@@ -94,13 +82,12 @@ void Connection::on_smp_sdu(Bytes sdu) {
   pairing_->on_sdu(s_.ctx.now, sdu);
 }
 
-// Room in the ACL queue for one whole ATT PDU (+ L2CAP header) at this MTU.
-bool Connection::can_send(uint16_t) {
-  size_t need = server_ ? size_t(server_->mtu()) + 4 : 27;
-  return s_.acl.free_fragments() * s_.acl.buffer_length() >= need;
+// Room in the ACL queue for this ATT PDU and its L2CAP header.
+bool Connection::can_send(size_t length) {
+  return s_.acl.free_fragments() * s_.acl.buffer_length() >= length + 4;
 }
 
-void Connection::on_att_fatal(uint16_t) {
+void Connection::on_bearer_fatal() {
   SABLE_LOG_WARN("connection 0x%04x: ATT bearer failed; disconnecting", desc_.handle);
   (void)disconnect(uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
 }
@@ -176,23 +163,21 @@ Result<void, Error> Connection::disconnect(uint8_t reason) {
 
 void Connection::on_disconnected() {
   save_client_state();
-  if constexpr (profile::kGattClient) client_->on_disconnected();
+  // Fails the client's open procedures with kDisconnected.
+  bearer_.close();
 }
 
 // ---- Deadlines ----
 
 TimePoint Connection::next_deadline() const {
   TimePoint t = std::min(link_.next_deadline(), update_deadline_);
-  if (server_) t = std::min(t, server_->next_deadline());
-  if constexpr (profile::kGattClient) t = std::min(t, client_->next_deadline());
+  t = std::min(t, bearer_.next_deadline());
   return std::min(t, pairing_->next_deadline());
 }
 
 void Connection::on_timeout(TimePoint now) {
   link_.on_timeout(now);
-  if (server_) server_->on_timeout(now);
-  if constexpr (profile::kGattClient)
-    if (client_->next_deadline() <= now) client_->on_timeout(now);
+  if (bearer_.next_deadline() <= now) bearer_.on_timeout(now);
   if (pairing_->next_deadline() <= now) pairing_->on_timeout(now);
   if (update_deadline_ <= now) {
     SABLE_LOG_INFO("connection 0x%04x: no answer to LE_Connection_Update; using L2CAP",

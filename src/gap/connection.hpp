@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "att/att.hpp"
+#include "att/bearer.hpp"
 #include "common/profile.hpp"
 #include "gap/host_context.hpp"
 #include "gap/pairing_throttle.hpp"
@@ -38,6 +39,10 @@ namespace sable::gap {
 struct NoGattClient {
   gatt::Client* get() const { return nullptr; }
   gatt::Client* operator->() const { return nullptr; }
+  template <class T>
+  NoGattClient& operator=(T&&) {
+    return *this;
+  }
 };
 
 // The application's security policy as SMP applies it to each pairing.
@@ -53,10 +58,7 @@ struct LinkServices {
   gatt::Database* database;
 };
 
-class Connection final : l2cap::LinkDelegate,
-                         gatt::ServerDelegate,
-                         gatt::ClientDelegate,
-                         smp::PairingDelegate {
+class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingDelegate {
  public:
   // `desc` as the controller reported the link; `local_address` is ours on
   // air for it. Looks up the bond of the peer.
@@ -113,10 +115,10 @@ class Connection final : l2cap::LinkDelegate,
   bool on_connection_parameter_update_request(const l2cap::ConnectionParameters& p) override;
   void on_connection_parameter_update_result(l2cap::ConnectionParameterUpdateResult r) override;
 
-  // gatt::ServerDelegate, gatt::ClientDelegate
-  void send_att(uint16_t, Bytes pdu) override { link_.send_att(pdu); }
-  bool can_send(uint16_t) override;
-  void on_att_fatal(uint16_t) override;
+  // att::BearerDelegate
+  void send(Bytes pdu) override { link_.send_att(pdu); }
+  bool can_send(size_t length) override;
+  void on_bearer_fatal() override;
 
   // smp::PairingDelegate
   void send_smp(Bytes sdu) override { link_.send_smp(sdu); }
@@ -149,6 +151,7 @@ class Connection final : l2cap::LinkDelegate,
   ConnDesc desc_;
   Address local_address_;
   l2cap::LeLink link_;
+  att::Bearer bearer_;  // declared before (destroyed after) the server and client on it
   std::unique_ptr<gatt::Server> server_;
   std::conditional_t<profile::kGattClient, std::unique_ptr<gatt::Client>, NoGattClient> client_;
   std::unique_ptr<smp::Pairing> pairing_;

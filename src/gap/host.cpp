@@ -12,22 +12,22 @@
 namespace sable::gap {
 namespace {
 
-NotifyStatus to_notify_status(gatt::NotifyResult r) {
+NotifyStatus to_notify_status(gatt::ValueSendResult r) {
   switch (r) {
-    case gatt::NotifyResult::kSent:
+    case gatt::ValueSendResult::kSent:
       return NotifyStatus::kSent;
-    case gatt::NotifyResult::kNotSubscribed:
+    case gatt::ValueSendResult::kNotSubscribed:
       return NotifyStatus::kNotSubscribed;
-    case gatt::NotifyResult::kNoCccd:
+    case gatt::ValueSendResult::kNoCccd:
       return NotifyStatus::kNoCccd;
-    case gatt::NotifyResult::kLinkNotSecure:
+    case gatt::ValueSendResult::kLinkNotSecure:
       return NotifyStatus::kLinkNotSecure;
-    case gatt::NotifyResult::kTooLong:
+    case gatt::ValueSendResult::kTooLong:
       return NotifyStatus::kTooLong;
-    case gatt::NotifyResult::kIndicationPending:
-    case gatt::NotifyResult::kOutOfBuffers:
+    case gatt::ValueSendResult::kIndicationPending:
+    case gatt::ValueSendResult::kOutOfBuffers:
       return NotifyStatus::kOutOfBuffers;
-    case gatt::NotifyResult::kNotConnected:
+    case gatt::ValueSendResult::kNotConnected:
       return NotifyStatus::kNotConnected;
   }
   return NotifyStatus::kNotConnected;

@@ -1,10 +1,12 @@
 // The GATT client of one connection (Core 5.4 Vol 3 Part G 4): MTU exchange,
 // primary service, characteristic and descriptor discovery, (long) reads,
 // writes (request, command, long/prepared) and notification/indication
-// subscriptions, over the client half of one ATT bearer.
+// subscriptions, over the client half of one att::Bearer.
 //
-// Sans-I/O like the server: PDUs out through ClientDelegate::send_att, PDUs in
-// through on_pdu(now, ...), time only through next_deadline()/on_timeout(now).
+// Sans-I/O like the server: the bearer hands it responses, notifications and
+// indications and sends its requests; the bearer owns ATT_MTU and the 30 s
+// transaction timer (time only through the bearer's next_deadline() /
+// on_timeout(now), forwarded here for owners that poll the client).
 //
 // ATT allows one outstanding request per direction (Vol 3 Part F 3.3.2):
 // procedures are queued and run one at a time, in the order they were started.
@@ -16,6 +18,8 @@
 // handles increasing and inside the requested range, entry lengths); a bad one
 // ends that transaction and fails its procedure with kInvalidResponse, and the
 // bearer stays usable. Only a transaction timeout is fatal to the bearer.
+// The discovery procedures live in client_discovery.cpp, reads and writes in
+// client_read_write.cpp.
 //
 // Callbacks and notification handlers run with the client's state already
 // updated; they may start new procedures, call on_disconnected(), or destroy
@@ -32,6 +36,7 @@
 #include <vector>
 
 #include "att/att.hpp"
+#include "att/bearer.hpp"
 #include "att/pdu.hpp"
 #include "common/bytes.hpp"
 #include "common/time.hpp"
@@ -39,15 +44,6 @@
 #include "sable/uuid.hpp"
 
 namespace sable::gatt {
-
-struct ClientDelegate {
-  virtual ~ClientDelegate() = default;
-  // One complete ATT PDU for the ATT fixed channel of this connection.
-  virtual void send_att(uint16_t conn_id, Bytes pdu) = 0;
-  // A 30 s transaction timeout (Core 5.4 Vol 3 Part F 3.3.3): no further ATT
-  // requests may be sent on this bearer; the owner disconnects.
-  virtual void on_att_fatal(uint16_t conn_id) = 0;
-};
 
 // Why a client procedure failed.
 struct ClientError {
@@ -126,24 +122,21 @@ using NotificationHandler = std::function<void(uint16_t value_handle, Bytes valu
 // Procedures waiting behind the running one; more fail with kBusy.
 inline constexpr size_t kMaxQueuedProcedures = 64;
 
-class Client {
+class Client final : private att::ClientRole {
  public:
-  Client(ClientDelegate& delegate, uint16_t conn_id, uint16_t max_mtu = att::kMaxMtu);
-  ~Client();
+  // Attaches to `bearer`, which must outlive the client.
+  explicit Client(att::Bearer& bearer);
+  ~Client() override;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // One ATT PDU for the client role: Error Response, a response, a Handle
-  // Value Notification/Indication or a Multiple Handle Value Notification.
-  // Other opcodes (requests for our server) are dropped.
-  void on_pdu(TimePoint now, Bytes pdu);
-
-  // Core 5.4 Vol 3 Part G 4.3.1: sends max_mtu; yields the new ATT_MTU. Sent
-  // at most once per connection (Vol 3 Part F 3.4.2.1): later calls report
-  // the current ATT_MTU without sending.
+  // Core 5.4 Vol 3 Part G 4.3.1: sends Client Rx MTU `mtu` (kept within
+  // 23..the bearer's max_mtu) and yields the new ATT_MTU. Sent at most once
+  // per connection (Vol 3 Part F 3.4.2.1), and not after the peer exchanged
+  // (3.4.2.2: one direction is enough): then it reports the current ATT_MTU.
+  void exchange_mtu(TimePoint now, uint16_t mtu, Callback<uint16_t> done);
+  // The same with the bearer's max_mtu.
   void exchange_mtu(TimePoint now, Callback<uint16_t> done);
-  // The peer exchanged the MTU through our server: ATT_MTU is per bearer.
-  void set_mtu(uint16_t mtu);
 
   // 4.4.1 Discover All Primary Services (Read By Group Type 0x2800), or with a
   // uuid 4.4.2 Discover Primary Service by Service UUID (Find By Type Value).
@@ -174,20 +167,23 @@ class Client {
   // subscribe. kInvalidParameters when value_handle has no subscription.
   void unsubscribe(TimePoint now, uint16_t value_handle, Callback<void> done);
 
-  uint16_t mtu() const { return mtu_; }
+  uint16_t mtu() const { return bearer_.mtu(); }  // the bearer's ATT_MTU
   uint16_t conn_id() const { return conn_id_; }
-  // False after a transaction timeout or on_disconnected(): everything fails.
-  bool open() const { return !closed_; }
+  // False once the bearer closed (a transaction timeout, on_disconnected()):
+  // everything fails.
+  bool open() const { return bearer_.open(); }
 
-  TimePoint next_deadline() const { return deadline_; }
-  void on_timeout(TimePoint now);
+  // The bearer's transaction timers (the same as the server's).
+  TimePoint next_deadline() const { return bearer_.next_deadline(); }
+  void on_timeout(TimePoint now) { bearer_.on_timeout(now); }
 
-  // Fails the running and every queued procedure with kDisconnected and drops
-  // all subscriptions.
+  // The link is gone: drops all subscriptions and closes the bearer, which
+  // fails the running and every queued procedure with kDisconnected.
   void on_disconnected();
 
  private:
   struct MtuProc {
+    uint16_t mtu;  // Client Rx MTU to announce
     Callback<uint16_t> done;
   };
   struct ServiceProc {
@@ -237,11 +233,19 @@ class Client {
 
   struct Step;
 
+  // Core 5.4 Vol 3 Part F 3.4.6.3: Execute Write Request flags.
+  static constexpr uint8_t kCancelAllPreparedWrites = 0x00;
+  static constexpr uint8_t kWriteAllPreparedWrites = 0x01;
+
+  // att::ClientRole
+  void on_response(TimePoint now, uint8_t request_opcode, Bytes pdu) override;
+  void on_server_pdu(TimePoint now, Bytes pdu) override;
+  void on_bearer_closed(att::CloseReason reason) override;
+
   void enqueue(TimePoint now, Procedure p);
   void pump(TimePoint now);
   void start(TimePoint now);
   void send_request(TimePoint now, const ByteWriter& w);
-  void on_response(TimePoint now, Bytes pdu);
   void fail_current(TimePoint now, ClientError error);
   template <class T>
   void complete(TimePoint now, Callback<T>& done, std::type_identity_t<ClientResult<T>> result);
@@ -254,6 +258,7 @@ class Client {
   void start_write(TimePoint now, WriteProc& p);
   void send_prepare(TimePoint now, WriteProc& p);
   void send_execute(TimePoint now, uint8_t flags);
+  void start_read(TimePoint now, ReadProc& p);
   void send_read_blob(TimePoint now, ReadProc& p);
 
   void on_mtu_response(TimePoint now, MtuProc& p, const att::Pdu& pdu);
@@ -267,21 +272,28 @@ class Client {
   void deliver(uint16_t handle, Bytes value, bool indication);
   void remove_subscription(uint32_t id);
 
-  ClientDelegate& delegate_;
+  att::Bearer& bearer_;
   uint16_t conn_id_;
-  uint16_t max_mtu_;
-  uint16_t mtu_ = att::kDefaultMtu;
-  bool mtu_requested_ = false;
-  bool closed_ = false;
   bool pumping_ = false;
   std::optional<Procedure> current_;
   std::deque<Procedure> queue_;
-  uint8_t pending_request_ = 0;  // opcode of the outstanding request, 0: none
-  TimePoint deadline_ = kNever;
   std::vector<Subscription> subscriptions_;
   uint32_t next_subscription_id_ = 1;
   // False once destroyed: checked after every callback (allocated once).
   std::shared_ptr<bool> alive_;
 };
+
+// Defined here: every client TU completes procedures.
+template <class T>
+void Client::complete(TimePoint now, Callback<T>& done,
+                      std::type_identity_t<ClientResult<T>> result) {
+  // Move out, update state, then notify; touch nothing if the callback destroyed us.
+  Callback<T> cb = std::move(done);
+  current_.reset();
+  const std::shared_ptr<bool> alive = alive_;
+  if (cb) cb(std::move(result));
+  if (!*alive) return;
+  pump(now);
+}
 
 }  // namespace sable::gatt

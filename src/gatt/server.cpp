@@ -16,28 +16,6 @@ namespace {
 // Robust Caching, Enhanced ATT bearer, Multiple Handle Value Notifications.
 constexpr uint8_t kKnownClientFeatures = 0x07;
 
-// Requests a server answers (Core 5.4 Vol 3 Part F 3.4.8); other known
-// opcodes belong to the client role and are dropped here.
-bool is_server_request(uint8_t op) {
-  switch (Opcode(op)) {
-    case Opcode::kExchangeMtuRequest:
-    case Opcode::kFindInformationRequest:
-    case Opcode::kFindByTypeValueRequest:
-    case Opcode::kReadByTypeRequest:
-    case Opcode::kReadRequest:
-    case Opcode::kReadBlobRequest:
-    case Opcode::kReadMultipleRequest:
-    case Opcode::kReadByGroupTypeRequest:
-    case Opcode::kWriteRequest:
-    case Opcode::kPrepareWriteRequest:
-    case Opcode::kExecuteWriteRequest:
-    case Opcode::kReadMultipleVariableRequest:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Core 5.4 Vol 3 Part F 3.4.3.1 (and 3.4.3.3, 3.4.4.1, 3.4.4.9): a range
 // starting at 0x0000 or ending before it starts is an Invalid Handle.
 bool valid_range(uint16_t start, uint16_t end) {
@@ -51,33 +29,32 @@ uint8_t cccd_bits(uint8_t properties) {
 
 }  // namespace
 
-const char* to_string(NotifyResult r) {
+const char* to_string(ValueSendResult r) {
   switch (r) {
-    case NotifyResult::kSent:
+    case ValueSendResult::kSent:
       return "sent";
-    case NotifyResult::kNotSubscribed:
+    case ValueSendResult::kNotSubscribed:
       return "not subscribed";
-    case NotifyResult::kNoCccd:
+    case ValueSendResult::kNoCccd:
       return "no CCCD";
-    case NotifyResult::kLinkNotSecure:
+    case ValueSendResult::kLinkNotSecure:
       return "link not secure";
-    case NotifyResult::kTooLong:
+    case ValueSendResult::kTooLong:
       return "too long";
-    case NotifyResult::kIndicationPending:
+    case ValueSendResult::kIndicationPending:
       return "indication pending";
-    case NotifyResult::kOutOfBuffers:
+    case ValueSendResult::kOutOfBuffers:
       return "out of buffers";
-    case NotifyResult::kNotConnected:
+    case ValueSendResult::kNotConnected:
       return "not connected";
   }
   return "?";
 }
 
-// Routes each parsed PDU to its handler; anything a server does not receive
-// (responses, notifications, indications) is dropped.
+// Routes each parsed PDU to its handler. The bearer keeps Exchange MTU,
+// confirmations and everything client-bound; anything else is dropped.
 struct Server::Dispatch {
   Server& s;
-  void operator()(const att::ExchangeMtuRequest& r) { s.on_exchange_mtu(r); }
   void operator()(const att::FindInformationRequest& r) { s.on_find_information(r); }
   void operator()(const att::FindByTypeValueRequest& r) { s.on_find_by_type_value(r); }
   void operator()(const att::ReadByTypeRequest& r) { s.on_read_by_type(r); }
@@ -92,7 +69,6 @@ struct Server::Dispatch {
   void operator()(const att::WriteCommand& c) { s.on_write_command(c); }
   void operator()(const att::PrepareWriteRequest& r) { s.on_prepare_write(r); }
   void operator()(const att::ExecuteWriteRequest& r) { s.on_execute_write(r); }
-  void operator()(const att::HandleValueConfirmation&) { s.on_confirmation(); }
   void operator()(const att::SignedWriteCommand& c) {
     // Signed writes are not supported: a command is never answered, so drop it.
     SABLE_LOG_DEBUG("att: conn %u signed write to 0x%04x dropped", s.conn_id_, c.handle);
@@ -103,43 +79,26 @@ struct Server::Dispatch {
   }
 };
 
-Server::Server(Database& db, ServerDelegate& delegate, uint16_t conn_id, uint16_t max_mtu)
-    : db_(db),
-      delegate_(delegate),
-      conn_id_(conn_id),
-      max_mtu_(std::clamp(max_mtu, att::kDefaultMtu, att::kMaxMtu)),
-      cccds_(db.cccd_count(), 0) {}
+Server::Server(Database& db, att::Bearer& bearer)
+    : db_(db), bearer_(bearer), conn_id_(bearer.conn_id()), cccds_(db.cccd_count(), 0) {
+  bearer_.attach(static_cast<att::ServerRole*>(this));
+}
 
-void Server::on_pdu(TimePoint /*now*/, Bytes pdu) {
-  if (closed_) return;
-  if (pdu.empty()) {
-    SABLE_LOG_WARN("att: conn %u empty PDU dropped", conn_id_);
-    return;
-  }
-  // Core 5.4 Vol 3 Part F 3.2.9: no PDU is longer than ATT_MTU; a longer one
-  // is dropped, never copied (attack #9).
-  if (pdu.size() > mtu_) {
-    SABLE_LOG_WARN("att: conn %u PDU of %zu octets above MTU %u dropped", conn_id_, pdu.size(),
-                   mtu_);
-    return;
-  }
+Server::~Server() {
+  bearer_.detach(static_cast<att::ServerRole*>(this));
+}
+
+void Server::on_request(TimePoint /*now*/, Bytes pdu) {
   const uint8_t op = pdu[0];
   auto parsed = att::parse_pdu(pdu);
   if (!parsed) {
     if (att::is_command(op)) {
-      // Core 5.4 Vol 3 Part F 3.3: an unknown or malformed command is ignored.
+      // Core 5.4 Vol 3 Part F 3.3: a malformed command is ignored.
       SABLE_LOG_DEBUG("att: conn %u command 0x%02x ignored", conn_id_, op);
       return;
     }
-    if (parsed.error() == att::ParseError::kUnknownOpcode) {
-      // Core 5.4 Vol 3 Part F 3.4.1.1: Request Not Supported, handle 0x0000.
-      send_error(op, 0x0000, AttErrorCode::kRequestNotSupported);
-    } else if (is_server_request(op)) {
-      send_error(op, 0x0000, AttErrorCode::kInvalidPdu);
-    } else {
-      SABLE_LOG_DEBUG("att: conn %u malformed PDU 0x%02x dropped", conn_id_, op);
-    }
-    return;
+    // Core 5.4 Vol 3 Part F 3.4.1.1: Invalid PDU, handle 0x0000.
+    return send_error(op, 0x0000, AttErrorCode::kInvalidPdu);
   }
   std::visit(Dispatch{*this}, *parsed);
 }
@@ -149,7 +108,7 @@ void Server::send(const ByteWriter& w) {
     SABLE_LOG_ERROR("att: conn %u response overflow", conn_id_);
     return;
   }
-  delegate_.send_att(conn_id_, w.written());
+  bearer_.send_response(w.written());
 }
 
 void Server::send_error(uint8_t request_opcode, uint16_t handle, AttErrorCode code) {
@@ -159,12 +118,6 @@ void Server::send_error(uint8_t request_opcode, uint16_t handle, AttErrorCode co
   SABLE_LOG_DEBUG("att: conn %u op 0x%02x handle 0x%04x -> %s", conn_id_, request_opcode, handle,
                   att::to_string(code));
   send(w);
-}
-
-void Server::fatal() {
-  closed_ = true;
-  indication_deadline_ = kNever;
-  delegate_.on_att_fatal(conn_id_);
 }
 
 bool Server::authorize(const Attribute& a, Op op) {
@@ -255,30 +208,13 @@ void Server::store_write(const Attribute& a, Bytes value) {
   }
 }
 
-// Core 5.4 Vol 3 Part F 3.4.2.
-void Server::on_exchange_mtu(const att::ExchangeMtuRequest& r) {
-  std::array<uint8_t, 3> buf;
-  ByteWriter w(buf);
-  att::write_exchange_mtu(w, Opcode::kExchangeMtuResponse, max_mtu_);
-  send(w);
-  if (mtu_exchanged_) {
-    // "This request shall only be sent once during a connection": answered, not applied.
-    SABLE_LOG_WARN("att: conn %u repeated Exchange MTU ignored", conn_id_);
-    return;
-  }
-  mtu_exchanged_ = true;
-  // A Client Rx MTU below the default is treated as the default.
-  const uint16_t client = std::max(r.client_rx_mtu, att::kDefaultMtu);
-  mtu_ = std::min(client, max_mtu_);
-}
-
 // Core 5.4 Vol 3 Part F 3.4.3.1 / 3.4.3.2.
 void Server::on_find_information(const att::FindInformationRequest& r) {
   const uint8_t op = uint8_t(Opcode::kFindInformationRequest);
   if (!valid_range(r.start_handle, r.end_handle))
     return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(Opcode::kFindInformationResponse));
   size_t format_size = 0;
   const uint16_t last = std::min(r.end_handle, db_.last_handle());
@@ -306,7 +242,7 @@ void Server::on_find_by_type_value(const att::FindByTypeValueRequest& r) {
   if (!valid_range(r.start_handle, r.end_handle))
     return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(Opcode::kFindByTypeValueResponse));
   bool found = false;
   const uint16_t last = std::min(r.end_handle, db_.last_handle());
@@ -329,12 +265,12 @@ void Server::on_read_by_type(const att::ReadByTypeRequest& r) {
   if (!valid_range(r.start_handle, r.end_handle))
     return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(Opcode::kReadByTypeResponse)).u8(0);  // Length, patched below
   size_t value_size = 0;
   size_t count = 0;
   // Each value is at most min(ATT_MTU - 4, 253) octets.
-  const size_t cap = std::min<size_t>(mtu_ - 4, 253);
+  const size_t cap = std::min<size_t>(mtu() - 4, 253);
   const uint16_t last = std::min(r.end_handle, db_.last_handle());
   for (uint32_t h = r.start_handle; h <= last; ++h) {
     const Attribute& a = *db_.find(uint16_t(h));
@@ -367,8 +303,9 @@ void Server::on_read(const att::ReadRequest& r) {
   Bytes value;
   if (auto err = read_attribute(*a, value)) return send_error(op, r.handle, *err);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
-  w.u8(uint8_t(Opcode::kReadResponse)).bytes(value.first(std::min<size_t>(value.size(), mtu_ - 1)));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
+  w.u8(uint8_t(Opcode::kReadResponse))
+      .bytes(value.first(std::min<size_t>(value.size(), mtu() - 1)));
   send(w);
 }
 
@@ -384,13 +321,13 @@ void Server::on_read_blob(const att::ReadBlobRequest& r) {
   if (r.offset > value.size()) return send_error(op, r.handle, AttErrorCode::kInvalidOffset);
   // A fixed-length value that fits a Read Response is not long (sent only
   // when a client asks past offset 0; the spec makes this error optional).
-  if (r.offset > 0 && a->fixed_length && value.size() <= size_t(mtu_ - 1))
+  if (r.offset > 0 && a->fixed_length && value.size() <= size_t(mtu() - 1))
     return send_error(op, r.handle, AttErrorCode::kAttributeNotLong);
   const Bytes rest = value.subspan(r.offset);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(Opcode::kReadBlobResponse))
-      .bytes(rest.first(std::min<size_t>(rest.size(), mtu_ - 1)));
+      .bytes(rest.first(std::min<size_t>(rest.size(), mtu() - 1)));
   send(w);
 }
 
@@ -399,7 +336,7 @@ void Server::on_read_multiple(Bytes handles, bool variable) {
   const uint8_t op =
       uint8_t(variable ? Opcode::kReadMultipleVariableRequest : Opcode::kReadMultipleRequest);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(variable ? Opcode::kReadMultipleVariableResponse : Opcode::kReadMultipleResponse));
   for (size_t i = 0; i + 1 < handles.size(); i += 2) {
     const uint16_t h = get_le16(&handles[i]);
@@ -428,11 +365,11 @@ void Server::on_read_by_group_type(const att::ReadByGroupTypeRequest& r) {
   if (!(r.group_type == uuids::kPrimaryService || r.group_type == uuids::kSecondaryService))
     return send_error(op, r.start_handle, AttErrorCode::kUnsupportedGroupType);
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(Opcode::kReadByGroupTypeResponse)).u8(0);  // Length, patched below
   size_t value_size = 0;
   size_t count = 0;
-  const size_t cap = std::min<size_t>(mtu_ - 6, 251);
+  const size_t cap = std::min<size_t>(mtu() - 6, 251);
   const uint16_t last = std::min(r.end_handle, db_.last_handle());
   for (uint32_t h = r.start_handle; h <= last; ++h) {
     const Attribute& a = *db_.find(uint16_t(h));
@@ -497,7 +434,7 @@ void Server::on_prepare_write(const att::PrepareWriteRequest& r) {
                                   uint16_t(r.value.size())};
   prepared_bytes_ += r.value.size();
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu()));
   att::write_prepare_write(w, Opcode::kPrepareWriteResponse, r.handle, r.offset, r.value);
   send(w);
 }
@@ -559,54 +496,41 @@ void Server::on_execute_write(const att::ExecuteWriteRequest& r) {
   send(w);
 }
 
-// Core 5.4 Vol 3 Part F 3.4.7.3.
-void Server::on_confirmation() {
-  if (indication_deadline_ == kNever) {
-    SABLE_LOG_WARN("att: conn %u unexpected confirmation dropped", conn_id_);
-    return;
-  }
-  indication_deadline_ = kNever;
-}
-
-void Server::on_timeout(TimePoint now) {
-  if (indication_deadline_ != kNever && now >= indication_deadline_) {
-    SABLE_LOG_WARN("att: conn %u indication not confirmed within 30 s", conn_id_);
-    fatal();
-  }
-}
-
-NotifyResult Server::send_value(Opcode opcode, uint16_t value_handle, Bytes value, uint16_t bit) {
-  if (closed_) return NotifyResult::kNotConnected;
+ValueSendResult Server::send_value(TimePoint now, Opcode opcode, uint16_t value_handle, Bytes value,
+                                   uint16_t bit) {
+  if (!bearer_.open()) return ValueSendResult::kNotConnected;
   const Characteristic* ch = db_.characteristic_by_value(value_handle);
-  if (!ch || !(cccd_bits(ch->properties) & bit)) return NotifyResult::kNoCccd;
-  if (!(cccds_[ch->cccd_index] & bit)) return NotifyResult::kNotSubscribed;
+  if (!ch || !(cccd_bits(ch->properties) & bit)) return ValueSendResult::kNoCccd;
+  if (!(cccds_[ch->cccd_index] & bit)) return ValueSendResult::kNotSubscribed;
   // The value goes out only on a link that meets its read security (attack
   // #21). A value that is never readable (Service Changed) may still be sent.
   const Attribute& a = *db_.find(value_handle);
   Permissions security = a.access.read;
   security.allowed = true;
   if (check_access_with(security, link_, Op::kRead, [&] { return authorize(a, Op::kRead); }))
-    return NotifyResult::kLinkNotSecure;
-  if (value.size() > size_t(mtu_ - 3)) return NotifyResult::kTooLong;
-  if (bit == kCccdIndicate && indication_deadline_ != kNever)
-    return NotifyResult::kIndicationPending;
-  if (!delegate_.can_send(conn_id_)) return NotifyResult::kOutOfBuffers;
+    return ValueSendResult::kLinkNotSecure;
+  // Core 5.4 Vol 3 Part F 3.4.7.1 / 3.4.7.2: opcode, handle, value in ATT_MTU.
+  const uint16_t mtu = bearer_.mtu();
+  if (value.size() > size_t(mtu - 3)) return ValueSendResult::kTooLong;
+  if (bit == kCccdIndicate && bearer_.indication_pending())
+    return ValueSendResult::kIndicationPending;
+  if (!bearer_.can_send(3 + value.size())) return ValueSendResult::kOutOfBuffers;
   std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu_));
+  ByteWriter w(MutableBytes(buf.data(), mtu));
   att::write_handle_value(w, opcode, value_handle, value);
-  send(w);
-  return NotifyResult::kSent;
+  const att::SendResult sent = bit == kCccdIndicate ? bearer_.send_indication(now, w.written())
+                                                    : bearer_.send_notification(w.written());
+  return sent == att::SendResult::kSent ? ValueSendResult::kSent : ValueSendResult::kNotConnected;
 }
 
-NotifyResult Server::notify(uint16_t value_handle, Bytes value) {
-  return send_value(Opcode::kHandleValueNotification, value_handle, value, kCccdNotify);
+ValueSendResult Server::notify(uint16_t value_handle, Bytes value) {
+  // A notification has no transaction: the time is not used.
+  return send_value(TimePoint{}, Opcode::kHandleValueNotification, value_handle, value,
+                    kCccdNotify);
 }
 
-NotifyResult Server::indicate(TimePoint now, uint16_t value_handle, Bytes value) {
-  const NotifyResult r =
-      send_value(Opcode::kHandleValueIndication, value_handle, value, kCccdIndicate);
-  if (r == NotifyResult::kSent) indication_deadline_ = now + Duration(att::kTransactionTimeoutMs);
-  return r;
+ValueSendResult Server::indicate(TimePoint now, uint16_t value_handle, Bytes value) {
+  return send_value(now, Opcode::kHandleValueIndication, value_handle, value, kCccdIndicate);
 }
 
 ClientState Server::client_state() const {

@@ -140,24 +140,24 @@ struct Wire {
   std::vector<V> to_server;
   std::vector<V> to_client;
 };
-struct ClientEnd : ClientDelegate {
+struct ClientEnd : att::BearerDelegate {
   Wire& wire;
   int fatal = 0;
   explicit ClientEnd(Wire& w) : wire(w) {}
-  void send_att(uint16_t, Bytes pdu) override {
+  void send(Bytes pdu) override {
     wire.to_server.emplace_back(pdu.begin(), pdu.end());
     wire.in_flight.emplace_back(false, wire.to_server.back());
   }
-  void on_att_fatal(uint16_t) override { ++fatal; }
+  void on_bearer_fatal() override { ++fatal; }
 };
-struct ServerEnd : ServerDelegate {
+struct ServerEnd : att::BearerDelegate {
   Wire& wire;
   explicit ServerEnd(Wire& w) : wire(w) {}
-  void send_att(uint16_t, Bytes pdu) override {
+  void send(Bytes pdu) override {
     wire.to_client.emplace_back(pdu.begin(), pdu.end());
     wire.in_flight.emplace_back(true, wire.to_client.back());
   }
-  void on_att_fatal(uint16_t) override { ADD_FAILURE() << "server fatal"; }
+  void on_bearer_fatal() override { ADD_FAILURE() << "server fatal"; }
 };
 
 class ClientServerTest : public ::testing::Test {
@@ -167,8 +167,10 @@ class ClientServerTest : public ::testing::Test {
       : db_(make_client_db()),
         client_end_(wire_),
         server_end_(wire_),
-        server_(db_, server_end_, kConn),
-        client_(client_end_, kConn, 247) {}
+        client_bearer_(client_end_, kConn, 247),
+        server_bearer_(server_end_, kConn),
+        server_(db_, server_bearer_),
+        client_(client_bearer_) {}
 
   // Delivers PDUs both ways until the link is quiet.
   void run() {
@@ -176,9 +178,9 @@ class ClientServerTest : public ::testing::Test {
       auto [to_client, pdu] = std::move(wire_.in_flight.front());
       wire_.in_flight.pop_front();
       if (to_client)
-        client_.on_pdu(now_, pdu);
+        client_bearer_.on_pdu(now_, pdu);
       else
-        server_.on_pdu(now_, pdu);
+        server_bearer_.on_pdu(now_, pdu);
     }
   }
   void clear() {
@@ -201,6 +203,8 @@ class ClientServerTest : public ::testing::Test {
   Wire wire_;
   ClientEnd client_end_;
   ServerEnd server_end_;
+  att::Bearer client_bearer_;  // the client's device
+  att::Bearer server_bearer_;  // the server's device
   Server server_;
   Client client_;
   TimePoint now_{5000};
@@ -468,8 +472,8 @@ TEST_F(ClientServerTest, SubscribeNotifyIndicateUnsubscribe) {
   EXPECT_EQ(server_.cccd_value(ch::kAlertCccd), 0x0002);
 
   clear();
-  EXPECT_EQ(server_.notify(ch::kLevel, V{0x2A}), NotifyResult::kSent);
-  EXPECT_EQ(server_.indicate(now_, ch::kAlert, V{0x07, 0x08}), NotifyResult::kSent);
+  EXPECT_EQ(server_.notify(ch::kLevel, V{0x2A}), ValueSendResult::kSent);
+  EXPECT_EQ(server_.indicate(now_, ch::kAlert, V{0x07, 0x08}), ValueSendResult::kSent);
   EXPECT_TRUE(server_.indication_pending());
   run();
   EXPECT_EQ(got,
@@ -484,7 +488,7 @@ TEST_F(ClientServerTest, SubscribeNotifyIndicateUnsubscribe) {
   run();
   EXPECT_EQ(wire_.to_server, (std::vector<V>{{0x12, 0x17, 0x00, 0x00, 0x00}}));
   EXPECT_TRUE(u.ok());
-  EXPECT_EQ(server_.notify(ch::kLevel, V{0x2B}), NotifyResult::kNotSubscribed);
+  EXPECT_EQ(server_.notify(ch::kLevel, V{0x2B}), ValueSendResult::kNotSubscribed);
   // Unsubscribing again: nothing to remove.
   Capture<void> u2;
   client_.unsubscribe(now_, ch::kLevel, u2.cb());
@@ -511,7 +515,7 @@ TEST_F(ClientServerTest, InsufficientAuthenticationSurfacesThenRetrySucceeds) {
   EXPECT_TRUE(s.error().is(AttErrorCode::kInsufficientAuthentication));
   // The failed subscription's handler is gone.
   const V forged = {0x1B, 0x10, 0x00, 0x01};
-  client_.on_pdu(now_, forged);
+  client_bearer_.on_pdu(now_, forged);
   EXPECT_TRUE(got.empty());
 
   // The owner pairs (MITM), then retries.
@@ -529,28 +533,29 @@ TEST_F(ClientServerTest, InsufficientAuthenticationSurfacesThenRetrySucceeds) {
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2.result->value(), str("Start Value"));
   EXPECT_TRUE(s2.ok());
-  EXPECT_EQ(server_.notify(ch::kRefValue, V{0x05}), NotifyResult::kSent);
+  EXPECT_EQ(server_.notify(ch::kRefValue, V{0x05}), ValueSendResult::kSent);
   run();
   EXPECT_EQ(got, (std::vector<Notified>{{ch::kRefValue, {0x05}, false}}));
 }
 
 // --- Scripted: the client against byte-exact server behaviour ---------------
 
-struct Recorder : ClientDelegate {
+struct Recorder : att::BearerDelegate {
   std::vector<V> sent;
   int fatal = 0;
-  void send_att(uint16_t, Bytes pdu) override { sent.emplace_back(pdu.begin(), pdu.end()); }
-  void on_att_fatal(uint16_t) override { ++fatal; }
+  void send(Bytes pdu) override { sent.emplace_back(pdu.begin(), pdu.end()); }
+  void on_bearer_fatal() override { ++fatal; }
 };
 
 class ClientTest : public ::testing::Test {
  protected:
   static constexpr uint16_t kConn = 0x0042;
-  void rx(const V& pdu) { client_.on_pdu(now_, pdu); }
+  void rx(const V& pdu) { bearer_.on_pdu(now_, pdu); }
   V last() { return out_.sent.empty() ? V{} : out_.sent.back(); }
 
   Recorder out_;
-  Client client_{out_, kConn};
+  att::Bearer bearer_{out_, kConn};
+  Client client_{bearer_};
   TimePoint now_{1000};
 };
 
@@ -800,7 +805,8 @@ TEST_F(ClientTest, LongReadStopsAt512Octets) {
 
   // ATT_MTU 129 (set by the peer's exchange with our server): four full
   // 128-octet parts make 512 octets, the most a value can hold: no fifth request.
-  client_.set_mtu(129);
+  rx({0x02, 0x81, 0x00});
+  ASSERT_EQ(client_.mtu(), 129);
   out_.sent.clear();
   Capture<std::vector<uint8_t>> max;
   client_.read(now_, 0x0030, max.cb());
@@ -907,11 +913,12 @@ TEST_F(ClientTest, NotificationPaths) {
   big[2] = 0x00;
   rx(big);
   EXPECT_TRUE(got.empty());
-  // Empty value, and a request meant for our server: dropped by the client.
+  // Empty value, and a request meant for a server this link does not have:
+  // not for the client; the bearer answers Request Not Supported (0x06).
   rx({0x1B, 0x10, 0x00});
   rx({0x0A, 0x10, 0x00});
   EXPECT_EQ(got, (std::vector<Notified>{{0x0010, {}, false}}));
-  EXPECT_EQ(out_.sent.size(), 1u);
+  EXPECT_EQ(out_.sent, (std::vector<V>{{0x1E}, {0x01, 0x0A, 0x00, 0x00, 0x06}}));
 }
 
 TEST_F(ClientTest, CallbacksMayReenter) {
@@ -954,7 +961,8 @@ TEST_F(ClientTest, CallbacksMayReenter) {
 
 TEST(ClientLifetime, CallbackMayDestroyTheClient) {
   Recorder out;
-  auto client = std::make_unique<Client>(out, 1);
+  att::Bearer bearer(out, 1);
+  auto client = std::make_unique<Client>(bearer);
   int failed = 0;
   client->read(TimePoint{0}, 0x0003, [&](ClientResult<std::vector<uint8_t>> r) {
     EXPECT_TRUE(r.ok());
@@ -962,20 +970,21 @@ TEST(ClientLifetime, CallbackMayDestroyTheClient) {
   });
   client->read(TimePoint{0}, 0x0004, [&](ClientResult<std::vector<uint8_t>>) { ++failed; });
   const V rsp = {0x0B, 0x01};
-  client->on_pdu(TimePoint{0}, rsp);
+  bearer.on_pdu(TimePoint{0}, rsp);
   EXPECT_EQ(client, nullptr);
   EXPECT_EQ(failed, 0);  // destroyed with the procedure queued: never called
   EXPECT_EQ(out.sent.size(), 1u);
 
   // A notification handler that destroys the client: no confirmation is sent.
   Recorder out2;
-  auto c2 = std::make_unique<Client>(out2, 2);
+  att::Bearer bearer2(out2, 2);
+  auto c2 = std::make_unique<Client>(bearer2);
   c2->subscribe(
       TimePoint{0}, 0x0010, 0x0011, true, [&](uint16_t, Bytes, bool) { c2.reset(); }, nullptr);
   const V ok = {0x13};
-  c2->on_pdu(TimePoint{0}, ok);
+  bearer2.on_pdu(TimePoint{0}, ok);
   const V ind = {0x1D, 0x10, 0x00, 0x01};
-  c2->on_pdu(TimePoint{0}, ind);
+  bearer2.on_pdu(TimePoint{0}, ind);
   EXPECT_EQ(c2, nullptr);
   EXPECT_EQ(out2.sent.size(), 1u);  // only the CCCD write
 }

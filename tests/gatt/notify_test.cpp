@@ -11,12 +11,12 @@ const V kCounter = {0x2A};
 
 TEST_F(ServerTest, NotifyResults) {
   // Characteristic without Notify/Indicate (FFF1) and a non-value handle: no CCCD.
-  EXPECT_EQ(server_.notify(h::kOpen, kCounter), NotifyResult::kNoCccd);
-  EXPECT_EQ(server_.notify(0x0999, kCounter), NotifyResult::kNoCccd);
+  EXPECT_EQ(server_.notify(h::kOpen, kCounter), ValueSendResult::kNoCccd);
+  EXPECT_EQ(server_.notify(0x0999, kCounter), ValueSendResult::kNoCccd);
   // Notify on an indicate-only characteristic.
-  EXPECT_EQ(server_.notify(h::kIndicate, kCounter), NotifyResult::kNoCccd);
+  EXPECT_EQ(server_.notify(h::kIndicate, kCounter), ValueSendResult::kNoCccd);
   // The reference characteristic before any subscription.
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kNotSubscribed);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kNotSubscribed);
   EXPECT_TRUE(delegate_.sent.empty());
 
   // Subscribe on a secure link: Write Request CCCD 0x0011 = 0x0001 -> Write Response.
@@ -27,7 +27,7 @@ TEST_F(ServerTest, NotifyResults) {
 
   // Sent: Handle Value Notification (0x1B), handle 0x0010, value 0x2A.
   delegate_.sent.clear();
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kSent);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kSent);
   ASSERT_EQ(delegate_.sent.size(), 1u);
   EXPECT_EQ(delegate_.sent[0], (V{0x1B, 0x10, 0x00, 0x2A}));
 
@@ -35,26 +35,26 @@ TEST_F(ServerTest, NotifyResults) {
   // the value is withheld.
   delegate_.sent.clear();
   server_.set_link_security(link::kUnencryptedBonded);
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kLinkNotSecure);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kLinkNotSecure);
   server_.set_link_security(link::kJustWorks);
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kLinkNotSecure);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kLinkNotSecure);
   EXPECT_TRUE(delegate_.sent.empty());
 
   // Secure again: sent once more.
   server_.set_link_security(link::kLegacyMitm);
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kSent);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kSent);
   // Value above ATT_MTU - 3 = 20 octets.
-  EXPECT_EQ(server_.notify(h::kRefValue, V(21, 0x01)), NotifyResult::kTooLong);
-  EXPECT_EQ(server_.notify(h::kRefValue, V(20, 0x01)), NotifyResult::kSent);
+  EXPECT_EQ(server_.notify(h::kRefValue, V(21, 0x01)), ValueSendResult::kTooLong);
+  EXPECT_EQ(server_.notify(h::kRefValue, V(20, 0x01)), ValueSendResult::kSent);
   // No buffer in the lower layer.
   delegate_.buffers = false;
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kOutOfBuffers);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kOutOfBuffers);
   EXPECT_EQ(delegate_.sent.size(), 2u);
 
   // Unsubscribe: 0x0000.
   delegate_.buffers = true;
   EXPECT_EQ(request({0x12, 0x11, 0x00, 0x00, 0x00}), (V{0x13}));
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kNotSubscribed);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kNotSubscribed);
   EXPECT_EQ(hooks_.subscriptions.back(), (std::pair<uint16_t, uint16_t>{kConn, 0x0000}));
 }
 
@@ -62,11 +62,11 @@ TEST_F(ServerTest, UnauthenticatedSubscriptionNeverLeaks) {
   // Attack #21: an unpaired client tries to subscribe, then the value changes.
   EXPECT_EQ(request({0x12, 0x11, 0x00, 0x01, 0x00}), (V{0x01, 0x12, 0x11, 0x00, 0x05}));
   EXPECT_TRUE(exchange({0x52, 0x11, 0x00, 0x01, 0x00}).empty());  // as a Write Command
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kNotSubscribed);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kNotSubscribed);
   EXPECT_TRUE(delegate_.sent.empty());
   // Restoring a bond's CCCD on a link not yet encrypted also withholds.
   server_.restore_client_state({.cccds = {{h::kRefCccd, 0x0001}}});
-  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), NotifyResult::kLinkNotSecure);
+  EXPECT_EQ(server_.notify(h::kRefValue, kCounter), ValueSendResult::kLinkNotSecure);
   EXPECT_TRUE(delegate_.sent.empty());
 }
 
@@ -92,9 +92,10 @@ TEST_F(ServerTest, CccdStatePerConnectionAndExportImport) {
 
   // A second connection starts unsubscribed.
   RecordingDelegate other_delegate;
-  Server other(db_, other_delegate, kConn + 1);
+  att::Bearer other_bearer(other_delegate, kConn + 1);
+  Server other(db_, other_bearer);
   other.set_link_security(link::kScMitm);
-  EXPECT_EQ(other.notify(h::kRefValue, kCounter), NotifyResult::kNotSubscribed);
+  EXPECT_EQ(other.notify(h::kRefValue, kCounter), ValueSendResult::kNotSubscribed);
 
   // The bonded peer reconnects: its state is restored; unknown handles and bits are ignored.
   ClientState restored = saved;
@@ -102,36 +103,36 @@ TEST_F(ServerTest, CccdStatePerConnectionAndExportImport) {
   restored.cccds.push_back({h::kServiceChangedCccd, 0x0003});  // notify bit not supported
   other.restore_client_state(restored);
   EXPECT_EQ(other.cccd_value(h::kServiceChangedCccd), 0x0002);
-  EXPECT_EQ(other.notify(h::kRefValue, kCounter), NotifyResult::kSent);
+  EXPECT_EQ(other.notify(h::kRefValue, kCounter), ValueSendResult::kSent);
   ASSERT_EQ(other_delegate.sent.size(), 1u);
   EXPECT_EQ(other_delegate.sent[0], (V{0x1B, 0x10, 0x00, 0x2A}));
   // Read of the restored CCCD: 0x0002 on FFF4.
   other_delegate.sent.clear();
-  other.on_pdu(now_, V{0x0A, 0x1B, 0x00});
+  other_bearer.on_pdu(now_, V{0x0A, 0x1B, 0x00});
   EXPECT_EQ(other_delegate.sent.at(0), (V{0x0B, 0x02, 0x00}));
 }
 
 TEST_F(ServerTest, IndicationFlowAndConfirmation) {
   const V value = {0x44};
-  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), NotifyResult::kNotSubscribed);
-  EXPECT_EQ(server_.indicate(now_, h::kRefValue, value), NotifyResult::kNoCccd);  // notify only
+  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), ValueSendResult::kNotSubscribed);
+  EXPECT_EQ(server_.indicate(now_, h::kRefValue, value), ValueSendResult::kNoCccd);  // notify only
   // Enable indications on FFF4's CCCD (0x001B): 0x0002.
   EXPECT_EQ(request({0x12, 0x1B, 0x00, 0x02, 0x00}), (V{0x13}));
-  EXPECT_EQ(server_.notify(h::kIndicate, value), NotifyResult::kNoCccd);
+  EXPECT_EQ(server_.notify(h::kIndicate, value), ValueSendResult::kNoCccd);
 
   delegate_.sent.clear();
-  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), NotifyResult::kSent);
+  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), ValueSendResult::kSent);
   // Handle Value Indication (0x1D), handle 0x001A, value 0x44.
   ASSERT_EQ(delegate_.sent.size(), 1u);
   EXPECT_EQ(delegate_.sent[0], (V{0x1D, 0x1A, 0x00, 0x44}));
   EXPECT_EQ(server_.next_deadline(), now_ + Duration(30'000));
   // Only one outstanding indication.
-  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), NotifyResult::kIndicationPending);
+  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), ValueSendResult::kIndicationPending);
   // Handle Value Confirmation (0x1E) clears it; nothing is sent in reply.
   EXPECT_TRUE(exchange({0x1E}).empty());
   EXPECT_FALSE(server_.indication_pending());
   EXPECT_EQ(server_.next_deadline(), kNever);
-  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), NotifyResult::kSent);
+  EXPECT_EQ(server_.indicate(now_, h::kIndicate, value), ValueSendResult::kSent);
   EXPECT_TRUE(exchange({0x1E}).empty());
   // An unexpected confirmation is dropped (no reply, not fatal).
   EXPECT_TRUE(exchange({0x1E}).empty());
@@ -140,7 +141,7 @@ TEST_F(ServerTest, IndicationFlowAndConfirmation) {
 
 TEST_F(ServerTest, IndicationTimeoutIsFatal) {
   EXPECT_EQ(request({0x12, 0x1B, 0x00, 0x02, 0x00}), (V{0x13}));
-  EXPECT_EQ(server_.indicate(now_, h::kIndicate, V{0x01}), NotifyResult::kSent);
+  EXPECT_EQ(server_.indicate(now_, h::kIndicate, V{0x01}), ValueSendResult::kSent);
   server_.on_timeout(now_ + Duration(29'999));
   EXPECT_EQ(delegate_.fatal, 0);
   server_.on_timeout(now_ + Duration(30'000));
@@ -148,7 +149,7 @@ TEST_F(ServerTest, IndicationTimeoutIsFatal) {
   EXPECT_EQ(server_.next_deadline(), kNever);
   // After the transaction timeout no more ATT traffic (Core 5.4 Vol 3 Part F 3.3.3).
   EXPECT_TRUE(exchange({0x0A, 0x03, 0x00}).empty());
-  EXPECT_EQ(server_.indicate(now_, h::kIndicate, V{0x01}), NotifyResult::kNotConnected);
+  EXPECT_EQ(server_.indicate(now_, h::kIndicate, V{0x01}), ValueSendResult::kNotConnected);
   server_.on_timeout(now_ + Duration(90'000));
   EXPECT_EQ(delegate_.fatal, 1);
 }
@@ -159,7 +160,7 @@ TEST_F(ServerTest, ServiceChangedCccdIsOpen) {
   delegate_.sent.clear();
   const V range = {0x01, 0x00, 0xFF, 0xFF};
   // Its value is not readable, yet it is indicated: 0x1D, handle 0x0008, 0x0001..0xFFFF.
-  EXPECT_EQ(server_.indicate(now_, h::kServiceChanged, range), NotifyResult::kSent);
+  EXPECT_EQ(server_.indicate(now_, h::kServiceChanged, range), ValueSendResult::kSent);
   ASSERT_EQ(delegate_.sent.size(), 1u);
   EXPECT_EQ(delegate_.sent[0], (V{0x1D, 0x08, 0x00, 0x01, 0x00, 0xFF, 0xFF}));
 }

@@ -95,9 +95,10 @@ TEST_F(ServerTest, PrepareQueueFullByBytesAndPerConnection) {
   EXPECT_EQ(request({0x16, 0x14, 0x00, 0x00, 0x00, 0x07}), (V{0x01, 0x16, 0x14, 0x00, 0x09}));
   // Another connection has its own queue and can still write long values.
   RecordingDelegate other_delegate;
-  Server other(db_, other_delegate, kConn + 1);
-  other.on_pdu(now_, V{0x16, 0x14, 0x00, 0x00, 0x00, 'o', 'k'});
-  other.on_pdu(now_, V{0x18, 0x01});
+  att::Bearer other_bearer(other_delegate, kConn + 1);
+  Server other(db_, other_bearer);
+  other_bearer.on_pdu(now_, V{0x16, 0x14, 0x00, 0x00, 0x00, 'o', 'k'});
+  other_bearer.on_pdu(now_, V{0x18, 0x01});
   ASSERT_EQ(other_delegate.sent.size(), 2u);
   EXPECT_EQ(other_delegate.sent[1], (V{0x19}));
   EXPECT_EQ(stored(db_, h::kOpen), str("ok"));

@@ -29,10 +29,11 @@ TEST_F(ServerTest, ExchangeMtuBelowDefaultIsTreatedAsDefault) {
 }
 
 TEST_F(ServerTest, ExchangeMtuCappedByOurMaximum) {
-  Server small(db_, delegate_, kConn, /*max_mtu=*/100);
+  att::Bearer small_bearer(delegate_, kConn, /*max_mtu=*/100);
+  Server small(db_, small_bearer);
   delegate_.sent.clear();
   const V req = {0x02, 0xFF, 0xFF};  // Client Rx MTU 65535
-  small.on_pdu(now_, req);
+  small_bearer.on_pdu(now_, req);
   ASSERT_EQ(delegate_.sent.size(), 1u);
   EXPECT_EQ(delegate_.sent[0], (V{0x03, 0x64, 0x00}));  // Server Rx MTU 100
   EXPECT_EQ(small.mtu(), 100);
@@ -241,12 +242,13 @@ TEST_F(ServerTest, ReadCallbackSuppliesOrRefusesValue) {
   });
   auto db = Database::build({s});
   ASSERT_TRUE(db.ok());
-  Server server(*db, delegate_, kConn);
+  att::Bearer bearer(delegate_, kConn);
+  Server server(*db, bearer);
   delegate_.sent.clear();
-  server.on_pdu(now_, V{0x0A, 0x10, 0x00});  // value at 0x0010
-  server.on_pdu(now_, V{0x0A, 0x10, 0x00});
+  bearer.on_pdu(now_, V{0x0A, 0x10, 0x00});  // value at 0x0010
+  bearer.on_pdu(now_, V{0x0A, 0x10, 0x00});
   refuse = att::AttErrorCode(0x80);  // an application error
-  server.on_pdu(now_, V{0x0A, 0x10, 0x00});
+  bearer.on_pdu(now_, V{0x0A, 0x10, 0x00});
   ASSERT_EQ(delegate_.sent.size(), 3u);
   EXPECT_EQ(delegate_.sent[0], (V{0x0B, 0x01}));
   EXPECT_EQ(delegate_.sent[1], (V{0x0B, 0x02}));
@@ -301,9 +303,10 @@ TEST_F(ServerTest, ClientSupportedFeatures) {
   // Clearing a set bit: Value Not Allowed (0x13) (Core 5.4 Vol 3 Part G 7.2).
   EXPECT_EQ(request({0x12, 0x0B, 0x00, 0x00}), (V{0x01, 0x12, 0x0B, 0x00, 0x13}));
   // Another connection has its own value.
-  Server other(db_, delegate_, kConn + 1);
+  att::Bearer other_bearer(delegate_, kConn + 1);
+  Server other(db_, other_bearer);
   delegate_.sent.clear();
-  other.on_pdu(now_, V{0x0A, 0x0B, 0x00});
+  other_bearer.on_pdu(now_, V{0x0A, 0x0B, 0x00});
   EXPECT_EQ(delegate_.sent.at(0), (V{0x0B, 0x00}));
 }
 

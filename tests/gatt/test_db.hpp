@@ -1,5 +1,5 @@
 // Shared fixture of the GATT tests: the reference program's database plus a
-// test service, a recording ServerDelegate, and the link states of the
+// test service, a recording bearer delegate, and the link states of the
 // permission matrix.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "att/bearer.hpp"
 #include "gatt/database.hpp"
 #include "gatt/server.hpp"
 
@@ -136,13 +137,13 @@ inline Database make_db(Hooks& hooks) {
   return std::move(db).value();
 }
 
-struct RecordingDelegate : ServerDelegate {
+struct RecordingDelegate : att::BearerDelegate {
   std::vector<V> sent;
   int fatal = 0;
   bool buffers = true;
-  void send_att(uint16_t, Bytes pdu) override { sent.emplace_back(pdu.begin(), pdu.end()); }
-  void on_att_fatal(uint16_t) override { ++fatal; }
-  bool can_send(uint16_t) override { return buffers; }
+  void send(Bytes pdu) override { sent.emplace_back(pdu.begin(), pdu.end()); }
+  void on_bearer_fatal() override { ++fatal; }
+  bool can_send(size_t) override { return buffers; }
 };
 
 // The link states of the permission matrix.
@@ -168,12 +169,12 @@ inline constexpr att::LinkSecurity kScMitmKey7{.encrypted = true,
 class ServerTest : public ::testing::Test {
  protected:
   static constexpr uint16_t kConn = 0x0040;
-  ServerTest() : db_(make_db(hooks_)), server_(db_, delegate_, kConn) {}
+  ServerTest() : db_(make_db(hooks_)), bearer_(delegate_, kConn), server_(db_, bearer_) {}
 
-  // Sends one PDU and returns everything the server sent in reply.
+  // Sends one PDU over the bearer and returns everything sent in reply.
   std::vector<V> exchange(const V& pdu) {
     delegate_.sent.clear();
-    server_.on_pdu(now_, Bytes(pdu.data(), pdu.size()));
+    bearer_.on_pdu(now_, Bytes(pdu.data(), pdu.size()));
     return delegate_.sent;
   }
   // Sends one request and expects exactly one reply.
@@ -190,6 +191,7 @@ class ServerTest : public ::testing::Test {
   Hooks hooks_;
   Database db_;
   RecordingDelegate delegate_;
+  att::Bearer bearer_;
   Server server_;
   TimePoint now_{1000};
 };
