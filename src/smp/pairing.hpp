@@ -102,10 +102,17 @@ struct LocalDevice {
   std::optional<Key> irk;    // distributed in Identity Information (zeros if none)
 };
 
+// An LTK and what a link encrypted with it gets. The same fields, in the
+// same order, as store::LongTermKey (issue 13: one type for both).
 struct LongTermKey {
   Key key{};
-  uint64_t rand = 0;
-  uint16_t ediv = 0;
+  uint16_t ediv = 0;  // 0 for Secure Connections (2.4.4.2)
+  uint64_t rand = 0;  // 0 for Secure Connections
+  uint8_t key_size = 16;
+  bool authenticated = false;
+  bool secure_connections = false;
+
+  friend bool operator==(const LongTermKey&, const LongTermKey&) = default;
 };
 
 // What a completed pairing produced. Trivially copyable so that it can be wiped.
@@ -391,6 +398,7 @@ class Pairing {
   void start_legacy_phase2(TimePoint now);
   void legacy_passkey_entered(TimePoint now, LegacyPhase2& phase);
   void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
+  void distribute_legacy_ltk(TimePoint now, PairingResult& result);
   void on_peer_public_key(TimePoint now, const crypto::P256KeyPair& local,
                           const crypto::P256PublicKey& peer);
   void stage1_send_confirm(TimePoint now, ScStage1& phase);

@@ -7,7 +7,6 @@ namespace sable::smp {
 namespace {
 
 using detail::kLeKeys;
-using detail::mask_key;
 
 }  // namespace
 
@@ -52,7 +51,7 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   r.key_size = n.key_size;
   r.local_key_distribution = local_kd;
   r.peer_key_distribution = peer_kd;
-  if (n.sc) r.ltk = LongTermKey{key, 0, 0};
+  if (n.sc) r.ltk = LongTermKey{key, 0, 0, r.key_size, r.authenticated, true};
   // 3.6.1, Figure 3.11: the order of the keys of one side.
   if (peer_kd & key_dist::kEncKey) {
     kd.expected[kd.expected_count++] = Opcode::kEncryptionInformation;
@@ -76,18 +75,7 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
 
 void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
   const uint8_t kd = r.local_key_distribution;
-  if (kd & key_dist::kEncKey) {
-    // Legacy only: a new random LTK (masked to the key size), EDIV and Rand.
-    Secret<LongTermKey> ltk;
-    ltk.v.key = mask_key(random_bytes<16>(), r.key_size);
-    const auto rand = random_bytes<8>();
-    const auto ediv = random_bytes<2>();
-    ltk.v.rand = uint64_t(get_le32(rand.data())) | (uint64_t(get_le32(rand.data() + 4)) << 32);
-    ltk.v.ediv = get_le16(ediv.data());
-    send(EncryptionInformation{ltk.v.key}, now);
-    send(CentralIdentification{ltk.v.ediv, ltk.v.rand}, now);
-    r.local_ltk = ltk.v;
-  }
+  if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
     send(IdentityInformation{local_.irk.value_or(Key{})}, now);
@@ -108,7 +96,7 @@ void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
   }
   PairingResult& r = k.result.v;
   if (const auto* p = std::get_if<EncryptionInformation>(&pdu)) {
-    r.peer_ltk = LongTermKey{p->ltk, 0, 0};
+    r.peer_ltk = LongTermKey{p->ltk, 0, 0, r.key_size, r.authenticated, r.secure_connections};
   } else if (const auto* p = std::get_if<CentralIdentification>(&pdu)) {
     r.peer_ltk->ediv = p->ediv;  // always preceded by Encryption Information
     r.peer_ltk->rand = p->rand;

@@ -96,4 +96,21 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
   reject(now, SmpReason::kUnspecifiedReason);
 }
 
+// Phase 3, Encryption Information and Central Identification (3.6.1): a new
+// random LTK (masked to the key size), EDIV and Rand.
+void Pairing::distribute_legacy_ltk(TimePoint now, PairingResult& r) {
+  Secret<LongTermKey> ltk;
+  ltk.v.key = mask_key(random_bytes<16>(), r.key_size);
+  const auto rand = random_bytes<8>();
+  const auto ediv = random_bytes<2>();
+  ltk.v.rand = uint64_t(get_le32(rand.data())) | (uint64_t(get_le32(rand.data() + 4)) << 32);
+  ltk.v.ediv = get_le16(ediv.data());
+  ltk.v.key_size = r.key_size;
+  ltk.v.authenticated = r.authenticated;
+  ltk.v.secure_connections = false;
+  send(EncryptionInformation{ltk.v.key}, now);
+  send(CentralIdentification{ltk.v.ediv, ltk.v.rand}, now);
+  r.local_ltk = ltk.v;
+}
+
 }  // namespace sable::smp

@@ -407,6 +407,39 @@ TEST(PairingLtkTest, NoKeyBeforePhaseTwoCompletes) {
   }
 }
 
+// Each LTK says what a link encrypted with it gets, as the bond stores it.
+TEST(PairingLtkTest, KeysCarryTheirSizeAndProtection) {
+  {
+    Link link(policy(IoCap::KeyboardOnly, kBond | kMitm | kSc),
+              policy(IoCap::DisplayOnly, kBond | kMitm | kSc));
+    link.pair();
+    ASSERT_TRUE(link.p.result && link.p.result->ltk);
+    const LongTermKey& ltk = *link.p.result->ltk;
+    EXPECT_EQ(ltk.key_size, 16);
+    EXPECT_TRUE(ltk.authenticated);
+    EXPECT_TRUE(ltk.secure_connections);
+    EXPECT_EQ(ltk.ediv, 0);
+    EXPECT_EQ(ltk.rand, 0u);
+    ASSERT_TRUE(link.c.result && link.c.result->ltk);
+    EXPECT_EQ(*link.c.result->ltk, ltk);
+  }
+  if (!legacy_pairing_linked()) return;  // built without LE legacy pairing
+  PairingPolicy cp = policy(IoCap::NoInputNoOutput, kBond, false);
+  cp.min_key_size = 7;
+  cp.max_key_size = 9;
+  PairingPolicy pp = policy(IoCap::NoInputNoOutput, kBond, false);
+  pp.min_key_size = 7;
+  Link link(cp, pp);
+  link.pair();
+  ASSERT_TRUE(link.p.result && link.p.result->local_ltk);
+  const LongTermKey& ltk = *link.p.result->local_ltk;
+  EXPECT_EQ(ltk.key_size, 9);
+  EXPECT_FALSE(ltk.authenticated);  // Just Works
+  EXPECT_FALSE(ltk.secure_connections);
+  ASSERT_TRUE(link.c.result && link.c.result->peer_ltk);
+  EXPECT_EQ(*link.c.result->peer_ltk, ltk);  // what the central received
+}
+
 TEST(PairingLtkTest, EncryptionFailureFailsPairing) {
   Link link(policy(IoCap::NoInputNoOutput, kBond | kSc),
             policy(IoCap::NoInputNoOutput, kBond | kSc));

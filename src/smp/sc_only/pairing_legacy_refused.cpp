@@ -28,4 +28,8 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2&, const Pdu&) {
   fail(now, SmpReason::kAuthenticationRequirements, FailureOrigin::kLocal);
 }
 
+// With Secure Connections the LTK is derived, never distributed (3.6.1):
+// start_key_distribution() clears EncKey, so this is never called.
+void Pairing::distribute_legacy_ltk(TimePoint, PairingResult&) {}
+
 }  // namespace sable::smp
