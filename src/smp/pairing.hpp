@@ -102,12 +102,13 @@ struct LocalDevice {
   std::optional<Key> irk;    // distributed in Identity Information (zeros if none)
 };
 
-// An LTK and what a link encrypted with it gets. The same fields, in the
-// same order, as store::LongTermKey (issue 13: one type for both).
+// An LTK and what a link encrypted with it gets: the same fields as
+// store::LongTermKey (issue 13: one type for both), though rand comes before
+// ediv here, as in HCI_LE_Enable_Encryption.
 struct LongTermKey {
   Key key{};
-  uint16_t ediv = 0;  // 0 for Secure Connections (2.4.4.2)
-  uint64_t rand = 0;  // 0 for Secure Connections
+  uint64_t rand = 0;  // 0 for Secure Connections (2.4.4.2)
+  uint16_t ediv = 0;  // 0 for Secure Connections
   uint8_t key_size = 16;
   bool authenticated = false;
   bool secure_connections = false;
