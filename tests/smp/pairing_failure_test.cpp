@@ -13,20 +13,7 @@
 namespace sable::smp {
 namespace {
 
-using test::central_address;
-using test::expect_failed_without_keys;
-using test::failed;
-using test::kBond;
-using test::kMitm;
-using test::kSc;
-using test::kScPasskeyRequest;
-using test::kStart;
-using test::Link;
-using test::Octets;
-using test::Peripheral;
-using test::policy;
-using test::Recorder;
-using test::TestRandom;
+using namespace test;  // pairing_harness.hpp
 
 // ---------------------------------------------------------------------------
 // Confirm / passkey / DHKey failures: nothing is handed out.

@@ -12,17 +12,7 @@
 namespace sable::smp {
 namespace {
 
-using test::central_address;
-using test::failed;
-using test::kBond;
-using test::kMitm;
-using test::kSc;
-using test::kScPasskeyRequest;
-using test::kStart;
-using test::Link;
-using test::Octets;
-using test::Peripheral;
-using test::policy;
+using namespace test;  // pairing_harness.hpp
 
 // ---------------------------------------------------------------------------
 // Repeated Attempts (2.3.6, attack #15).

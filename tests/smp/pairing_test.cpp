@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 
 #include "smp/pairing.hpp"
 #include "smp/pairing_harness.hpp"
@@ -13,22 +14,7 @@
 namespace sable::smp {
 namespace {
 
-using test::central_address;
-using test::expect_failed_without_keys;
-using test::failed;
-using test::kBond;
-using test::kMitm;
-using test::kSc;
-using test::kScPasskeyRequest;
-using test::kStart;
-using test::Link;
-using test::Octets;
-using test::Peripheral;
-using test::peripheral_identity;
-using test::peripheral_irk;
-using test::policy;
-using test::Recorder;
-using test::TestRandom;
+using namespace test;  // pairing_harness.hpp
 
 constexpr IoCap kAllIoCaps[] = {IoCap::DisplayOnly, IoCap::DisplayYesNo, IoCap::KeyboardOnly,
                                 IoCap::NoInputNoOutput, IoCap::KeyboardDisplay};
@@ -310,16 +296,23 @@ TEST(PairingFeatureExchangeTest, CentralRefusesResponseThatAddsKeyBits) {
 // ---------------------------------------------------------------------------
 // Key sizes.
 
+// Just Works policies for the central and the peripheral that agree on keys
+// of `max_size` octets: the central offers no more, both accept down to 7.
+std::pair<PairingPolicy, PairingPolicy> short_key_policies(AuthReq auth, bool sc_only,
+                                                           uint8_t max_size) {
+  PairingPolicy cp = policy(IoCap::NoInputNoOutput, auth, sc_only);
+  cp.min_key_size = 7;
+  cp.max_key_size = max_size;
+  PairingPolicy pp = policy(IoCap::NoInputNoOutput, auth, sc_only);
+  pp.min_key_size = 7;
+  return {cp, pp};
+}
+
 TEST(PairingKeySizeTest, SevenOctetKeysAreMasked) {
   for (bool sc : {true, false}) {
     if (!sc && !legacy_pairing_linked()) continue;  // built without LE legacy pairing
     SCOPED_TRACE(sc ? "SC" : "legacy");
-    const AuthReq auth = kBond | (sc ? kSc : AuthReq());
-    PairingPolicy cp = policy(IoCap::NoInputNoOutput, auth, sc);
-    cp.max_key_size = 7;
-    cp.min_key_size = 7;
-    PairingPolicy pp = policy(IoCap::NoInputNoOutput, auth, sc);
-    pp.min_key_size = 7;
+    const auto [cp, pp] = short_key_policies(kBond | (sc ? kSc : AuthReq()), sc, 7);
     Link link(cp, pp);
     link.pair();
     ASSERT_TRUE(link.c.result && link.p.result);
@@ -424,11 +417,7 @@ TEST(PairingLtkTest, KeysCarryTheirSizeAndProtection) {
     EXPECT_EQ(*link.c.result->ltk, ltk);
   }
   if (!legacy_pairing_linked()) return;  // built without LE legacy pairing
-  PairingPolicy cp = policy(IoCap::NoInputNoOutput, kBond, false);
-  cp.min_key_size = 7;
-  cp.max_key_size = 9;
-  PairingPolicy pp = policy(IoCap::NoInputNoOutput, kBond, false);
-  pp.min_key_size = 7;
+  const auto [cp, pp] = short_key_policies(kBond, false, 9);
   Link link(cp, pp);
   link.pair();
   ASSERT_TRUE(link.p.result && link.p.result->local_ltk);

@@ -13,19 +13,7 @@
 namespace sable::smp {
 namespace {
 
-using test::central_address;
-using test::failed;
-using test::kBond;
-using test::kMitm;
-using test::kSc;
-using test::kScPasskeyRequest;
-using test::kStart;
-using test::Link;
-using test::Octets;
-using test::Peripheral;
-using test::policy;
-using test::Recorder;
-using test::TestRandom;
+using namespace test;  // pairing_harness.hpp
 
 // What an application asks for when it would accept legacy pairing.
 PairingPolicy legacy_policy(IoCap io) {
