@@ -14,6 +14,13 @@
 // only its own PDUs, and every failure, success and timeout leaves through one
 // cleanup path that destroys the phase objects, whose secrets (private key,
 // DHKey, TK/STK/LTK, nonces, passkey) are wiped by their destructors.
+//
+// Where each part lives: pairing.cpp (entry points, delegate calls, failure
+// and completion), pairing_feature_exchange.cpp (phase 1),
+// pairing_secure_connections.cpp and pairing_legacy.cpp (phase 2),
+// pairing_key_distribution.cpp (encryption, phase 3). A build with
+// SABLE_LEGACY_PAIRING=OFF links sc_only/pairing_legacy_refused.cpp instead
+// of pairing_legacy.cpp.
 #pragma once
 
 #include <array>
