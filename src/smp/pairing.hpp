@@ -14,6 +14,13 @@
 // only its own PDUs, and every failure, success and timeout leaves through one
 // cleanup path that destroys the phase objects, whose secrets (private key,
 // DHKey, TK/STK/LTK, nonces, passkey) are wiped by their destructors.
+//
+// Where each part lives: pairing.cpp (entry points, delegate calls, failure
+// and completion), pairing_feature_exchange.cpp (phase 1),
+// pairing_secure_connections.cpp and pairing_legacy.cpp (phase 2),
+// pairing_key_distribution.cpp (encryption, phase 3). A build with
+// SABLE_LEGACY_PAIRING=OFF links sc_only/pairing_legacy_refused.cpp instead
+// of pairing_legacy.cpp.
 #pragma once
 
 #include <array>
@@ -51,6 +58,12 @@ enum class PairingMethod : uint8_t {
   kPasskeyBothInput,          // KeyboardOnly on both sides
   kOutOfBand,
 };
+
+// Whether this build links LE legacy pairing (build option
+// SABLE_LEGACY_PAIRING, the default). Without it every Pairing is a Secure
+// Connections Only device: PairingPolicy::sc_only is implied, and a peer
+// without SC is refused with Authentication Requirements (2.3.5.1, 3.5.5).
+bool legacy_pairing_linked();
 
 // Pure model choice from both Pairing Request and Response (2.3.5.1).
 PairingMethod select_method(bool secure_connections, const PairingFeatures& initiator,
@@ -96,10 +109,18 @@ struct LocalDevice {
   std::optional<Key> irk;    // distributed in Identity Information (zeros if none)
 };
 
+// An LTK and what a link encrypted with it gets: the same fields as
+// store::LongTermKey (issue 13: one type for both), though rand comes before
+// ediv here, as in HCI_LE_Enable_Encryption.
 struct LongTermKey {
   Key key{};
-  uint64_t rand = 0;
-  uint16_t ediv = 0;
+  uint64_t rand = 0;  // 0 for Secure Connections (2.4.4.2)
+  uint16_t ediv = 0;  // 0 for Secure Connections
+  uint8_t key_size = 16;
+  bool authenticated = false;
+  bool secure_connections = false;
+
+  friend bool operator==(const LongTermKey&, const LongTermKey&) = default;
 };
 
 // What a completed pairing produced. Trivially copyable so that it can be wiped.
@@ -180,9 +201,12 @@ class PairingDelegate {
 
 class Pairing {
  public:
-  // `attempts` (optional, shared per host) throttles repeated failures; it is
-  // keyed by the peer's identity if set_peer_identity() was called, else by
-  // peer_address_on_air.
+  // `attempts` (optional, one per host, shared by all its Pairings) is
+  // Repeated Attempts (2.3.6): this Pairing refuses to start while it says
+  // so (Pairing Failed 0x09) and records its own failures and successes in
+  // it. Keyed by the peer's identity if set_peer_identity() was called, else
+  // by peer_address_on_air; with PasskeySource::kStatic, failures also count
+  // across all peers (see repeated_attempts.hpp).
   Pairing(Role role, const PairingPolicy& policy, PairingDelegate& delegate,
           crypto::RandomSource& random, const LocalDevice& local,
           const Address& peer_address_on_air, RepeatedAttempts* attempts = nullptr);
@@ -375,7 +399,14 @@ class Pairing {
                                      const PairingFeatures& res, const PairingPdu& pres);
   void start_phase2(TimePoint now);
   void start_passkey();
+  uint32_t random_passkey();
+  // pairing_secure_connections.cpp
+  void start_secure_connections_phase2(TimePoint now);
+  // pairing_legacy.cpp, or sc_only/pairing_legacy_refused.cpp
+  void start_legacy_phase2(TimePoint now);
+  void legacy_passkey_entered(TimePoint now, LegacyPhase2& phase);
   void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
+  void distribute_legacy_ltk(TimePoint now, PairingResult& result);
   void on_peer_public_key(TimePoint now, const crypto::P256KeyPair& local,
                           const crypto::P256PublicKey& peer);
   void stage1_send_confirm(TimePoint now, ScStage1& phase);
@@ -388,15 +419,15 @@ class Pairing {
   void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed = true);
   void reject(TimePoint now, SmpReason reason);  // bad PDU in any state
   void end_pairing();
+  bool refused_by_repeated_attempts(TimePoint now);
 
   bool keypress_allowed() const;
   bool we_are_initiator() const { return role_ == Role::kInitiator; }
   const Address& initiator_address() const;
   const Address& responder_address() const;
   const Address& attempts_key() const { return peer_identity_ ? *peer_identity_ : peer_; }
-  uint32_t random_passkey();
   template <size_t N>
-  std::array<uint8_t, N> random_bytes();
+  std::array<uint8_t, N> random_bytes();  // defined in pairing_detail.hpp
 
   Role role_;
   PairingPolicy policy_;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/log.hpp"
+
 namespace sable::smp {
 namespace {
 
@@ -49,13 +51,14 @@ void RepeatedAttempts::decay(Entry& e, TimePoint now) {
   e.decay_anchor += config_.decay * periods;
 }
 
-bool RepeatedAttempts::should_refuse(const Address& peer, TimePoint now) {
+bool RepeatedAttempts::should_refuse(const Address& peer, TimePoint now, PasskeyKind kind) {
+  const bool all_peers_wait = kind == PasskeyKind::kStatic && now < guess_blocked_until_;
   Entry* e = find(peer);
-  if (e == nullptr) return false;
+  if (e == nullptr) return all_peers_wait;
   e->last_touch = now;
   const bool refused = now < e->blocked_until;
   decay(*e, now);
-  return refused;
+  return refused || all_peers_wait;
 }
 
 TimePoint RepeatedAttempts::refused_until(const Address& peer, TimePoint now) {
@@ -65,7 +68,8 @@ TimePoint RepeatedAttempts::refused_until(const Address& peer, TimePoint now) {
   return e->failures == 0 ? now : e->blocked_until;
 }
 
-void RepeatedAttempts::record_failure(const Address& peer, TimePoint now) {
+void RepeatedAttempts::record_failure(const Address& peer, TimePoint now, PasskeyKind kind) {
+  if (kind == PasskeyKind::kStatic) record_guess(now);
   Entry* e = find(peer);
   if (e == nullptr) {
     // A free slot, else the least recently touched entry.
@@ -87,6 +91,27 @@ void RepeatedAttempts::record_failure(const Address& peer, TimePoint now) {
   e->blocked_until = now + wait_for(e->failures);
   e->decay_anchor = now;
   e->last_touch = now;
+}
+
+void RepeatedAttempts::record_guess(TimePoint now) {
+  // Failures older than the window no longer count (2.3.5.6.3: each one
+  // told the guesser one passkey bit, so a burst is what must be slowed).
+  size_t in_window = 1;  // this one
+  for (size_t i = 0; i < guess_count_; ++i) {
+    if (now - guesses_[i] <= kGuessWindow) ++in_window;
+  }
+  guesses_[guess_next_] = now;
+  guess_next_ = (guess_next_ + 1) % kGuessHistory;
+  guess_count_ = std::min(guess_count_ + 1, kGuessHistory);
+  if (in_window < kGuessThreshold) return;
+  // kGuessThreshold failures: kGuessFirstWait; each further one doubles it.
+  Duration wait = kGuessFirstWait;
+  for (size_t i = kGuessThreshold; i < in_window && wait < kGuessMaxWait; ++i) wait *= 2;
+  wait = std::min(wait, kGuessMaxWait);
+  guess_blocked_until_ = now + wait;
+  SABLE_LOG_WARN("smp: %zu failed static-passkey pairings within %lld s: new pairings wait %lld s",
+                 in_window, static_cast<long long>(kGuessWindow.count() / 1000),
+                 static_cast<long long>(wait.count() / 1000));
 }
 
 void RepeatedAttempts::record_success(const Address& peer) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -118,6 +119,25 @@ inline Key central_irk() {
   return Key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 }
 
+inline const AuthReq kBond = AuthReq::bond();
+inline const AuthReq kMitm = AuthReq::mitm();
+inline const AuthReq kSc = AuthReq::sc();
+
+// Pairing Failed with `r` (3.5.5).
+inline Octets failed(SmpReason r) {
+  return Octets{0x05, uint8_t(r)};
+}
+
+inline const Octets kScPasskeyRequest = {
+    0x01,  // Pairing Request
+    0x04,  // IO Capability: KeyboardDisplay
+    0x00,  // OOB data flag: not present
+    0x0D,  // AuthReq: Bonding | MITM | SC
+    0x10,  // Maximum Encryption Key Size: 16
+    0x03,  // Initiator Key Distribution: EncKey | IdKey
+    0x03,  // Responder Key Distribution: EncKey | IdKey
+};
+
 inline PairingPolicy policy(IoCap io, AuthReq auth, bool sc_only = true) {
   PairingPolicy p;
   p.io_cap = io;
@@ -128,19 +148,32 @@ inline PairingPolicy policy(IoCap io, AuthReq auth, bool sc_only = true) {
 
 inline constexpr TimePoint kStart{1'000'000};
 
+// A responder Pairing alone, driven byte by byte by the test.
+struct Peripheral {
+  explicit Peripheral(const PairingPolicy& policy, RepeatedAttempts* attempts = nullptr,
+                      const Address& central = central_address())
+      : pairing(Role::kResponder, policy, d, rng,
+                LocalDevice{peripheral_identity(), peripheral_rpa(), peripheral_irk()}, central,
+                attempts) {}
+  Recorder d;
+  TestRandom rng{7};
+  Pairing pairing;
+};
+
 class Link {
  public:
   Link(const PairingPolicy& central_policy, const PairingPolicy& peripheral_policy,
        RepeatedAttempts* central_attempts = nullptr,
-       RepeatedAttempts* peripheral_attempts = nullptr)
-      : central(std::make_unique<Pairing>(
-            Role::kInitiator, central_policy, c, crng,
-            LocalDevice{central_address(), central_address(), central_irk()}, peripheral_rpa(),
-            central_attempts)),
+       RepeatedAttempts* peripheral_attempts = nullptr,
+       const Address& central_on_air = central_address())
+      : central(
+            std::make_unique<Pairing>(Role::kInitiator, central_policy, c, crng,
+                                      LocalDevice{central_address(), central_on_air, central_irk()},
+                                      peripheral_rpa(), central_attempts)),
         peripheral(std::make_unique<Pairing>(
             Role::kResponder, peripheral_policy, p, prng,
-            LocalDevice{peripheral_identity(), peripheral_rpa(), peripheral_irk()},
-            central_address(), peripheral_attempts)) {}
+            LocalDevice{peripheral_identity(), peripheral_rpa(), peripheral_irk()}, central_on_air,
+            peripheral_attempts)) {}
 
   Recorder c;  // the central's delegate
   Recorder p;  // the peripheral's delegate
@@ -239,5 +272,24 @@ class Link {
     return both_input_passkey;
   }
 };
+
+// A failed pairing: `reason` reported once by the side that detected it
+// (and sent), as the peer's by the other; no keys, no encryption.
+inline void expect_failed_without_keys(const Link& link, SmpReason reason,
+                                       bool peripheral_detects) {
+  const Recorder& detector = peripheral_detects ? link.p : link.c;
+  const Recorder& other = peripheral_detects ? link.c : link.p;
+  ASSERT_EQ(detector.failures.size(), 1u);
+  EXPECT_EQ(detector.failures[0].reason, reason);
+  EXPECT_EQ(detector.failures[0].origin, FailureOrigin::kLocal);
+  // Sent once; PDUs of the aborted pairing still in flight may draw 0x08 later.
+  EXPECT_EQ(std::count(detector.sent.begin(), detector.sent.end(), failed(reason)), 1);
+  ASSERT_EQ(other.failures.size(), 1u);
+  EXPECT_EQ(other.failures[0].reason, reason);
+  EXPECT_EQ(other.failures[0].origin, FailureOrigin::kPeer);
+  EXPECT_FALSE(link.c.result || link.p.result);
+  EXPECT_TRUE(link.c.all_encryptions.empty());
+  EXPECT_FALSE(link.central->in_progress() || link.peripheral->in_progress());
+}
 
 }  // namespace sable::smp::test

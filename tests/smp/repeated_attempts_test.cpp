@@ -91,5 +91,70 @@ TEST(RepeatedAttemptsTest, SameBitsSameKindIsSamePeer) {
   EXPECT_FALSE(ra.should_refuse(public_same_bits, TimePoint(1)));
 }
 
+// ---------------------------------------------------------------------------
+// The static-passkey throttle across all peers (2.3.5.6.3): a guesser that
+// changes its address for every attempt.
+
+constexpr auto kStatic = PasskeyKind::kStatic;
+
+TEST(RepeatedAttemptsTest, FiveStaticPasskeyFailuresFromFiveAddressesBlockEveryone) {
+  RepeatedAttempts ra;
+  const TimePoint t(1000);
+  for (uint8_t i = 0; i < 4; ++i) {
+    ra.record_failure(peer(i), t + milliseconds(i), kStatic);
+    EXPECT_FALSE(ra.should_refuse(peer(100), t + milliseconds(i), kStatic)) << int(i);
+  }
+  ra.record_failure(peer(4), t + milliseconds(4), kStatic);
+  const TimePoint fifth = t + milliseconds(4);
+  // A sixth address, never seen: refused for the first wait, 2 s.
+  EXPECT_EQ(ra.static_passkey_refused_until(), fifth + RepeatedAttempts::kGuessFirstWait);
+  EXPECT_TRUE(ra.should_refuse(peer(100), fifth + milliseconds(1999), kStatic));
+  EXPECT_FALSE(ra.should_refuse(peer(100), fifth + milliseconds(2000), kStatic));
+  // A pairing without a static passkey reveals nothing about it: not refused.
+  EXPECT_FALSE(ra.should_refuse(peer(100), fifth + milliseconds(1), PasskeyKind::kFresh));
+  // Success of one peer does not clear the count across peers.
+  ra.record_success(peer(4));
+  EXPECT_TRUE(ra.should_refuse(peer(100), fifth + milliseconds(1), kStatic));
+}
+
+TEST(RepeatedAttemptsTest, StaticPasskeyWaitDoublesUpTo64Seconds) {
+  RepeatedAttempts ra;
+  TimePoint t(1000);
+  for (uint8_t i = 0; i < 4; ++i) ra.record_failure(peer(i), t, kStatic);
+  // The 5th failure within the window waits 2 s, each further one twice as long.
+  const long expected_waits[] = {2000, 4000, 8000, 16000, 32000, 64000, 64000};
+  uint8_t next = 4;
+  for (long wait : expected_waits) {
+    t += milliseconds(10);  // all within the 60 s window
+    ra.record_failure(peer(next++), t, kStatic);
+    EXPECT_EQ(ra.static_passkey_refused_until(), t + milliseconds(wait)) << wait;
+    EXPECT_TRUE(ra.should_refuse(peer(200), t + milliseconds(wait - 1), kStatic)) << wait;
+    EXPECT_FALSE(ra.should_refuse(peer(200), t + milliseconds(wait), kStatic)) << wait;
+  }
+}
+
+TEST(RepeatedAttemptsTest, StaticPasskeyFailuresOlderThanTheWindowNoLongerCount) {
+  RepeatedAttempts ra;
+  const TimePoint t(1000);
+  for (uint8_t i = 0; i < 4; ++i) ra.record_failure(peer(i), t, kStatic);
+  // 60 s after the first four they still count (the window is inclusive)...
+  RepeatedAttempts edge = ra;
+  edge.record_failure(peer(4), t + RepeatedAttempts::kGuessWindow, kStatic);
+  EXPECT_TRUE(edge.should_refuse(peer(100), t + RepeatedAttempts::kGuessWindow, kStatic));
+  // ...1 ms later they do not: a fifth failure is then only the first.
+  ra.record_failure(peer(4), t + RepeatedAttempts::kGuessWindow + milliseconds(1), kStatic);
+  EXPECT_FALSE(
+      ra.should_refuse(peer(100), t + RepeatedAttempts::kGuessWindow + milliseconds(1), kStatic));
+}
+
+TEST(RepeatedAttemptsTest, FreshPasskeyFailuresDoNotCountAcrossPeers) {
+  RepeatedAttempts ra;
+  for (uint8_t i = 0; i < 10; ++i) ra.record_failure(peer(i), TimePoint(i));
+  EXPECT_FALSE(ra.should_refuse(peer(100), TimePoint(10), kStatic));
+  EXPECT_EQ(ra.static_passkey_refused_until(), TimePoint{});
+  // Each of those peers still waits for itself.
+  EXPECT_TRUE(ra.should_refuse(peer(3), TimePoint(10)));
+}
+
 }  // namespace
 }  // namespace sable::smp

@@ -1,0 +1,115 @@
+// Encryption with the new key (Core 5.4 Vol 3 Part H 2.4.4) and phase 3, key
+// distribution (2.4.3, 3.6): the responder's keys first, then the initiator's,
+// each side's in the order of Figure 3.11.
+#include "smp/pairing_detail.hpp"
+
+namespace sable::smp {
+namespace {
+
+using detail::kLeKeys;
+
+}  // namespace
+
+void Pairing::enter_encrypting(TimePoint, const Key& key) {
+  Encrypting e;
+  e.key.v = key;
+  phase_ = e;
+  if (we_are_initiator()) {
+    // The central encrypts with the STK / LTK, EDIV = Rand = 0.
+    Effect effect;
+    effect.kind = Effect::Kind::kStartEncryption;
+    effect.key = key;
+    push(effect);
+  }
+}
+
+void Pairing::on_pdu(TimePoint now, Encrypting&, const Pdu&) {
+  reject(now, SmpReason::kUnspecifiedReason);
+}
+
+void Pairing::start_key_distribution(TimePoint now, const Key& key) {
+  const Negotiated& n = *neg_;
+  // The response's fields are the negotiated ones (a subset of the request's).
+  uint8_t initiator_kd = n.responder.initiator_key_distribution & kLeKeys;
+  uint8_t responder_kd = n.responder.responder_key_distribution & kLeKeys;
+  if (n.sc) {
+    // 3.6.1: with Secure Connections the LTK is derived, never distributed.
+    initiator_kd &= uint8_t(~key_dist::kEncKey);
+    responder_kd &= uint8_t(~key_dist::kEncKey);
+  }
+  const uint8_t local_kd = we_are_initiator() ? initiator_kd : responder_kd;
+  const uint8_t peer_kd = we_are_initiator() ? responder_kd : initiator_kd;
+
+  KeyDistribution kd;
+  PairingResult& r = kd.result.v;
+  r.method = n.method;
+  r.secure_connections = n.sc;
+  r.peer_used_debug_key = n.peer_debug_key;
+  // With the debug key anybody can decrypt: neither authenticated nor bondable.
+  r.authenticated = is_authenticated(n.method) && !n.peer_debug_key;
+  r.bonded = n.bonding && !n.peer_debug_key;
+  r.key_size = n.key_size;
+  r.local_key_distribution = local_kd;
+  r.peer_key_distribution = peer_kd;
+  if (n.sc) r.ltk = LongTermKey{key, 0, 0, r.key_size, r.authenticated, true};
+  // 3.6.1, Figure 3.11: the order of the keys of one side.
+  if (peer_kd & key_dist::kEncKey) {
+    kd.expected[kd.expected_count++] = Opcode::kEncryptionInformation;
+    kd.expected[kd.expected_count++] = Opcode::kCentralIdentification;
+  }
+  if (peer_kd & key_dist::kIdKey) {
+    kd.expected[kd.expected_count++] = Opcode::kIdentityInformation;
+    kd.expected[kd.expected_count++] = Opcode::kIdentityAddressInformation;
+  }
+  if (peer_kd & key_dist::kSignKey) kd.expected[kd.expected_count++] = Opcode::kSigningInformation;
+  phase_ = kd;
+
+  KeyDistribution& k = std::get<KeyDistribution>(phase_);
+  // 2.4.3: the responder distributes first, then the initiator.
+  if (!we_are_initiator()) send_local_keys(now, k.result.v);
+  if (k.expected_count == 0) {
+    if (we_are_initiator()) send_local_keys(now, k.result.v);
+    complete(k.result.v);
+  }
+}
+
+void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
+  const uint8_t kd = r.local_key_distribution;
+  if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
+  if (kd & key_dist::kIdKey) {
+    // A device without an IRK distributes zeros (no resolvable addresses).
+    send(IdentityInformation{local_.irk.value_or(Key{})}, now);
+    send(IdentityAddressInformation{local_.identity_address}, now);
+    r.local_identity_distributed = true;
+  }
+  if (kd & key_dist::kSignKey) {
+    Secret<Key> csrk(random_bytes<16>());
+    send(SigningInformation{csrk.v}, now);
+    r.local_csrk = csrk.v;
+  }
+}
+
+void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
+  // Exactly the negotiated keys, in order (3.6.1); anything else fails.
+  if (k.received >= k.expected_count || opcode_of(pdu) != k.expected[k.received]) {
+    return reject(now, SmpReason::kUnspecifiedReason);
+  }
+  PairingResult& r = k.result.v;
+  if (const auto* p = std::get_if<EncryptionInformation>(&pdu)) {
+    r.peer_ltk = LongTermKey{p->ltk, 0, 0, r.key_size, r.authenticated, r.secure_connections};
+  } else if (const auto* p = std::get_if<CentralIdentification>(&pdu)) {
+    r.peer_ltk->ediv = p->ediv;  // always preceded by Encryption Information
+    r.peer_ltk->rand = p->rand;
+  } else if (const auto* p = std::get_if<IdentityInformation>(&pdu)) {
+    r.peer_irk = p->irk;
+  } else if (const auto* p = std::get_if<IdentityAddressInformation>(&pdu)) {
+    r.peer_identity_address = p->address;
+  } else if (const auto* p = std::get_if<SigningInformation>(&pdu)) {
+    r.peer_csrk = p->csrk;
+  }
+  if (++k.received < k.expected_count) return;
+  if (we_are_initiator()) send_local_keys(now, r);
+  complete(r);
+}
+
+}  // namespace sable::smp

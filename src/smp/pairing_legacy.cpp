@@ -1,0 +1,116 @@
+// LE legacy pairing phase 2 (Core 5.4 Vol 3 Part H 2.3.5.2 - 2.3.5.5): TK
+// from Just Works (0), the passkey or OOB; Mconfirm/Sconfirm with c1, then
+// Mrand/Srand; each side checks the other's confirm; STK = s1.
+//
+// This translation unit is linked when SABLE_LEGACY_PAIRING is ON (the
+// default). An LE Secure Connections only build links
+// sc_only/pairing_legacy_refused.cpp in its place.
+#include "smp/pairing_detail.hpp"
+
+namespace sable::smp {
+namespace {
+
+using detail::equal;
+using detail::mask_key;
+using detail::passkey_key;
+
+}  // namespace
+
+bool legacy_pairing_linked() {
+  return true;
+}
+
+void Pairing::start_legacy_phase2(TimePoint now) {
+  // 2.3.5.2 - 2.3.5.4: TK is 0 for Just Works, the passkey, or the OOB data.
+  const Negotiated& n = *neg_;
+  LegacyPhase2 phase;
+  if (n.method == PairingMethod::kJustWorks) {
+    phase.tk_ready = true;
+  } else if (n.method == PairingMethod::kOutOfBand) {
+    phase.tk.v = policy_.oob->tk;
+    phase.tk_ready = true;
+  } else if (passkey_ready_) {
+    phase.tk.v = passkey_key(passkey_.v);
+    phase.tk_ready = true;
+  }
+  phase.local_random.v = random_bytes<16>();
+  phase_ = phase;
+  legacy_try_send_confirm(now, std::get<LegacyPhase2>(phase_));
+}
+
+// The user typed (or the app chose) the passkey: it is the TK (2.3.5.3).
+void Pairing::legacy_passkey_entered(TimePoint now, LegacyPhase2& phase) {
+  phase.tk.v = passkey_key(passkey_.v);
+  phase.tk_ready = true;
+  legacy_try_send_confirm(now, phase);
+}
+
+// The initiator sends Mconfirm, the responder answers Sconfirm, then Mrand,
+// Srand (2.3.5.5).
+void Pairing::legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase) {
+  if (!phase.tk_ready || phase.confirm_sent) return;
+  if (!we_are_initiator() && !phase.peer_confirm) return;  // Sconfirm follows Mconfirm
+  const Negotiated& n = *neg_;
+  phase.local_confirm = c1(phase.tk.v, phase.local_random.v, n.preq, n.pres, initiator_address(),
+                           responder_address());
+  send(PairingConfirm{phase.local_confirm}, now);
+  phase.confirm_sent = true;
+  if (!we_are_initiator()) phase.awaiting_random = true;
+}
+
+void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
+  if (const auto* confirm = std::get_if<PairingConfirm>(&pdu)) {
+    if (phase.peer_confirm || (we_are_initiator() && !phase.confirm_sent)) {
+      return reject(now, SmpReason::kUnspecifiedReason);
+    }
+    if (we_are_initiator()) {
+      // A responder echoing Mconfirm (SM/CEN/JW/BI-06-C, VU#799380).
+      if (equal(confirm->value, phase.local_confirm)) {
+        return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+      }
+      phase.peer_confirm = confirm->value;
+      send(PairingRandom{phase.local_random.v}, now);
+      phase.awaiting_random = true;
+    } else {
+      phase.peer_confirm = confirm->value;
+      legacy_try_send_confirm(now, phase);
+    }
+    return;
+  }
+  if (const auto* random = std::get_if<PairingRandom>(&pdu)) {
+    if (!phase.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
+    const Negotiated& n = *neg_;
+    const Key expected =
+        c1(phase.tk.v, random->value, n.preq, n.pres, initiator_address(), responder_address());
+    if (equal(random->value, phase.local_random.v) || !equal(expected, *phase.peer_confirm)) {
+      return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+    }
+    if (!we_are_initiator()) send(PairingRandom{phase.local_random.v}, now);
+    // 2.3.5.5: STK = s1(TK, Srand, Mrand), masked to the key size.
+    const Random& srand = we_are_initiator() ? random->value : phase.local_random.v;
+    const Random& mrand = we_are_initiator() ? phase.local_random.v : random->value;
+    Secret<Key> stk(mask_key(s1(phase.tk.v, srand, mrand), n.key_size));
+    return enter_encrypting(now, stk.v);
+  }
+  if (std::holds_alternative<PairingKeypressNotification>(pdu) && keypress_allowed()) return;
+  reject(now, SmpReason::kUnspecifiedReason);
+}
+
+// Phase 3, Encryption Information and Central Identification (3.6.1): a new
+// random LTK (masked to the key size), EDIV and Rand.
+void Pairing::distribute_legacy_ltk(TimePoint now, PairingResult& r) {
+  Secret<LongTermKey> ltk;
+  ltk.v.key = mask_key(random_bytes<16>(), r.key_size);
+  const auto rand = random_bytes<8>();
+  const auto ediv = random_bytes<2>();
+  ltk.v.rand = uint64_t(get_le32(rand.data())) | (uint64_t(get_le32(rand.data() + 4)) << 32);
+  ltk.v.ediv = get_le16(ediv.data());
+  ltk.v.key_size = r.key_size;
+  ltk.v.authenticated = r.authenticated;
+  ltk.v.secure_connections = false;
+  send(EncryptionInformation{ltk.v.key}, now);
+  send(CentralIdentification{ltk.v.ediv, ltk.v.rand}, now);
+  r.local_ltk = ltk.v;
+}
+
+}  // namespace sable::smp
