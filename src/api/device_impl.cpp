@@ -79,28 +79,28 @@ NotifyResult DeviceImpl::notify(Characteristic& c) {
   CharacteristicState& s = *c.state_;
   if (!c.properties().has(Property::Notify) && !c.properties().has(Property::Indicate))
     return NotifyResult{0, NotifyStatus::kNoCccd};
-  if (s.value_handle.load(std::memory_order_acquire) == 0)
-    return NotifyResult{0, NotifyStatus::kNotStarted};
-  if (links_.load(std::memory_order_relaxed) == 0)
-    return NotifyResult{0, NotifyStatus::kNotConnected};
   // Queued values go first: a direct send may not overtake them.
-  if (!on_stack_thread() || !notify_queue_.empty()) {
-    {
-      LockGuard lock(s.mutex);
-      if (s.too_long) return NotifyResult{0, NotifyStatus::kValueTooLong};
-      if (!notify_queue_.push(&c, Bytes(s.value.data(), s.length)))
-        return NotifyResult{0, NotifyStatus::kOutOfBuffers};
-    }
-    wake_stack();
-    return NotifyResult{0, NotifyStatus::kQueued};
-  }
+  const bool direct = on_stack_thread() && notify_queue_.empty();
   std::array<uint8_t, Characteristic::kMaxValueLength> value;
-  size_t length;
+  size_t length = 0;
   {
     LockGuard lock(s.mutex);
     if (s.too_long) return NotifyResult{0, NotifyStatus::kValueTooLong};
-    length = s.length;
-    std::memcpy(value.data(), s.value.data(), length);
+    if (s.value_handle.load(std::memory_order_acquire) == 0)
+      return NotifyResult{0, NotifyStatus::kNotStarted};
+    if (links_.load(std::memory_order_relaxed) == 0)
+      return NotifyResult{0, NotifyStatus::kNotConnected};
+    if (!direct) {
+      if (!notify_queue_.push(&c, Bytes(s.value.data(), s.length)))
+        return NotifyResult{0, NotifyStatus::kOutOfBuffers};
+    } else {
+      length = s.length;
+      std::memcpy(value.data(), s.value.data(), length);
+    }
+  }
+  if (!direct) {
+    wake_stack();
+    return NotifyResult{0, NotifyStatus::kQueued};
   }
   return send_now(c, Bytes(value.data(), length));
 }
