@@ -99,7 +99,7 @@ NotifyResult DeviceImpl::notify(Characteristic& c) {
     }
   }
   if (!direct) {
-    wake_stack();
+    if (!waiting_for_buffers_.load()) wake_stack();
     return NotifyResult{0, NotifyStatus::kQueued};
   }
   return send_now(c, Bytes(value.data(), length));
@@ -123,13 +123,17 @@ void DeviceImpl::report(Characteristic& c, Bytes value, const NotifyResult& resu
 
 void DeviceImpl::send_queued_notifications() {
   std::array<uint8_t, Characteristic::kMaxValueLength> value;
+  waiting_for_buffers_.store(false);
   while (auto record = notify_queue_.front()) {
     Characteristic& c = *record->characteristic;
     NotifyResult r = host_ ? host_->notify(now(), c.state_->value_handle, record->value)
                            : NotifyResult{0, NotifyStatus::kNotConnected};
     // Nothing went out for want of ACL buffers (or an unconfirmed indication):
     // keep it; the next input from the controller brings buffers back.
-    if (r.sent == 0 && r.status == NotifyStatus::kOutOfBuffers) return;
+    if (r.sent == 0 && r.status == NotifyStatus::kOutOfBuffers) {
+      waiting_for_buffers_.store(true);
+      return;
+    }
     // Release the record before the callback, which may notify again.
     const size_t length = record->value.size();
     std::memcpy(value.data(), record->value.data(), length);
@@ -147,6 +151,8 @@ void DeviceImpl::on_connected(const ConnDesc& desc) {
 
 void DeviceImpl::on_disconnected(const ConnDesc& desc, uint8_t reason) {
   if (links_.load(std::memory_order_relaxed) > 0) links_.fetch_sub(1, std::memory_order_relaxed);
+  // Values queued for this link are reported now, not at some later input.
+  if (!notify_queue_.empty()) wake_stack();
   if (desc.role == Role::kPeripheral && server_.on_disconnect_)
     server_.on_disconnect_(desc, reason);
 }

@@ -150,6 +150,9 @@ class DeviceImpl : public gap::HostListener, public hci::Sender {
   SecurityImpl security_;
   NotifyQueue notify_queue_;
   std::atomic<int> links_{0};  // open connections, any role
+  // The host ran out of ACL buffers with records left: the next input from the
+  // controller sends them, so producers need not wake the stack's thread.
+  std::atomic<bool> waiting_for_buffers_{false};
   mutable Mutex error_mutex_;
   std::optional<Error> error_;
 };
