@@ -14,6 +14,12 @@ using detail::DeviceImpl;
 
 // ---- Device ----
 
+Result<std::unique_ptr<Device>, Error> Device::take(const DeviceOptions& options) {
+  auto impl = DeviceImpl::create(options);
+  if (!impl.ok()) return fail(impl.error());
+  return std::unique_ptr<Device>(new Device(std::move(impl.value())));
+}
+
 Device::Device(std::unique_ptr<DeviceImpl> impl) : impl_(std::move(impl)) {}
 Device::~Device() = default;
 Security& Device::security() {

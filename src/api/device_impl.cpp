@@ -1,11 +1,29 @@
 #include "api/device_impl.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 #include "api/server_database.hpp"
 #include "common/log.hpp"
 
 namespace sable::detail {
+namespace {
+
+void stderr_log_sink(LogLevel level, const char* message) {
+  static const char* const kNames[] = {"error", "warning", "info", "debug", "trace"};
+  std::fprintf(stderr, "sable %s: %s\n", kNames[int(level)], message);
+}
+
+}  // namespace
+
+void DeviceImpl::start_log(const DeviceOptions& options) {
+  set_log_sink(stderr_log_sink);
+  set_log_level(options.verbosity < 0    ? LogLevel::kError
+                : options.verbosity == 0 ? LogLevel::kWarn
+                : options.verbosity == 1 ? LogLevel::kInfo
+                : options.verbosity == 2 ? LogLevel::kDebug
+                                         : LogLevel::kTrace);
+}
 
 DeviceImpl::DeviceImpl(const DeviceOptions& options, size_t notify_queue)
     : options_(options), notify_queue_(notify_queue) {

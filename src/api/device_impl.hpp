@@ -55,6 +55,9 @@ class FunctionRef {
 
 class DeviceImpl : public gap::HostListener, public hci::Sender {
  public:
+  // Opens the platform's controller and brings the stack up (one definition
+  // per platform: src/api/linux, ports/cortex-m4/api).
+  static Result<std::unique_ptr<DeviceImpl>, Error> create(const DeviceOptions& options);
   virtual ~DeviceImpl();
 
   // Runs fn on the stack's thread, waits for it, and returns its result.
@@ -127,6 +130,8 @@ class DeviceImpl : public gap::HostListener, public hci::Sender {
   // Notifications were queued: call send_queued_notifications() soon.
   virtual void wake_stack() = 0;
 
+  // Log lines go to stderr, as many as options.verbosity asks for.
+  static void start_log(const DeviceOptions& options);
   // A fresh host on the current controller, with what the application set up.
   void attach_host(crypto::RandomSource& random);
   void set_error(Error e);

@@ -6,23 +6,8 @@
 #include "../board/board.h"
 #include "common/log.hpp"
 
-namespace sable {
-
-Result<std::unique_ptr<Device>, Error> Device::take(const DeviceOptions& options) {
-  auto impl = detail::BoardDevice::create(options);
-  if (!impl.ok()) return fail(impl.error());
-  return std::unique_ptr<Device>(new Device(std::move(impl.value())));
-}
-
-}  // namespace sable
-
 namespace sable::detail {
 namespace {
-
-void console_log_sink(LogLevel level, const char* message) {
-  static const char* const kNames[] = {"error", "warning", "info", "debug", "trace"};
-  std::fprintf(stderr, "sable %s: %s\n", kNames[int(level)], message);
-}
 
 constexpr uint8_t kReset[] = {0x03, 0x0C, 0x00};
 constexpr uint8_t kLeRand[] = {0x18, 0x20, 0x00};
@@ -43,14 +28,9 @@ TimePoint BoardDevice::now() const {
   return TimePoint(board_millis());
 }
 
-Result<std::unique_ptr<BoardDevice>, Error> BoardDevice::create(const DeviceOptions& options) {
-  if (instance_) return fail(Error{ErrorKind::kInvalidState, "the device is taken already"});
-  set_log_sink(console_log_sink);
-  set_log_level(options.verbosity < 0    ? LogLevel::kError
-                : options.verbosity == 0 ? LogLevel::kWarn
-                : options.verbosity == 1 ? LogLevel::kInfo
-                : options.verbosity == 2 ? LogLevel::kDebug
-                                         : LogLevel::kTrace);
+Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOptions& options) {
+  if (BoardDevice::instance_) return fail(Error{ErrorKind::kInvalidState, "the device is taken already"});
+  start_log(options);
   if (options.hci.rfind("uart:", 0) != 0)
     return fail(Error{ErrorKind::kBadArgument, "the firmware's controller is uart:uart0"});
   port::crypto_init();
@@ -63,7 +43,7 @@ Result<std::unique_ptr<BoardDevice>, Error> BoardDevice::create(const DeviceOpti
   d->bond_warning_ = bonds->recovery();
   d->bonds_ = std::move(bonds);
   d->attach_host(d->random_);
-  instance_ = d.get();
+  BoardDevice::instance_ = d.get();
   d->host_->start(d->now());
   BoardDevice* dev = d.get();
   d->run_until(d->now() + Duration(30000),
@@ -71,7 +51,7 @@ Result<std::unique_ptr<BoardDevice>, Error> BoardDevice::create(const DeviceOpti
   if (auto err = d->error()) return fail(*err);
   if (!d->ready_)
     return fail(Error{ErrorKind::kControllerTimeout, "controller bring-up did not finish"});
-  return d;
+  return std::unique_ptr<DeviceImpl>(std::move(d));
 }
 
 // The board has no TRNG: before the host's bring-up, reset the controller and

@@ -23,7 +23,7 @@ namespace sable::detail {
 
 class BoardDevice final : public DeviceImpl {
  public:
-  static Result<std::unique_ptr<BoardDevice>, Error> create(const DeviceOptions& options);
+  friend class DeviceImpl;  // create()
   ~BoardDevice() override;
   // The device being driven, for sleep_for (nullptr before take()).
   static BoardDevice* instance() { return instance_; }

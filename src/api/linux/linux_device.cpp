@@ -6,23 +6,8 @@
 #include "store/file_bond_store.hpp"
 #include "transport/btsnoop.hpp"
 
-namespace sable {
-
-Result<std::unique_ptr<Device>, Error> Device::take(const DeviceOptions& options) {
-  auto impl = detail::LinuxDevice::create(options);
-  if (!impl.ok()) return fail(impl.error());
-  return std::unique_ptr<Device>(new Device(std::move(impl.value())));
-}
-
-}  // namespace sable
-
 namespace sable::detail {
 namespace {
-
-void stderr_log_sink(LogLevel level, const char* message) {
-  static const char* const kNames[] = {"error", "warning", "info", "debug", "trace"};
-  std::fprintf(stderr, "sable %s: %s\n", kNames[int(level)], message);
-}
 
 // Room for the notifications application threads hand over between two turns
 // of the loop: 512 one-octet values, or 15 of the longest.
@@ -33,13 +18,8 @@ constexpr size_t kNotifyQueueOctets = 8192;
 LinuxDevice::LinuxDevice(const DeviceOptions& options, std::unique_ptr<Transport> transport)
     : DeviceImpl(options, kNotifyQueueOctets), transport_(std::move(transport)) {}
 
-Result<std::unique_ptr<LinuxDevice>, Error> LinuxDevice::create(const DeviceOptions& options) {
-  set_log_sink(stderr_log_sink);
-  set_log_level(options.verbosity < 0    ? LogLevel::kError
-                : options.verbosity == 0 ? LogLevel::kWarn
-                : options.verbosity == 1 ? LogLevel::kInfo
-                : options.verbosity == 2 ? LogLevel::kDebug
-                                         : LogLevel::kTrace);
+Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOptions& options) {
+  start_log(options);
   auto opened = open_transport(options.hci);
   if (!opened.ok()) return fail(Error{ErrorKind::kTransport, opened.error().message});
   std::unique_ptr<Transport> transport = std::move(opened.value());
@@ -80,7 +60,7 @@ Result<std::unique_ptr<LinuxDevice>, Error> LinuxDevice::create(const DeviceOpti
   if (ready.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
     return fail(Error{ErrorKind::kControllerTimeout, "controller bring-up did not finish"});
   if (auto err = ready.get()) return fail(*err);
-  return d;
+  return std::unique_ptr<DeviceImpl>(std::move(d));
 }
 
 LinuxDevice::~LinuxDevice() {

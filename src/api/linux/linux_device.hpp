@@ -22,7 +22,7 @@ namespace sable::detail {
 
 class LinuxDevice final : public DeviceImpl {
  public:
-  static Result<std::unique_ptr<LinuxDevice>, Error> create(const DeviceOptions& options);
+  friend class DeviceImpl;  // create()
   ~LinuxDevice() override;
 
   TimePoint now() const override { return platform::RunLoop::now(); }
