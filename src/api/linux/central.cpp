@@ -265,7 +265,7 @@ Result<RemoteCharacteristic, Error> Client::find_characteristic(const Uuid& serv
             });
         if (!descs.ok()) return fail(descs.error());
         for (const auto& d : descs.value())
-          if (d.uuid == Uuid::from16(0x2902)) c.cccd_handle = d.handle;
+          if (d.uuid == gatt::uuids::kCccd) c.cccd_handle = d.handle;
       }
       return c;
     }
@@ -373,7 +373,8 @@ Result<void, Error> Client::disconnect() {
   auto done = std::make_shared<std::promise<void>>();
   auto future = done->get_future();
   Result<void, Error> r = device_->call([&]() -> Result<void, Error> {
-    auto sent = device_->host().disconnect(device_->now(), handle_, 0x13);
+    auto sent = device_->host().disconnect(
+        device_->now(), handle_, uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
     if (!sent.ok()) return sent;
     linux_device(device_).await_disconnection(handle_, done);
     return {};
