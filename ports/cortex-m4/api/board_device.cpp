@@ -29,7 +29,8 @@ TimePoint BoardDevice::now() const {
 }
 
 Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOptions& options) {
-  if (BoardDevice::instance_) return fail(Error{ErrorKind::kInvalidState, "the device is taken already"});
+  if (BoardDevice::instance_)
+    return fail(Error{ErrorKind::kInvalidState, "the device is taken already"});
   start_log(options);
   if (options.hci.rfind("uart:", 0) != 0)
     return fail(Error{ErrorKind::kBadArgument, "the firmware's controller is uart:uart0"});
