@@ -178,7 +178,18 @@ int main(int argc, char** argv) {
   std::printf("advertising \"%s\" as %s\n", args.name.c_str(), device.address().c_str());
   std::fflush(stdout);
 
-  // 7. Every second: set_value([counter]).notify(), wrapping at 255.
+  // 7. Every second: set_value([counter]).notify(), wrapping at 255. What the
+  // stack did with each value is reported on its thread (on_notified); notify()
+  // itself says only when nothing was handed over (e.g. nobody is connected).
+  characteristic.on_notified([last = NotifyStatus::kNotStarted](std::span<const uint8_t> value,
+                                                                const NotifyResult& r) mutable {
+    if (r.status != last || r.sent > 0) {
+      std::printf("notify %u: %s\n", value.empty() ? 0u : unsigned(value[0]),
+                  r.to_string().c_str());
+      std::fflush(stdout);
+      last = r.status;
+    }
+  });
   uint8_t counter = 0;
   NotifyStatus last = NotifyStatus::kNotStarted;
   for (;;) {
@@ -188,11 +199,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     NotifyResult r = characteristic.set_value({counter}).notify();
-    if (r.status != last || r.sent > 0) {
+    // Refused before reaching the stack: on_notified does not see these.
+    const bool refused =
+        r.status == NotifyStatus::kNotConnected || r.status == NotifyStatus::kNotStarted ||
+        r.status == NotifyStatus::kNoCccd || r.status == NotifyStatus::kValueTooLong;
+    if (refused && r.status != last) {
       std::printf("notify %u: %s\n", counter, r.to_string().c_str());
       std::fflush(stdout);
-      last = r.status;
     }
+    last = r.status;
     counter = uint8_t(counter + 1);
   }
 }

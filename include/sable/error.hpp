@@ -24,10 +24,22 @@ enum class ErrorKind : uint8_t {
   kNotSupported,       // this build leaves the feature out (its profile) or the peer lacks it
 };
 
+// Which side ended a pairing (kPairingFailed, or kTimeout from SMP): we sent
+// Pairing Failed or refused to start (kLocal), the peer sent Pairing Failed
+// (kPeer, Core 5.4 Vol 3 Part H 3.5.5), or the 30 s SMP timer expired
+// (kTimeout, Part H 3.4). kUnknown for every other error.
+enum class ErrorOrigin : uint8_t {
+  kUnknown,
+  kLocal,
+  kPeer,
+  kTimeout,
+};
+
 struct Error {
   ErrorKind kind;
   std::string message;
   uint8_t code = 0;  // HCI status, ATT error or SMP reason when one applies
+  ErrorOrigin origin = ErrorOrigin::kUnknown;  // set for pairing failures
 };
 
 }  // namespace sable

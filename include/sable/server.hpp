@@ -5,7 +5,8 @@
 //                                             Property::Notify);
 //   chr.set_value("Start Value");
 //   chr.set_value({counter}).notify();
-// Thread-safe: calls from any thread are carried out on the stack's thread;
+// Thread-safe: calls from any thread are carried out on the stack's thread
+// (set_value() and notify() hand over without waiting, see Characteristic);
 // callbacks run on the stack's thread.
 #pragma once
 
@@ -14,7 +15,6 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,6 +32,7 @@ namespace sable {
 namespace detail {
 class DeviceImpl;
 class ServerDatabase;
+struct CharacteristicState;
 }  // namespace detail
 
 // Characteristic properties (Core 5.4 Vol 3 Part G 3.3.1.1) plus the security
@@ -79,9 +80,17 @@ struct WriteContext {
 
 class Characteristic {
  public:
+  // Core 5.4 Vol 3 Part F 3.2.9: an attribute value is at most 512 octets.
+  static constexpr size_t kMaxValueLength = 512;
+
   const Uuid& uuid() const { return uuid_; }
   Properties properties() const { return properties_; }
 
+  // Sets the value peers read and notify() sends, from any thread, without
+  // waiting for the stack's thread and without allocating (the value lives in
+  // a slot of kMaxValueLength octets made with the characteristic). A longer
+  // value is refused: the previous value stays, an error is logged, and
+  // notify() returns kValueTooLong until a value that fits is set.
   Characteristic& set_value(std::span<const uint8_t> value);
   Characteristic& set_value(std::string_view value);
   Characteristic& set_value(std::initializer_list<uint8_t> value);
@@ -89,7 +98,21 @@ class Characteristic {
 
   // Notifies (or indicates, if only Indicate is set) the current value to every
   // subscribed peer whose link is secure enough to read it.
+  //  - On the stack's thread (inside a callback) and on single-threaded ports:
+  //    sent at once; returns the outcome (also given to on_notified).
+  //  - From any other thread: the value is copied into a queue preallocated at
+  //    start-up and the call returns kQueued without waiting; the stack's thread
+  //    sends queued values in order, each once, and gives every outcome to
+  //    on_notified (failures also count in notify_failures()).
+  // Refused at once, nothing sent: kNoCccd, kNotStarted, kNotConnected (no link
+  // at all), kValueTooLong, kOutOfBuffers (the queue is full: retry later).
   NotifyResult notify();
+  // The outcome of each notification handed to the stack (the value and how
+  // many peers got it), on the stack's thread.
+  Characteristic& on_notified(
+      std::function<void(std::span<const uint8_t> value, const NotifyResult&)> fn);
+  // Notifications handed to the stack that did not reach every subscribed peer.
+  uint64_t notify_failures() const;
 
   // A peer is about to read the value (after the stack checked permissions):
   // the callback may set_value() to supply it.
@@ -101,8 +124,10 @@ class Characteristic {
   // Authorization for ReadAuthor/WriteAuthor characteristics (default: deny).
   Characteristic& on_authorize(std::function<bool(uint16_t conn_handle, bool write)> fn);
 
-  Characteristic(detail::DeviceImpl* device, Uuid uuid, Properties properties)
-      : device_(device), uuid_(uuid), properties_(properties) {}
+  Characteristic(detail::DeviceImpl* device, Uuid uuid, Properties properties);
+  ~Characteristic();
+  Characteristic(const Characteristic&) = delete;
+  Characteristic& operator=(const Characteristic&) = delete;
 
  private:
   friend class detail::DeviceImpl;
@@ -110,13 +135,7 @@ class Characteristic {
   detail::DeviceImpl* device_;
   Uuid uuid_;
   Properties properties_;
-  mutable std::mutex mutex_;
-  std::vector<uint8_t> value_;
-  uint16_t value_handle_ = 0;  // assigned when the server starts
-  std::function<void(uint16_t)> on_read_;
-  std::function<void(const WriteContext&)> on_write_;
-  std::function<void(uint16_t, uint16_t)> on_subscribe_;
-  std::function<bool(uint16_t, bool)> on_authorize_;
+  std::unique_ptr<detail::CharacteristicState> state_;  // value slot, callbacks
 };
 
 class Service {

@@ -1,185 +1,168 @@
-// The Linux implementation behind include/sable: a gap::Host on a RunLoop
-// thread, fed by a Transport. Public API calls from other threads are carried
-// to the loop thread and waited for; callbacks run on the loop thread.
+// The public API (include/sable) over one gap::Host, shared by every platform:
+// the Server/Service/Characteristic bookkeeping, the GATT database, advertising
+// as the application asked for it, the fan-out of the host's events to the
+// application's callbacks, and the notification hand-off. A platform derives
+// from it and supplies only the stack's thread (call(), wake, prompts), the
+// clock, the transport to the controller and the bond store:
+//   src/api/linux/      a RunLoop thread over a Transport (blocking calls from any thread)
+//   ports/cortex-m4/api single-threaded firmware (calls run on the caller's stack)
 #pragma once
 
-#include <future>
+#include <array>
+#include <atomic>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
+#include <string>
 #include <type_traits>
 
-#include <map>
-#include <vector>
+#include "api/lock.hpp"
+#include "api/notify_queue.hpp"
+#include "api/security_impl.hpp"
 #include "gap/host.hpp"
 #include "gatt/database.hpp"
-#include "platform/os_random.hpp"
-#include "platform/run_loop.hpp"
 #include "sable/device.hpp"
-#include "store/file_bond_store.hpp"
-#include "transport/transport.hpp"
 
 namespace sable::detail {
 
-class SecurityImpl final : public Security {
- public:
-  Security& set_auth(AuthReq auth) override;
-  Security& set_passkey(uint32_t passkey) override;
-  Security& set_random_passkey() override;
-  Security& set_io_cap(IoCap io_cap) override;
-  Security& resolve_rpa() override;
-  Security& set_min_key_size(uint8_t octets) override;
-  Security& allow_legacy_pairing(bool allow) override;
-  Security& allow_debug_keys(bool allow) override;
-  SecurityConfig config() const override;
-  Security& on_passkey_display(std::function<void(const ConnDesc&, uint32_t)> fn) override;
-  Security& on_passkey_request(std::function<std::optional<uint32_t>(const ConnDesc&)> fn) override;
-  Security& on_numeric_comparison(std::function<bool(const ConnDesc&, uint32_t)> fn) override;
-  Security& on_pairing_complete(std::function<void(const ConnDesc&)> fn) override;
-  Security& on_pairing_failed(std::function<void(const ConnDesc&, const Error&)> fn) override;
-
-  std::function<void(const SecurityConfig&)> on_change;
-  // Read on the loop thread (set once, before pairing, by the application).
-  std::function<void(const ConnDesc&, uint32_t)> passkey_display;
-  std::function<std::optional<uint32_t>(const ConnDesc&)> passkey_request;
-  std::function<bool(const ConnDesc&, uint32_t)> numeric_comparison;
-  std::function<void(const ConnDesc&)> pairing_complete;
-  std::function<void(const ConnDesc&, const Error&)> pairing_failed;
-
- private:
-  void changed();
-  mutable std::mutex mutex_;
-  SecurityConfig config_{};
+// What a Characteristic holds behind the public header.
+struct CharacteristicState {
+  mutable Mutex mutex;  // value, length, too_long, failures: any thread
+  std::array<uint8_t, Characteristic::kMaxValueLength> value{};
+  uint16_t length = 0;
+  bool too_long = false;  // the last set_value() was refused
+  uint64_t failures = 0;
+  std::atomic<uint16_t> value_handle{0};  // set when the server starts
+  // The stack's thread only (set through call()).
+  std::function<void(uint16_t)> on_read;
+  std::function<void(const WriteContext&)> on_write;
+  std::function<void(uint16_t, uint16_t)> on_subscribe;
+  std::function<bool(uint16_t, bool)> on_authorize;
+  std::function<void(std::span<const uint8_t>, const NotifyResult&)> on_notified;
 };
 
-class DeviceImpl final : public gap::HostListener, public hci::Sender {
+// A non-owning reference to a callable, so that call() allocates nothing itself.
+class FunctionRef {
  public:
-  static Result<std::unique_ptr<DeviceImpl>, Error> create(const DeviceOptions& options);
-  ~DeviceImpl();
-
-  // Runs fn on the loop thread and returns its result.
   template <class F>
-  auto call(F&& fn) -> std::invoke_result_t<F> {
-    using R = std::invoke_result_t<F>;
-    if (loop_.on_loop_thread()) return fn();
-    std::promise<R> promise;
-    auto future = promise.get_future();
-    loop_.post([&] {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-        promise.set_value();
-      } else {
-        promise.set_value(fn());
-      }
-      reschedule();
-    });
-    return future.get();
+  FunctionRef(F& fn) : object_(&fn), invoke_([](void* o) { (*static_cast<F*>(o))(); }) {}
+  void operator()() const { invoke_(object_); }
+
+ private:
+  void* object_;
+  void (*invoke_)(void*);
+};
+
+class DeviceImpl : public gap::HostListener, public hci::Sender {
+ public:
+  // Opens the platform's controller and brings the stack up (one definition
+  // per platform: src/api/linux, ports/cortex-m4/api).
+  static Result<std::unique_ptr<DeviceImpl>, Error> create(const DeviceOptions& options);
+  virtual ~DeviceImpl();
+
+  // Runs fn on the stack's thread, waits for it, and returns its result.
+  template <class F>
+  decltype(auto) call(F&& fn) {
+    using R = std::invoke_result_t<F&>;
+    if constexpr (std::is_void_v<R>) {
+      auto run = [&] { fn(); };
+      run_sync(FunctionRef(run));
+    } else if constexpr (std::is_reference_v<R>) {
+      std::remove_reference_t<R>* out = nullptr;
+      auto run = [&] { out = &fn(); };
+      run_sync(FunctionRef(run));
+      return static_cast<R>(*out);
+    } else {
+      std::optional<R> out;
+      auto run = [&] { out.emplace(fn()); };
+      run_sync(FunctionRef(run));
+      return R(std::move(*out));
+    }
   }
 
   Server& server() { return server_; }
   Advertising& advertising() { return advertising_; }
   Scanner& scanner() { return scanner_; }
+  SecurityImpl& security() { return security_; }
   store::BondStore* bond_store() { return bonds_.get(); }
   const std::optional<std::string>& bond_store_warning() const { return bond_warning_; }
-
-  // Central role (loop thread unless noted).
-  Result<std::unique_ptr<Client>, Error> connect(const Address& peer,
-                                                 const ConnectOptions& o);  // any thread
-  Result<void, Error> start_scan(const ScanOptions& o, std::function<void(const ScanResult&)> fn);
-  Result<void, Error> stop_scan();
-  // Security of a link: resolves when encrypted with the bond or paired.
-  using Completion = std::shared_ptr<std::promise<Result<void, Error>>>;
-  void await_security(uint16_t handle, bool pairing, Completion done);
-  void await_disconnection(uint16_t handle, std::shared_ptr<std::promise<void>> done);
-  void set_client_disconnect(uint16_t handle, std::function<void(uint8_t)> fn);
-  // Runs a blocking user callback off the loop thread, then `then` on the loop.
-  void run_off_loop(std::function<void()> work);
-  SecurityImpl& security() { return security_; }
-  std::string address() const;
+  std::string address();
   std::optional<Error> error() const;
 
-  // Loop thread only.
+  // The stack's thread only.
   gap::Host& host() { return *host_; }
-  TimePoint now() const { return platform::RunLoop::now(); }
+  virtual TimePoint now() const = 0;
   Result<void, Error> start_server();  // builds the GATT database once
   bool server_started() const { return database_ != nullptr; }
-  void push_value(Characteristic& c);
-  NotifyResult notify(Characteristic& c);
-  // Advertising as the application asked for it (replayed after a reconnection).
+  // Advertising as the application asked for it (replayed on a new controller).
   Result<void, Error> set_advertising_data(const AdvertisementData& data);
   Result<void, Error> start_advertising();
   Result<void, Error> stop_advertising();
-  void reschedule();
 
-  // gap::HostListener
-  void on_ready() override;
-  void on_fatal(const Error& error) override;
+  // Any thread (see Characteristic::notify).
+  NotifyResult notify(Characteristic& c);
+  // The stack's thread: sends queued notifications until the host runs out of
+  // buffers (then again after the next input from the controller).
+  void send_queued_notifications();
+
+  // gap::HostListener: the application's callbacks.
   void on_connected(const ConnDesc& desc) override;
   void on_disconnected(const ConnDesc& desc, uint8_t reason) override;
   void on_security_changed(const ConnDesc& desc) override;
-  void on_scan_report(const gap::ScanReport& report) override;
-  void on_connect_failed(const Address& peer, const Error& error) override;
   void on_passkey_display(const ConnDesc& desc, uint32_t passkey) override;
   void on_passkey_request(const ConnDesc& desc) override;
   void on_numeric_comparison(const ConnDesc& desc, uint32_t value) override;
   void on_pairing_complete(const ConnDesc& desc) override;
   void on_pairing_failed(const ConnDesc& desc, const Error& error) override;
 
-  // hci::Sender: packets from the host to the controller.
-  void send_hci(HciPacketType type, Bytes packet) override;
+ protected:
+  // notify_queue: octets of the hand-off queue (0 on single-threaded ports).
+  DeviceImpl(const DeviceOptions& options, size_t notify_queue);
 
- private:
-  explicit DeviceImpl(std::unique_ptr<Transport> transport);
-  void on_readable();
+  // ---- the platform ----
+  // Runs fn on the stack's thread and returns when it has run.
+  virtual void run_sync(FunctionRef fn) = 0;
+  virtual bool on_stack_thread() const = 0;
+  // Runs fn later on the stack's thread.
+  virtual void post(std::function<void()> fn) = 0;
+  // Runs an application callback that may block (a person typing a passkey).
+  virtual void run_prompt(std::function<void()> work) = 0;
+  // Notifications were queued: call send_queued_notifications() soon.
+  virtual void wake_stack() = 0;
+
+  // Log lines go to stderr, as many as options.verbosity asks for.
+  static void start_log(const DeviceOptions& options);
+  // A fresh host on the current controller, with what the application set up.
+  void attach_host(crypto::RandomSource& random);
   void set_error(Error e);
-  bool lose_controller(const Error& error);  // true when a reconnection is scheduled
-  void try_reconnect();
-  void attach_host();
+  void reset_links() { links_.store(0, std::memory_order_relaxed); }
 
-  platform::RunLoop loop_;
-  platform::OsRandom random_;
-  std::unique_ptr<Transport> transport_;
+  DeviceOptions options_;
   std::unique_ptr<gap::Host> host_;
   std::unique_ptr<gatt::Database> database_;
-  platform::RunLoop::TimerId timer_ = 0;
-  TimePoint timer_at_ = kNever;
-  std::thread thread_;
-  DeviceOptions options_;
+  std::unique_ptr<store::BondStore> bonds_;
+  std::optional<std::string> bond_warning_;
+  std::optional<AdvertisementData> advertising_data_;
+  bool advertising_wanted_ = false;
+
+ private:
+  NotifyResult send_now(Characteristic& c, Bytes value);
+  void report(Characteristic& c, Bytes value, const NotifyResult& result);
 
   Server server_{this};
   Advertising advertising_{this};
   Scanner scanner_{this};
   SecurityImpl security_;
-  std::unique_ptr<store::BondStore> bonds_;
-  std::optional<std::string> bond_warning_;
-
-  // Central role waits (loop thread).
-  struct ConnectWait {
-    Address peer;
-    std::shared_ptr<std::promise<Result<ConnDesc, Error>>> done;
-  };
-  std::optional<ConnectWait> connect_wait_;
-  struct SecurityWait {
-    bool pairing;  // wait for pairing complete (else for encryption)
-    Completion done;
-  };
-  std::map<uint16_t, SecurityWait> security_waits_;
-  std::map<uint16_t, std::vector<std::shared_ptr<std::promise<void>>>> disconnect_waits_;
-  std::map<uint16_t, std::function<void(uint8_t)>> client_disconnect_;
-  std::function<void(const ScanResult&)> scan_callback_;
-  ScanFilter scan_filter_;
-  std::mutex workers_mutex_;
-  std::vector<std::thread> workers_;
-
-  mutable std::mutex mutex_;
+  NotifyQueue notify_queue_;
+  std::atomic<int> links_{0};  // open connections, any role
+  // The host ran out of ACL buffers with records left: the next input from the
+  // controller sends them, so producers need not wake the stack's thread.
+  std::atomic<bool> waiting_for_buffers_{false};
+  mutable Mutex error_mutex_;
   std::optional<Error> error_;
-  std::optional<AdvertisementData> advertising_data_;
-  bool advertising_wanted_ = false;
-  bool reconnecting_ = false;
-  unsigned reconnect_attempts_ = 0;
-  std::promise<std::optional<Error>> ready_promise_;
-  bool ready_reported_ = false;
 };
+
+// The origin of a pairing failure reported by the core (see Error::origin).
+ErrorOrigin pairing_failure_origin(const Error& error);
 
 }  // namespace sable::detail

@@ -1,6 +1,8 @@
 #include "api/server_database.hpp"
 
-#include <mutex>
+#include <cstring>
+
+#include "api/device_impl.hpp"
 
 namespace sable::detail {
 namespace {
@@ -40,36 +42,41 @@ Result<std::unique_ptr<gatt::Database>, Error> ServerDatabase::build(Server& ser
       cd.properties = uint8_t(c.properties().bits() & 0xFF);
       cd.access.read = permissions(c.properties(), true, sec);
       cd.access.write = permissions(c.properties(), false, sec);
+      CharacteristicState& st = *c.state_;
       {
-        std::lock_guard lock(c.mutex_);
-        cd.value = c.value_;
+        LockGuard lock(st.mutex);
+        cd.value.assign(st.value.begin(), st.value.begin() + st.length);
       }
-      cd.max_length = att::kMaxValueLength;
+      cd.max_length = Characteristic::kMaxValueLength;
       // Anyone may subscribe; the value itself is only sent once the link
       // meets its read security (gatt::Server::notify withholds it until then).
       cd.cccd_write = gatt::Permissions::open();
-      Characteristic* cp = &c;
-      cd.callbacks.on_write = [cp](uint16_t conn, Bytes value) -> std::optional<att::AttErrorCode> {
+      CharacteristicState* sp = &st;
+      cd.callbacks.on_write = [sp](uint16_t conn, Bytes value) -> std::optional<att::AttErrorCode> {
         {
-          std::lock_guard lock(cp->mutex_);
-          cp->value_.assign(value.begin(), value.end());
+          LockGuard lock(sp->mutex);
+          std::memcpy(sp->value.data(), value.data(), value.size());
+          sp->length = uint16_t(value.size());
+          sp->too_long = false;
         }
-        if (cp->on_write_) cp->on_write_(WriteContext{conn, value});
+        if (sp->on_write) sp->on_write(WriteContext{conn, value});
         return std::nullopt;
       };
-      cd.callbacks.on_read = [cp](uint16_t conn,
+      // The characteristic's slot is the value: set_value() from any thread
+      // writes only the slot, and every read copies it in here.
+      cd.callbacks.on_read = [sp](uint16_t conn,
                                   gatt::AttributeValue& value) -> std::optional<att::AttErrorCode> {
-        if (!cp->on_read_) return std::nullopt;
-        cp->on_read_(conn);  // may call set_value()
-        std::lock_guard lock(cp->mutex_);
-        if (!value.set(cp->value_)) return att::AttErrorCode::kUnlikelyError;
+        if (sp->on_read) sp->on_read(conn);  // may call set_value()
+        LockGuard lock(sp->mutex);
+        if (!value.set(Bytes(sp->value.data(), sp->length)))
+          return att::AttErrorCode::kUnlikelyError;
         return std::nullopt;
       };
-      cd.callbacks.authorize = [cp](uint16_t conn, gatt::Op op) {
-        return cp->on_authorize_ ? cp->on_authorize_(conn, op == gatt::Op::kWrite) : false;
+      cd.callbacks.authorize = [sp](uint16_t conn, gatt::Op op) {
+        return sp->on_authorize ? sp->on_authorize(conn, op == gatt::Op::kWrite) : false;
       };
-      cd.on_subscribe = [cp](uint16_t conn, uint16_t value) {
-        if (cp->on_subscribe_) cp->on_subscribe_(conn, value);
+      cd.on_subscribe = [sp](uint16_t conn, uint16_t value) {
+        if (sp->on_subscribe) sp->on_subscribe(conn, value);
       };
       sd.characteristics.push_back(std::move(cd));
     }
@@ -87,7 +94,8 @@ Result<std::unique_ptr<gatt::Database>, Error> ServerDatabase::build(Server& ser
   // Each characteristic's value handle, for set_value() and notify().
   for (Service& service : server.services_)
     for (Characteristic& c : service.characteristics_)
-      if (auto h = db->find_characteristic(service.uuid(), c.uuid())) c.value_handle_ = h->value;
+      if (auto h = db->find_characteristic(service.uuid(), c.uuid()))
+        c.state_->value_handle.store(h->value, std::memory_order_release);
   return db;
 }
 

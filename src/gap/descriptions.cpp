@@ -47,6 +47,10 @@ const char* to_string(NotifyStatus status) {
       return "out of buffers";
     case NotifyStatus::kNotStarted:
       return "server not started";
+    case NotifyStatus::kQueued:
+      return "queued";
+    case NotifyStatus::kValueTooLong:
+      return "value longer than the characteristic's maximum (512)";
   }
   return "?";
 }
@@ -55,6 +59,8 @@ std::string NotifyResult::to_string() const {
   char buf[160];
   if (sent > 0 && status == NotifyStatus::kSent) {
     std::snprintf(buf, sizeof buf, "sent to %zu peer%s", sent, sent == 1 ? "" : "s");
+  } else if (status == NotifyStatus::kQueued) {
+    std::snprintf(buf, sizeof buf, "queued");
   } else if (sent > 0) {
     std::snprintf(buf, sizeof buf, "sent to %zu peer%s; others: %s", sent, sent == 1 ? "" : "s",
                   sable::to_string(status));

@@ -62,6 +62,17 @@ void RunLoop::post(std::function<void()> fn) {
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
+void RunLoop::set_wake_handler(std::function<void()> fn) {
+  wake_handler_ = std::move(fn);
+}
+
+void RunLoop::wake() {
+  // acq_rel: the loop's exchange(false) sees everything written before this.
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
 void RunLoop::stop() {
   post([this] { stop_ = true; });
 }
@@ -118,6 +129,7 @@ void RunLoop::run_once(Duration max_wait) {
     }
   }
   drain_posted();
+  if (wake_pending_.exchange(false, std::memory_order_acq_rel) && wake_handler_) wake_handler_();
   fire_due_timers();
 }
 

@@ -3,6 +3,7 @@
 // with post(), which wakes it through an eventfd.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -35,6 +36,12 @@ class RunLoop {
 
   // Thread-safe: runs fn on the loop thread, in posting order.
   void post(std::function<void()> fn);
+  // A handler that other threads trigger without allocating: wake() sets a
+  // flag and writes the eventfd only when the flag was clear, so a burst of
+  // wakes costs one write and one call. Set it before run().
+  void set_wake_handler(std::function<void()> fn);
+  // Thread-safe, allocation-free: the wake handler runs soon on the loop thread.
+  void wake();
   // Thread-safe: run() returns after the current iteration.
   void stop();
   // Runs until stop(). Returns after draining posted work.
@@ -63,6 +70,8 @@ class RunLoop {
   TimerId next_timer_id_ = 1;
   std::mutex mutex_;
   std::vector<std::function<void()>> posted_;
+  std::function<void()> wake_handler_;
+  std::atomic<bool> wake_pending_{false};
   bool stop_ = false;
   std::thread::id loop_thread_{};
 };

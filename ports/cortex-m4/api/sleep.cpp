@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "../board/board.h"
-#include "device_impl.hpp"
+#include "board_device.hpp"
 
 namespace std::this_thread {
 
@@ -16,7 +16,7 @@ void __sleep_for(chrono::seconds s, chrono::nanoseconds ns) {
   auto ms = chrono::duration_cast<chrono::milliseconds>(s) +
             chrono::duration_cast<chrono::milliseconds>(ns + chrono::nanoseconds(999999));
   sable::TimePoint deadline = sable::TimePoint(board_millis()) + ms;
-  if (auto* device = sable::detail::DeviceImpl::instance()) {
+  if (auto* device = sable::detail::BoardDevice::instance()) {
     device->run_until(deadline);
     return;
   }
