@@ -27,3 +27,15 @@ function(sable_profile roles_default client_default)
   add_compile_definitions(SABLE_PERIPHERAL_ROLE=${_p} SABLE_CENTRAL_ROLE=${_c}
                           SABLE_GATT_CLIENT=${_g})
 endfunction()
+
+# The sources of one core layer for a port that builds src/ itself
+# (ports/cortex-m4, ports/footprint), honouring SABLE_LEGACY_PAIRING: without
+# it, smp links the stub that refuses legacy peers (src/smp/sc_only).
+function(sable_port_layer_sources root layer out)
+  file(GLOB srcs CONFIGURE_DEPENDS ${root}/src/${layer}/*.cpp)
+  if(layer STREQUAL "smp" AND NOT SABLE_LEGACY_PAIRING)
+    list(REMOVE_ITEM srcs ${root}/src/smp/pairing_legacy.cpp)
+    list(APPEND srcs ${root}/src/smp/sc_only/pairing_legacy_refused.cpp)
+  endif()
+  set(${out} ${srcs} PARENT_SCOPE)
+endfunction()

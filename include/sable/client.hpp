@@ -83,11 +83,14 @@ class Client {
   Result<void, Error> disconnect();
   void on_disconnect(std::function<void(uint8_t reason)> fn);
 
-  Client(detail::DeviceImpl* device, uint16_t handle);
+  // `generation` (ConnDesc::generation) names the link: once it ends, this
+  // Client refuses every call, even when a new link reuses its handle.
+  Client(detail::DeviceImpl* device, uint16_t handle, uint32_t generation);
 
  private:
   detail::DeviceImpl* device_;
   uint16_t handle_;
+  uint32_t generation_;
   bool auto_secure_ = true;
 };
 

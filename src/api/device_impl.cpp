@@ -185,11 +185,7 @@ void DeviceImpl::on_pairing_complete(const ConnDesc& desc) {
 }
 
 void DeviceImpl::on_pairing_failed(const ConnDesc& desc, const Error& error) {
-  if (auto fn = security_.pairing_failed()) {
-    Error e = error;
-    e.origin = pairing_failure_origin(error);
-    fn(desc, e);
-  }
+  if (auto fn = security_.pairing_failed()) fn(desc, error);
 }
 
 void DeviceImpl::on_passkey_display(const ConnDesc& desc, uint32_t passkey) {
@@ -221,22 +217,6 @@ void DeviceImpl::on_numeric_comparison(const ConnDesc& desc, uint32_t value) {
       (void)host_->numeric_comparison_reply(now(), desc.handle, accept);
     });
   });
-}
-
-ErrorOrigin pairing_failure_origin(const Error& error) {
-  if (error.origin != ErrorOrigin::kUnknown) return error.origin;
-  if (error.kind == ErrorKind::kTimeout) return ErrorOrigin::kTimeout;
-  if (error.kind != ErrorKind::kPairingFailed) return ErrorOrigin::kUnknown;
-  // Until gap::Host fills Error::origin from smp::PairingFailure::origin, the
-  // core names the side at the end of its message: "... (0x04, peer)".
-  const std::string& m = error.message;
-  auto ends_with = [&m](const char* tail) {
-    const size_t n = std::strlen(tail);
-    return m.size() >= n && m.compare(m.size() - n, n, tail) == 0;
-  };
-  if (ends_with(", peer)")) return ErrorOrigin::kPeer;
-  if (ends_with(", timeout)")) return ErrorOrigin::kTimeout;
-  return ErrorOrigin::kLocal;
 }
 
 }  // namespace sable::detail

@@ -162,7 +162,4 @@ class DeviceImpl : public gap::HostListener, public hci::Sender {
   std::optional<Error> error_;
 };
 
-// The origin of a pairing failure reported by the core (see Error::origin).
-ErrorOrigin pairing_failure_origin(const Error& error);
-
 }  // namespace sable::detail

@@ -24,15 +24,14 @@ Connection::Connection(const LinkServices& services, const ConnDesc& d,
   bond_ = std::move(peer.bond);
   desc_.id_address = peer.identity;
   if (s_.database) {
-    server_ = std::make_unique<gatt::Server>(*s_.database, bearer_);
+    server_.emplace(*s_.database, bearer_);
     server_->set_link_security(link_security());
   }
-  if constexpr (profile::kGattClient) client_ = std::make_unique<gatt::Client>(bearer_);
+  if constexpr (profile::kGattClient) client_.emplace(bearer_);
   smp::PairingDelegate& pairing_side = *this;
-  pairing_ = std::make_unique<smp::Pairing>(
-      d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
-      pairing_policy(s_.ctx.config.security), pairing_side, s_.ctx.random,
-      s_.privacy.local_device(local_address_), desc_.address, &s_.repeated_attempts);
+  pairing_.emplace(d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
+                   pairing_policy(s_.ctx.config.security), pairing_side, s_.ctx.random,
+                   s_.privacy.local_device(local_address_), desc_.address, &s_.repeated_attempts);
   pairing_->set_peer_identity(desc_.id_address);
 }
 
@@ -70,15 +69,9 @@ void Connection::on_att_sdu(Bytes sdu) {
   bearer_.on_pdu(s_.ctx.now, sdu);
 }
 
+// Repeated Attempts (Core 5.4 Vol 3 Part H 2.3.6), per peer and across peers
+// with a static passkey, is smp::Pairing's own business.
 void Connection::on_smp_sdu(Bytes sdu) {
-  constexpr uint8_t kPairingRequest = 0x01;
-  if (!sdu.empty() && sdu[0] == kPairingRequest && s_.throttle.blocked(s_.ctx.now) &&
-      !(pairing_->in_progress() && !pairing_->security_request_pending())) {
-    // Core 5.4 Vol 3 Part H 2.3.6: Repeated Attempts.
-    const uint8_t refused[] = {0x05, 0x09};
-    link_.send_smp(refused);
-    return;
-  }
   pairing_->on_sdu(s_.ctx.now, sdu);
 }
 

@@ -17,7 +17,6 @@
 #include "att/bearer.hpp"
 #include "common/profile.hpp"
 #include "gap/host_context.hpp"
-#include "gap/pairing_throttle.hpp"
 #include "gap/privacy.hpp"
 #include "gatt/client.hpp"
 #include "gatt/database.hpp"
@@ -37,13 +36,18 @@ namespace sable::gap {
 // Stands in for the GATT client in a build without one (profile::kGattClient).
 // Calls on it sit in discarded `if constexpr` branches: never run, never linked.
 struct NoGattClient {
-  gatt::Client* get() const { return nullptr; }
-  gatt::Client* operator->() const { return nullptr; }
-  template <class T>
-  NoGattClient& operator=(T&&) {
-    return *this;
-  }
+  template <class... Args>
+  void emplace(Args&&...) {}
 };
+
+// The GATT client in its slot, or nullptr (none made, or none in this build).
+template <class Slot>
+gatt::Client* client_of(Slot& slot) {
+  if constexpr (std::is_same_v<Slot, NoGattClient>)
+    return nullptr;
+  else
+    return slot ? &*slot : nullptr;
+}
 
 // The application's security policy as SMP applies it to each pairing.
 smp::PairingPolicy pairing_policy(const SecurityConfig& security);
@@ -54,7 +58,6 @@ struct LinkServices {
   Privacy& privacy;
   hci::AclOutbound& acl;
   smp::RepeatedAttempts& repeated_attempts;
-  PairingThrottle& throttle;
   gatt::Database* database;
 };
 
@@ -72,8 +75,8 @@ class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingD
   // The link as the application sees it (with the bearer's current MTU).
   ConnDesc desc() const;
   const std::optional<store::Bond>& bond() const { return bond_; }
-  gatt::Client* client() { return client_.get(); }
-  gatt::Server* server() { return server_.get(); }
+  gatt::Client* client() { return client_of(client_); }
+  gatt::Server* server() { return server_ ? &*server_ : nullptr; }
 
   // ---- from the controller (via the host's dispatch) ----
   void on_acl_pdu(Bytes pdu);
@@ -152,9 +155,10 @@ class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingD
   Address local_address_;
   l2cap::LeLink link_;
   att::Bearer bearer_;  // declared before (destroyed after) the server and client on it
-  std::unique_ptr<gatt::Server> server_;
-  std::conditional_t<profile::kGattClient, std::unique_ptr<gatt::Client>, NoGattClient> client_;
-  std::unique_ptr<smp::Pairing> pairing_;
+  // In place (no allocation per link); the bearer outlives both.
+  std::optional<gatt::Server> server_;
+  std::conditional_t<profile::kGattClient, std::optional<gatt::Client>, NoGattClient> client_;
+  std::optional<smp::Pairing> pairing_;
   bool disconnecting_ = false;
 
   // A parameter update asked of the controller; if it refuses, ask over L2CAP.

@@ -190,7 +190,6 @@ smp::SecurityRequestAction Connection::on_security_request(AuthReq) {
 
 void Connection::on_pairing_complete(const smp::PairingResult& r) {
   if (r.peer_identity_address) desc_.id_address = *r.peer_identity_address;
-  s_.repeated_attempts.record_success(desc_.address);
   if (r.bonded) store_bond(r);
   apply_key(KeyInfo{r.authenticated, r.secure_connections, r.key_size}, false);
   push(HostEvent::Kind::kPairingComplete);
@@ -232,18 +231,18 @@ void Connection::store_bond(const smp::PairingResult& r) {
 }
 
 void Connection::on_pairing_failed(const smp::PairingFailure& f) {
-  if (f.reason == smp::SmpReason::kConfirmValueFailed ||
-      f.reason == smp::SmpReason::kDhKeyCheckFailed)
-    s_.throttle.record_failure(s_.ctx.now);
   char buf[160];
   const char* who = f.origin == smp::FailureOrigin::kPeer      ? "peer"
                     : f.origin == smp::FailureOrigin::kTimeout ? "timeout"
                                                                : "local";
   std::snprintf(buf, sizeof buf, "pairing failed: %s (0x%02x, %s)", smp::to_string(f.reason),
                 unsigned(f.reason), who);
+  ErrorOrigin origin = f.origin == smp::FailureOrigin::kPeer      ? ErrorOrigin::kPeer
+                       : f.origin == smp::FailureOrigin::kTimeout ? ErrorOrigin::kTimeout
+                                                                  : ErrorOrigin::kLocal;
   pairing_failed(Error{
       f.origin == smp::FailureOrigin::kTimeout ? ErrorKind::kTimeout : ErrorKind::kPairingFailed,
-      buf, uint8_t(f.reason)});
+      buf, uint8_t(f.reason), origin});
   // A link encrypted with this pairing's key before it failed: say so now.
   if (desc_.encrypted) security_changed();
   // Core 5.4 Vol 3 Part H 3.4: after an SMP timeout no more SMP on this link.

@@ -102,7 +102,7 @@ Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
       advertiser_(ctx_, privacy_),
       scanner_(ctx_, privacy_, listener),
       connector_(ctx_) {
-  throttle_.set_enabled(config.security.static_passkey.has_value());
+  slots_ = std::make_unique<std::optional<Connection>[]>(config.max_connections);
   connections_.reserve(config.max_connections);
   ctx_.commands.set_on_controller_timeout([this](uint16_t opcode) {
     char buf[120];
@@ -332,8 +332,18 @@ void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t rol
   Address local = (d.role == Role::kPeripheral && advertiser_.private_address())
                       ? *advertiser_.private_address()
                       : ctx_.controller.bd_addr;
-  LinkServices services{ctx_, privacy_, acl_out_, repeated_attempts_, throttle_, database_};
-  connections_.push_back(std::make_unique<Connection>(services, d, local));
+  std::optional<Connection>* slot = nullptr;
+  for (size_t i = 0; i < ctx_.config.max_connections && !slot; ++i)
+    if (!slots_[i]) slot = &slots_[i];
+  if (!slot) {
+    // More links than this host was sized for (HostConfig::max_connections).
+    SABLE_LOG_WARN("connection 0x%04x refused: %zu links already", handle, connections_.size());
+    ctx_.send_command(hci::disconnect(handle, HciStatus::kRemoteDeviceTerminatedLowResources));
+    return;
+  }
+  LinkServices services{ctx_, privacy_, acl_out_, repeated_attempts_, database_};
+  slot->emplace(services, d, local);
+  connections_.push_back(&**slot);
   // The controller stops advertising when a peripheral connection is made
   // (Core 5.4 Vol 6 Part B 4.4.2.9).
   if (d.role == Role::kPeripheral) advertiser_.stopped_by_controller();
@@ -362,7 +372,7 @@ void Host::on_disconnection_complete(Bytes params) {
     SABLE_LOG_WARN("Disconnection Complete for unknown handle 0x%04x", e->handle);
     return;
   }
-  std::unique_ptr<Connection> gone = std::move(*it);
+  Connection* gone = *it;
   connections_.erase(it);
   gone->on_disconnected();
   acl_out_.on_disconnection(e->handle);
@@ -371,7 +381,8 @@ void Host::on_disconnection_complete(Bytes params) {
   ev.kind = HostEvent::Kind::kDisconnected;
   ev.desc = gone->desc();
   ev.value = uint8_t(e->reason);
-  gone.reset();
+  for (size_t i = 0; i < ctx_.config.max_connections; ++i)
+    if (slots_[i] && &*slots_[i] == gone) slots_[i].reset();
   ctx_.events.push(std::move(ev));
   refresh_advertising();
 }
@@ -400,13 +411,13 @@ void Host::on_acl_pdu(uint16_t handle, Bytes pdu) {
 
 Connection* Host::find(uint16_t handle) {
   for (auto& c : connections_)
-    if (c->handle() == handle) return c.get();
+    if (c->handle() == handle) return c;
   return nullptr;
 }
 
 const Connection* Host::find(uint16_t handle) const {
   for (const auto& c : connections_)
-    if (c->handle() == handle) return c.get();
+    if (c->handle() == handle) return c;
   return nullptr;
 }
 
@@ -475,7 +486,6 @@ void Host::set_security_config(const SecurityConfig& security) {
   bool privacy_changed =
       security.resolvable_private_address != ctx_.config.security.resolvable_private_address;
   ctx_.config.security = security;
-  throttle_.set_enabled(security.static_passkey.has_value());
   if (privacy_changed && ctx_.ready) advertiser_.on_privacy_changed();
 }
 

@@ -31,7 +31,6 @@
 #include "gap/host_config.hpp"
 #include "gap/host_context.hpp"
 #include "gap/host_listener.hpp"
-#include "gap/pairing_throttle.hpp"
 #include "gap/privacy.hpp"
 #include "gap/scanner.hpp"
 #include "gatt/client.hpp"
@@ -177,9 +176,11 @@ class Host final {
   Scanner scanner_;
   Connector connector_;
   smp::RepeatedAttempts repeated_attempts_;
-  PairingThrottle throttle_;
   gatt::Database* database_ = nullptr;
-  std::vector<std::unique_ptr<Connection>> connections_;
+  // Connections live in slots made at construction (max_connections of
+  // them): a new link allocates nothing. connections_ lists the live ones.
+  std::unique_ptr<std::optional<Connection>[]> slots_;
+  std::vector<Connection*> connections_;
   uint32_t generations_ = 0;  // links made so far
   int depth_ = 0;             // nested public entries
   bool delivering_ = false;   // the outbox is being delivered

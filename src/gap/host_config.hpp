@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/profile.hpp"
 #include "common/time.hpp"
 #include "l2cap/pdu.hpp"
 #include "sable/security.hpp"
@@ -17,8 +18,10 @@ struct HostConfig {
   // Links this host accepts at once as a peripheral; advertising resumes while
   // fewer are open.
   size_t max_peripheral_connections = 1;
-  // Links of any role this host serves at once (sizes the ACL pools).
-  size_t max_connections = 16;
+  // Links of any role this host serves at once: sizes the connection slots
+  // and the ACL pools, made once at construction. A peripheral-only build
+  // serves its one link.
+  size_t max_connections = profile::kCentralRole ? 16 : 1;
   // How often a resolvable private address is replaced (Core 5.4 Vol 3 Part C
   // 10.7.2 recommends 15 minutes).
   Duration rpa_rotation = Duration(15 * 60 * 1000);

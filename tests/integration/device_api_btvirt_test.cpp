@@ -4,7 +4,9 @@
 //    waiting and every value arrives, in order, each once;
 //  - notify() inside a callback (the stack's thread) sends at once;
 //  - a value longer than the maximum is refused with kValueTooLong;
-//  - a pairing failure says which side ended it (Error::origin).
+//  - a pairing failure says which side ended it (Error::origin);
+//  - a Client kept past the end of its link acts on nothing, not even on a
+//    new link to the same peer (which may reuse its HCI handle).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -223,6 +225,33 @@ TEST(DeviceApiOnBtvirt, PairingFailureSaysWhichSideEndedIt) {
   EXPECT_EQ(server_error->kind, ErrorKind::kPairingFailed) << server_error->message;
   EXPECT_EQ(server_error->origin, ErrorOrigin::kLocal) << server_error->message;
   EXPECT_EQ(server_error->code, paired.error().code);
+}
+
+TEST(DeviceApiOnBtvirt, AClientWhoseLinkEndedDoesNotActOnTheNextLink) {
+  Pair p;
+  ASSERT_NO_FATAL_FAILURE(p.start_server("api-stale", Property::Read));
+  ASSERT_NO_FATAL_FAILURE(p.advertise("api-stale"));
+  ASSERT_NO_FATAL_FAILURE(p.start_central());
+  ASSERT_NO_FATAL_FAILURE(p.connect("api-stale"));
+  std::unique_ptr<Client> old = std::move(p.client);
+  auto first = old->desc();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(old->disconnect().ok());
+  EXPECT_FALSE(old->connected());
+  // The server advertises again; the central connects anew.
+  ASSERT_NO_FATAL_FAILURE(p.connect("api-stale"));
+  auto second = p.client->desc();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(second->generation, first->generation);
+  // Whether or not the controller reused the handle, the old Client is done.
+  EXPECT_FALSE(old->connected());
+  auto read = old->find_characteristic(kService, kValue);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().kind, ErrorKind::kDisconnected);
+  EXPECT_EQ(old->disconnect().error().kind, ErrorKind::kNotConnected);
+  old.reset();  // its destructor must not end the new link either
+  EXPECT_TRUE(p.client->connected());
+  EXPECT_TRUE(p.client->find_characteristic(kService, kValue).ok());
 }
 
 }  // namespace

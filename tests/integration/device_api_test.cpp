@@ -142,20 +142,5 @@ TEST(RunLoopWake, RunsTheHandlerOnTheLoopThreadOncePerBurst) {
   t.join();
 }
 
-TEST(PairingFailureOrigin, ComesFromTheFieldWhenTheCoreSetsIt) {
-  Error e{ErrorKind::kPairingFailed, "pairing failed", 0x04, ErrorOrigin::kPeer};
-  EXPECT_EQ(pairing_failure_origin(e), ErrorOrigin::kPeer);
-}
-
-TEST(PairingFailureOrigin, TimeoutIsItsOwnOrigin) {
-  Error e{ErrorKind::kTimeout, "pairing failed: Unspecified Reason (0x08, timeout)", 0x08};
-  EXPECT_EQ(pairing_failure_origin(e), ErrorOrigin::kTimeout);
-}
-
-TEST(PairingFailureOrigin, OtherErrorsHaveNone) {
-  EXPECT_EQ(pairing_failure_origin(Error{ErrorKind::kAtt, "ATT error", 0x05}),
-            ErrorOrigin::kUnknown);
-}
-
 }  // namespace
 }  // namespace sable::detail

@@ -27,7 +27,7 @@ Result<std::unique_ptr<Client>, Error> LinuxDevice::connect(const Address& peer,
   auto r = future.get();
   if (!r.ok()) return fail(r.error());
   uint16_t handle = r.value().handle;
-  auto client = std::make_unique<Client>(this, handle);
+  auto client = std::make_unique<Client>(this, handle, r.value().generation);
   // A bonded peer is trusted only over a link encrypted with the bond's key
   // (BLESA): encrypt before handing the link out, and never fall back.
   bool bonded = call([&] {
@@ -149,11 +149,14 @@ Error to_error(const gatt::ClientError& e) {
 
 // Starts a GATT client procedure on the loop thread and waits for it.
 template <class T, class Start>
-Result<T, Error> run_procedure(detail::DeviceImpl* device, uint16_t handle, Start start) {
+Result<T, Error> run_procedure(detail::DeviceImpl* device, uint16_t handle, uint32_t generation,
+                               Start start) {
   auto done = std::make_shared<std::promise<Result<T, Error>>>();
   auto future = done->get_future();
   device->call([&] {
-    gatt::Client* client = device->host().gatt_client(handle);
+    gatt::Client* client = device->host().is_current(handle, generation)
+                               ? device->host().gatt_client(handle)
+                               : nullptr;
     if (!client) {
       done->set_value(fail(Error{ErrorKind::kDisconnected, "not connected"}));
       return;
@@ -191,14 +194,18 @@ bool needs_security(const Error& e) {
 
 }  // namespace
 
-Client::Client(detail::DeviceImpl* device, uint16_t handle) : device_(device), handle_(handle) {}
+Client::Client(detail::DeviceImpl* device, uint16_t handle, uint32_t generation)
+    : device_(device), handle_(handle), generation_(generation) {}
 
 Client::~Client() {
   if (connected()) (void)disconnect();
 }
 
 std::optional<ConnDesc> Client::desc() const {
-  return device_->call([&] { return device_->host().connection(handle_); });
+  return device_->call([&]() -> std::optional<ConnDesc> {
+    if (!device_->host().is_current(handle_, generation_)) return std::nullopt;
+    return device_->host().connection(handle_);
+  });
 }
 
 bool Client::connected() const {
@@ -209,15 +216,15 @@ void Client::set_auto_secure(bool on) {
   auto_secure_ = on;
 }
 
-Result<uint16_t, Error> Client::exchange_mtu(uint16_t) {
-  return run_procedure<uint16_t>(device_, handle_, [](gatt::Client& c, TimePoint now, auto cb) {
-    c.exchange_mtu(now, std::move(cb));
-  });
+Result<uint16_t, Error> Client::exchange_mtu(uint16_t mtu) {
+  return run_procedure<uint16_t>(
+      device_, handle_, generation_,
+      [mtu](gatt::Client& c, TimePoint now, auto cb) { c.exchange_mtu(now, mtu, std::move(cb)); });
 }
 
 Result<std::vector<RemoteService>, Error> Client::discover_services(std::optional<Uuid> uuid) {
   auto r = run_procedure<std::vector<gatt::ServiceInfo>>(
-      device_, handle_, [uuid](gatt::Client& c, TimePoint now, auto cb) {
+      device_, handle_, generation_, [uuid](gatt::Client& c, TimePoint now, auto cb) {
         c.discover_primary_services(now, uuid, std::move(cb));
       });
   if (!r.ok()) return fail(r.error());
@@ -229,7 +236,7 @@ Result<std::vector<RemoteService>, Error> Client::discover_services(std::optiona
 Result<std::vector<RemoteCharacteristic>, Error> Client::discover_characteristics(
     const RemoteService& s) {
   auto r = run_procedure<std::vector<gatt::CharacteristicInfo>>(
-      device_, handle_, [s](gatt::Client& c, TimePoint now, auto cb) {
+      device_, handle_, generation_, [s](gatt::Client& c, TimePoint now, auto cb) {
         c.discover_characteristics(now, s.start_handle, s.end_handle, std::move(cb));
       });
   if (!r.ok()) return fail(r.error());
@@ -259,7 +266,7 @@ Result<RemoteCharacteristic, Error> Client::find_characteristic(const Uuid& serv
       if (!(c.uuid == characteristic)) continue;
       if (c.end_handle > c.value_handle) {
         auto descs = run_procedure<std::vector<gatt::DescriptorInfo>>(
-            device_, handle_, [c](gatt::Client& cl, TimePoint now, auto cb) {
+            device_, handle_, generation_, [c](gatt::Client& cl, TimePoint now, auto cb) {
               cl.discover_descriptors(now, uint16_t(c.value_handle + 1), c.end_handle,
                                       std::move(cb));
             });
@@ -277,7 +284,7 @@ Result<RemoteCharacteristic, Error> Client::find_characteristic(const Uuid& serv
 Result<std::vector<uint8_t>, Error> Client::read(uint16_t handle) {
   auto once = [&] {
     return run_procedure<std::vector<uint8_t>>(
-        device_, handle_,
+        device_, handle_, generation_,
         [handle](gatt::Client& c, TimePoint now, auto cb) { c.read(now, handle, std::move(cb)); });
   };
   auto r = once();
@@ -292,10 +299,12 @@ Result<void, Error> Client::write(uint16_t handle, std::span<const uint8_t> valu
                                   bool with_response) {
   std::vector<uint8_t> copy(value.begin(), value.end());
   auto once = [&] {
-    return run_procedure<void>(device_, handle_, [&](gatt::Client& c, TimePoint now, auto cb) {
-      c.write(now, handle, copy,
-              with_response ? gatt::WriteMode::kRequest : gatt::WriteMode::kCommand, std::move(cb));
-    });
+    return run_procedure<void>(
+        device_, handle_, generation_, [&](gatt::Client& c, TimePoint now, auto cb) {
+          c.write(now, handle, copy,
+                  with_response ? gatt::WriteMode::kRequest : gatt::WriteMode::kCommand,
+                  std::move(cb));
+        });
   };
   auto r = once();
   if (!r.ok() && auto_secure_ && needs_security(r.error())) {
@@ -315,9 +324,10 @@ Result<void, Error> Client::subscribe(const RemoteCharacteristic& c,
     if (on_value) on_value(std::span<const uint8_t>(v.data(), v.size()));
   };
   auto once = [&] {
-    return run_procedure<void>(device_, handle_, [&](gatt::Client& cl, TimePoint now, auto cb) {
-      cl.subscribe(now, c.value_handle, c.cccd_handle, indications, handler, std::move(cb));
-    });
+    return run_procedure<void>(
+        device_, handle_, generation_, [&](gatt::Client& cl, TimePoint now, auto cb) {
+          cl.subscribe(now, c.value_handle, c.cccd_handle, indications, handler, std::move(cb));
+        });
   };
   auto r = once();
   if (!r.ok() && auto_secure_ && needs_security(r.error())) {
@@ -328,18 +338,20 @@ Result<void, Error> Client::subscribe(const RemoteCharacteristic& c,
 }
 
 Result<void, Error> Client::unsubscribe(const RemoteCharacteristic& c) {
-  return run_procedure<void>(device_, handle_, [&](gatt::Client& cl, TimePoint now, auto cb) {
-    cl.unsubscribe(now, c.value_handle, std::move(cb));
-  });
+  return run_procedure<void>(device_, handle_, generation_,
+                             [&](gatt::Client& cl, TimePoint now, auto cb) {
+                               cl.unsubscribe(now, c.value_handle, std::move(cb));
+                             });
 }
 
 namespace {
-Result<void, Error> secure_link(detail::DeviceImpl* device, uint16_t handle, bool force_pairing) {
+Result<void, Error> secure_link(detail::DeviceImpl* device, uint16_t handle, uint32_t generation,
+                                bool force_pairing) {
   auto done = std::make_shared<std::promise<Result<void, Error>>>();
   auto future = done->get_future();
   device->call([&] {
     auto desc = device->host().connection(handle);
-    if (!desc) {
+    if (!desc || desc->generation != generation) {
       done->set_value(fail(Error{ErrorKind::kDisconnected, "not connected"}));
       return;
     }
@@ -363,16 +375,18 @@ Result<void, Error> secure_link(detail::DeviceImpl* device, uint16_t handle, boo
 }  // namespace
 
 Result<void, Error> Client::secure() {
-  return secure_link(device_, handle_, false);
+  return secure_link(device_, handle_, generation_, false);
 }
 Result<void, Error> Client::pair() {
-  return secure_link(device_, handle_, true);
+  return secure_link(device_, handle_, generation_, true);
 }
 
 Result<void, Error> Client::disconnect() {
   auto done = std::make_shared<std::promise<void>>();
   auto future = done->get_future();
   Result<void, Error> r = device_->call([&]() -> Result<void, Error> {
+    if (!device_->host().is_current(handle_, generation_))
+      return fail(Error{ErrorKind::kNotConnected, "this client's link has ended"});
     auto sent = device_->host().disconnect(
         device_->now(), handle_, uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
     if (!sent.ok()) return sent;
@@ -386,7 +400,10 @@ Result<void, Error> Client::disconnect() {
 }
 
 void Client::on_disconnect(std::function<void(uint8_t)> fn) {
-  device_->call([&] { linux_device(device_).set_client_disconnect(handle_, std::move(fn)); });
+  device_->call([&] {
+    if (device_->host().is_current(handle_, generation_))
+      linux_device(device_).set_client_disconnect(handle_, std::move(fn));
+  });
 }
 
 }  // namespace sable

@@ -279,9 +279,7 @@ void LinuxDevice::on_pairing_failed(const ConnDesc& desc, const Error& error) {
   if (auto it = security_waits_.find(desc.handle); it != security_waits_.end()) {
     auto done = it->second.done;
     security_waits_.erase(it);
-    Error e = error;
-    e.origin = pairing_failure_origin(error);
-    done->set_value(fail(std::move(e)));
+    done->set_value(fail(error));
   }
   DeviceImpl::on_pairing_failed(desc, error);
 }
