@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "../board/board.h"
+#include "../runtime/heap_count.hpp"
 #include "common/log.hpp"
 
 namespace sable::detail {
@@ -138,6 +139,11 @@ void BoardDevice::send_hci(HciPacketType type, Bytes packet) {
   board_hci_write(packet.data(), packet.size());
 }
 
+void BoardDevice::on_connected(const ConnDesc& desc) {
+  if (!allocations_at_first_link_) allocations_at_first_link_ = runtime_heap_allocations();
+  DeviceImpl::on_connected(desc);
+}
+
 void BoardDevice::on_disconnected(const ConnDesc& desc, uint8_t reason) {
   DeviceImpl::on_disconnected(desc, reason);
   print_memory("after disconnection");
@@ -151,10 +157,13 @@ void BoardDevice::on_pairing_complete(const ConnDesc& desc) {
 void BoardDevice::print_memory(const char* when) const {
   std::fprintf(stderr,
                "firmware: memory %s: stack peak %u of %u B, C heap %u B, mbedTLS heap peak %u of "
-               "%u B, UART0 overruns %u\n",
+               "%u B, UART0 overruns %u, heap allocations %u (%u since the first connection)\n",
                when, unsigned(board_stack_peak()), unsigned(board_stack_size()),
                unsigned(board_heap_peak()), unsigned(port::crypto_heap_peak()),
-               unsigned(port::crypto_heap_size()), unsigned(board_hci_overruns()));
+               unsigned(port::crypto_heap_size()), unsigned(board_hci_overruns()),
+               unsigned(runtime_heap_allocations()),
+               unsigned(runtime_heap_allocations() -
+                        allocations_at_first_link_.value_or(runtime_heap_allocations())));
 }
 
 }  // namespace sable::detail

@@ -35,6 +35,7 @@ class BoardDevice final : public DeviceImpl {
   // gap::HostListener: the platform's part, then the shared fan-out.
   void on_ready() override { ready_ = true; }
   void on_fatal(const Error& error) override { set_error(error); }
+  void on_connected(const ConnDesc& desc) override;
   void on_disconnected(const ConnDesc& desc, uint8_t reason) override;
   void on_pairing_complete(const ConnDesc& desc) override;
 
@@ -58,6 +59,8 @@ class BoardDevice final : public DeviceImpl {
   port::DrbgRandom random_;
   H4Deframer deframer_{H4PacketTypes::from_controller()};
   bool ready_ = false;
+  // Heap allocations until the first link: start-up (services, advertising).
+  std::optional<size_t> allocations_at_first_link_;
   bool in_loop_ = false;
 };
 
