@@ -199,25 +199,16 @@ void Connection::store_bond(const smp::PairingResult& r) {
   store::Bond b;
   b.peer_identity = store::identity_form(desc_.id_address);
   b.peer_irk = r.peer_irk;
-  auto to_store = [&](const smp::LongTermKey& k) {
-    store::LongTermKey l;
-    l.key = k.key;
-    l.ediv = k.ediv;
-    l.rand = k.rand;
-    l.key_size = r.key_size;
-    l.authenticated = r.authenticated;
-    l.secure_connections = r.secure_connections;
-    return l;
-  };
-  if (r.secure_connections && r.ltk) {
-    b.ltk = to_store(*r.ltk);
+  // SMP and the store share LongTermKey: the keys carry the pairing's
+  // properties already.
+  if (r.secure_connections) {
+    b.ltk = r.ltk;
   } else {
-    if (r.local_ltk) b.ltk = to_store(*r.local_ltk);
-    if (r.peer_ltk) b.peer_ltk = to_store(*r.peer_ltk);
+    b.ltk = r.local_ltk;
+    b.peer_ltk = r.peer_ltk;
   }
   b.peer_csrk = r.peer_csrk;
-  if (server_)
-    for (const auto& e : server_->client_state().cccds) b.cccds.push_back({e.handle, e.value});
+  if (server_) b.cccds = server_->client_state().cccds;
   // The bond is stored before anyone hears of the pairing (no lost bonds).
   if (auto put = s_.ctx.bonds().put(b); !put.ok()) {
     SABLE_LOG_ERROR("connection 0x%04x: bond not stored: %s", desc_.handle,
@@ -264,9 +255,7 @@ void Connection::save_client_state() {
   saved_generation_ = server_->client_state_generation();
   auto cccds = server_->client_state().cccds;
   if (cccds == saved_cccds_) return;
-  std::vector<store::CccdEntry> entries;
-  for (const auto& e : cccds) entries.push_back({e.handle, e.value});
-  if (auto r = s_.ctx.bonds().update_cccds(bond_->peer_identity, entries); !r.ok()) {
+  if (auto r = s_.ctx.bonds().update_cccds(bond_->peer_identity, cccds); !r.ok()) {
     SABLE_LOG_ERROR("subscriptions of %s not stored: %s", bond_->peer_identity.to_string().c_str(),
                     r.error().to_string().c_str());
     return;
@@ -279,7 +268,7 @@ void Connection::restore_client_state() {
   gatt::ClientState state = server_->client_state();
   for (const auto& e : bond_->cccds) {
     // What the peer wrote on this link before encrypting wins.
-    if (server_->cccd_value(e.handle) == 0) state.cccds.push_back({e.handle, e.value});
+    if (server_->cccd_value(e.handle) == 0) state.cccds.push_back(e);
   }
   server_->restore_client_state(state);
   saved_cccds_ = server_->client_state().cccds;

@@ -16,6 +16,7 @@
 #include "att/bearer.hpp"
 #include "att/pdu.hpp"
 #include "common/bytes.hpp"
+#include "common/cccd_entry.hpp"
 #include "common/time.hpp"
 #include "gatt/access.hpp"
 #include "gatt/database.hpp"
@@ -35,12 +36,9 @@ enum class ValueSendResult : uint8_t {
 };
 const char* to_string(ValueSendResult r);
 
-// One CCCD's value for this client; the bond store keeps a list per bond.
-struct CccdEntry {
-  uint16_t handle = 0;
-  uint16_t value = 0;
-  friend bool operator==(const CccdEntry&, const CccdEntry&) = default;
-};
+// One CCCD's value for this client; the bond store keeps the same type, a list
+// per bond (src/common).
+using CccdEntry = sable::CccdEntry;
 // What a bonded client configured (Core 5.4 Vol 3 Part G 3.3.3.3, 7.2).
 struct ClientState {
   std::vector<CccdEntry> cccds;  // only non-zero entries

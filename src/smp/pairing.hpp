@@ -30,6 +30,7 @@
 #include <variant>
 
 #include "common/bytes.hpp"
+#include "common/long_term_key.hpp"
 #include "common/time.hpp"
 #include "crypto/crypto.hpp"
 #include "sable/address.hpp"
@@ -109,19 +110,9 @@ struct LocalDevice {
   std::optional<Key> irk;    // distributed in Identity Information (zeros if none)
 };
 
-// An LTK and what a link encrypted with it gets: the same fields as
-// store::LongTermKey (issue 13: one type for both), though rand comes before
-// ediv here, as in HCI_LE_Enable_Encryption.
-struct LongTermKey {
-  Key key{};
-  uint64_t rand = 0;  // 0 for Secure Connections (2.4.4.2)
-  uint16_t ediv = 0;  // 0 for Secure Connections
-  uint8_t key_size = 16;
-  bool authenticated = false;
-  bool secure_connections = false;
-
-  friend bool operator==(const LongTermKey&, const LongTermKey&) = default;
-};
+// An LTK and what a link encrypted with it gets; the bond store keeps the same
+// type (src/common).
+using LongTermKey = sable::LongTermKey;
 
 // What a completed pairing produced. Trivially copyable so that it can be wiped.
 struct PairingResult {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/cccd_entry.hpp"
+#include "common/long_term_key.hpp"
 #include "sable/address.hpp"
 #include "sable/conn_desc.hpp"
 
@@ -18,27 +20,9 @@ namespace sable::store {
 
 using Key128 = std::array<uint8_t, 16>;  // least significant octet first
 
-// A Long Term Key with the properties of the pairing that produced it.
-struct LongTermKey {
-  Key128 key{};                     // least significant octet first, as in HCI LE Start Encryption
-  uint16_t ediv = 0;                // Encrypted Diversifier (0 for Secure Connections)
-  uint64_t rand = 0;                // Random Number (0 for Secure Connections)
-  uint8_t key_size = 16;            // negotiated encryption key size, 7..16 octets
-  bool authenticated = false;       // MITM protection (passkey, numeric comparison, OOB)
-  bool secure_connections = false;  // LE Secure Connections (else LE legacy pairing)
-
-  friend bool operator==(const LongTermKey&, const LongTermKey&) = default;
-};
-
-// A Client Characteristic Configuration descriptor value a bonded client set.
-struct CccdEntry {
-  static constexpr uint16_t kNotify = 0x0001;
-  static constexpr uint16_t kIndicate = 0x0002;
-  uint16_t handle = 0;  // the CCCD's attribute handle (not the value handle)
-  uint16_t value = 0;   // kNotify | kIndicate; an entry is never 0
-
-  friend bool operator==(const CccdEntry&, const CccdEntry&) = default;
-};
+// One definition each, shared with smp and gatt (src/common).
+using LongTermKey = sable::LongTermKey;
+using CccdEntry = sable::CccdEntry;
 
 // LE Security Mode 1 levels (Core 5.4 Vol 3 Part C 10.2.1).
 enum class SecurityLevel : uint8_t {

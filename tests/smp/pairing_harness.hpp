@@ -73,8 +73,8 @@ struct Recorder : PairingDelegate {
     sent.emplace_back(sdu.begin(), sdu.end());
   }
   void start_encryption(const Key& ltk, uint64_t rand, uint16_t ediv) override {
-    encryptions.push_back({ltk, rand, ediv});
-    all_encryptions.push_back({ltk, rand, ediv});
+    encryptions.push_back({ltk, ediv, rand});
+    all_encryptions.push_back({ltk, ediv, rand});
   }
   void display_passkey(uint32_t passkey) override { displayed.push_back(passkey); }
   void request_passkey(PasskeyRequest r) override {
