@@ -12,12 +12,14 @@
 #include "gap/host.hpp"
 #include "platform/os_random.hpp"
 #include "platform/run_loop.hpp"
+#include "support/reference_profile.hpp"
 #include "transport/transport.hpp"
 
 namespace sable::bench {
 
-inline const Uuid kBenchService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-inline const Uuid kBenchCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+// The reference program's UUIDs (tests/support), on an open benchmark database.
+inline const Uuid& kBenchService = testing::kReferenceService;
+inline const Uuid& kBenchCharacteristic = testing::kReferenceCharacteristic;
 inline constexpr const char* kBenchName = "sable-bench";
 
 // Command-line options shared by both programs: --key value pairs.

@@ -20,30 +20,16 @@
 
 #include "gap/host.hpp"
 #include "gatt/database.hpp"
+#include "support/deterministic_random.hpp"
 #include "support/fake_controller.hpp"
+#include "support/reference_profile.hpp"
 
 namespace sable::bench {
 
-inline const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-inline const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+inline const Uuid& kService = testing::kReferenceService;
+inline const Uuid& kCharacteristic = testing::kReferenceCharacteristic;
 // A second characteristic for Write Requests (authenticated write, 20 octets).
 inline const Uuid kWritable = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18586");
-
-class XorShiftRandom final : public crypto::RandomSource {
- public:
-  explicit XorShiftRandom(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  void fill(MutableBytes out) override {
-    for (auto& b : out) {
-      state_ ^= state_ << 13;
-      state_ ^= state_ >> 7;
-      state_ ^= state_ << 17;
-      b = uint8_t(state_);
-    }
-  }
-
- private:
-  uint64_t state_;
-};
 
 // One host wired to a fake controller, or (capture mode) to a buffer.
 class BenchHost final : public hci::Sender, public gap::HostListener {
@@ -96,22 +82,13 @@ class BenchHost final : public hci::Sender, public gap::HostListener {
  private:
   testing::FakeAir& air_;
   testing::FakeController& controller_;
-  XorShiftRandom random_;
+  testing::DeterministicRandom random_;
   gap::Host host_;
   bool detached_ = false;
 };
 
 // The reference program's database plus one writable characteristic.
 inline gatt::Database bench_database() {
-  gatt::CharacteristicDef c;
-  c.type = kCharacteristic;
-  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
-  c.access.read = gatt::Permissions::authenticated();
-  c.access.write = gatt::Permissions::none();
-  c.cccd_write = gatt::Permissions::open();
-  std::string v = "Start Value";
-  c.value.assign(v.begin(), v.end());
-  c.max_length = 512;
   gatt::CharacteristicDef w;
   w.type = kWritable;
   w.properties = gatt::prop::kRead | gatt::prop::kWrite;
@@ -119,25 +96,16 @@ inline gatt::Database bench_database() {
   w.access.write = gatt::Permissions::authenticated();
   w.value.assign(20, 0);
   w.max_length = 20;
-  gatt::ServiceDef s;
-  s.type = kService;
-  s.characteristics.push_back(std::move(c));
-  s.characteristics.push_back(std::move(w));
-  std::vector<gatt::ServiceDef> defs;
-  defs.push_back(std::move(s));
-  gatt::DatabaseOptions o;
-  o.device_name = "ESP32 Server";
-  return std::move(gatt::Database::build(std::move(defs), o).value());
+  std::vector<gatt::CharacteristicDef> extra;
+  extra.push_back(std::move(w));
+  return testing::reference_database(std::move(extra));
 }
 
 // Server and central, paired and subscribed, MTU exchanged to `mtu`.
 class SteadyState {
  public:
   explicit SteadyState(uint16_t mtu) {
-    gap::HostConfig sc;
-    sc.security.auth = AuthReq::all();
-    sc.security.io_cap = IoCap::DisplayOnly;
-    sc.security.static_passkey = 123456;
+    gap::HostConfig sc = testing::reference_server_config();
     sc.max_att_mtu = mtu;
     gap::HostConfig cc;
     cc.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
@@ -156,8 +124,8 @@ class SteadyState {
     value_handle = chr.value;
     cccd_handle = chr.cccd;
     write_handle = db_.find_characteristic(kService, kWritable)->value;
-    (void)server_->host().set_advertising_data(air_.now(),
-                                               AdvertisementData().name("ESP32 Server"));
+    (void)server_->host().set_advertising_data(
+        air_.now(), AdvertisementData().name(testing::kReferenceDeviceName));
     (void)server_->host().start_advertising(air_.now());
     advance(Duration(10));
     (void)central_->host().connect(air_.now(), server_ctl.address());

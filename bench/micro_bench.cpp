@@ -173,7 +173,7 @@ BENCHMARK(BM_DecodeAdvertisingReport);
 // ---- SMP LE Secure Connections pairing compute ------------------------------
 
 struct ScInputs {
-  XorShiftRandom random{7};
+  testing::DeterministicRandom random{7};
   crypto::P256KeyPair ours = *crypto::generate_p256_key_pair(random);
   crypto::P256KeyPair theirs = *crypto::generate_p256_key_pair(random);
   smp::Random na{}, nb{};
@@ -187,7 +187,7 @@ struct ScInputs {
 };
 
 void BM_P256KeyGen(benchmark::State& state) {
-  XorShiftRandom random(3);
+  testing::DeterministicRandom random(3);
   measure(state, [&] { benchmark::DoNotOptimize(crypto::generate_p256_key_pair(random)); });
 }
 BENCHMARK(BM_P256KeyGen)->Unit(benchmark::kMillisecond);
@@ -260,7 +260,7 @@ std::array<uint8_t, 6> make_rpa(const smp::Key& irk) {
 }
 
 std::vector<smp::Key> irks(size_t n) {
-  XorShiftRandom random(11);
+  testing::DeterministicRandom random(11);
   std::vector<smp::Key> out(n);
   for (auto& k : out) random.fill(k);
   return out;

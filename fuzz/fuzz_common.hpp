@@ -94,24 +94,6 @@ class Input {
   size_t pos_ = 0;
 };
 
-// Deterministic randomness (xorshift64*) seeded from the input, so a crash
-// reproduces from its file alone.
-class SeededRandom final : public crypto::RandomSource {
- public:
-  explicit SeededRandom(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 0x5AB1E) {}
-  void fill(MutableBytes out) override {
-    for (auto& b : out) {
-      state_ ^= state_ >> 12;
-      state_ ^= state_ << 25;
-      state_ ^= state_ >> 27;
-      b = uint8_t((state_ * 0x2545F4914F6CDD1Dull) >> 56);
-    }
-  }
-
- private:
-  uint64_t state_;
-};
-
 inline std::vector<uint8_t> copy(Bytes b) {
   return std::vector<uint8_t>(b.begin(), b.end());
 }

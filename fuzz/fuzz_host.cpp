@@ -38,6 +38,7 @@
 #include "hci/acl.hpp"
 #include "hci/opcodes.hpp"
 #include "reference_db.hpp"
+#include "support/deterministic_random.hpp"
 
 namespace {
 
@@ -240,7 +241,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::quiet_logs();
   fuzz::Input in(data, size);
   uint8_t cfg = in.u8();
-  fuzz::SeededRandom random(in.le32());
+  // Seeded from the input, so a crash reproduces from its file alone.
+  testing::DeterministicRandom random(in.le32());
   fuzz::DbHooks hooks;
   gatt::Database db = fuzz::make_reference_db(hooks);
   const auto ref = *db.find_characteristic(fuzz::kRefService, fuzz::kRefChar);
@@ -264,7 +266,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   h.deliver(now);
   FUZZ_CHECK(h.ready);
   (void)host.set_advertising_data(
-      now, AdvertisementData().name("ESP32 Server").add_service_uuid(fuzz::kRefService));
+      now,
+      AdvertisementData().name(testing::kReferenceDeviceName).add_service_uuid(fuzz::kRefService));
   (void)host.start_advertising(now);
   h.deliver(now);
   if (cfg & 1) {

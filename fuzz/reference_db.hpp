@@ -7,11 +7,12 @@
 #include <string>
 
 #include "gatt/database.hpp"
+#include "support/reference_profile.hpp"
 
 namespace sable::fuzz {
 
-inline const Uuid kRefService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-inline const Uuid kRefChar = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+inline const Uuid& kRefService = testing::kReferenceService;
+inline const Uuid& kRefChar = testing::kReferenceCharacteristic;
 inline const Uuid kLongChar = *Uuid::parse("0000fff1-0000-1000-8000-00805f9b34fb");
 inline const Uuid kAuthzChar = Uuid::from16(0xFFF3);
 
@@ -23,16 +24,8 @@ struct DbHooks {
 
 inline gatt::Database make_reference_db(DbHooks& hooks) {
   using namespace gatt;
-  ServiceDef ref{.type = kRefService};
-  const std::string start = "Start Value";
-  ref.characteristics.push_back(CharacteristicDef{
-      .type = kRefChar,
-      .properties = prop::kRead | prop::kNotify,
-      .access = {.read = Permissions::authenticated(), .write = Permissions::none()},
-      .value = std::vector<uint8_t>(start.begin(), start.end()),
-      .max_length = 20,
-  });
-  ref.characteristics.push_back(CharacteristicDef{
+  std::vector<CharacteristicDef> extra;
+  extra.push_back(CharacteristicDef{
       .type = kLongChar,
       .properties = prop::kRead | prop::kWrite | prop::kWriteWithoutResponse | prop::kIndicate |
                     prop::kExtendedProperties,
@@ -47,7 +40,7 @@ inline gatt::Database make_reference_db(DbHooks& hooks) {
   });
   Permissions authz = Permissions::encrypted();
   authz.authorization = true;
-  ref.characteristics.push_back(CharacteristicDef{
+  extra.push_back(CharacteristicDef{
       .type = kAuthzChar,
       .properties = prop::kRead | prop::kWrite,
       .access = {.read = authz, .write = authz},
@@ -55,8 +48,8 @@ inline gatt::Database make_reference_db(DbHooks& hooks) {
       .max_length = 8,
       .callbacks = {.authorize = [&hooks](uint16_t, Op) { return hooks.authorize; }},
   });
-  auto db =
-      Database::build({ref}, DatabaseOptions{.device_name = "fuzz", .device_name_writable = true});
+  auto db = Database::build({testing::reference_service(std::move(extra))},
+                            DatabaseOptions{.device_name = "fuzz", .device_name_writable = true});
   if (!db) __builtin_trap();
   return std::move(*db);
 }

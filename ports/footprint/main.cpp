@@ -10,6 +10,8 @@
 
 #include "gap/host.hpp"
 #include "gatt/database.hpp"
+// The reference profile, shared with the tests (needs only src/ headers).
+#include "../../tests/support/reference_profile.hpp"
 
 namespace {
 
@@ -73,8 +75,8 @@ class H4Receiver {
   uint8_t indicator_ = 0;
 };
 
-const Uuid kService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-const Uuid kCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+const Uuid& kService = testing::kReferenceService;
+const Uuid& kCharacteristic = testing::kReferenceCharacteristic;
 
 class App final : public gap::HostListener {
  public:
@@ -82,7 +84,7 @@ class App final : public gap::HostListener {
   void on_ready() override {
     auto now = TimePoint(g_millis);
     (void)host_.set_advertising_data(
-        now, AdvertisementData().name("ESP32 Server").add_service_uuid(kService));
+        now, AdvertisementData().name(testing::kReferenceDeviceName).add_service_uuid(kService));
     (void)host_.start_advertising(now);
   }
   void on_fatal(const Error&) override { g_uart_tx = 0xEE; }
@@ -100,37 +102,15 @@ class App final : public gap::HostListener {
   gap::Host& host_;
 };
 
-gatt::Database make_database() {
-  gatt::CharacteristicDef c;
-  c.type = kCharacteristic;
-  c.properties = gatt::prop::kRead | gatt::prop::kNotify;
-  c.access.read = gatt::Permissions::authenticated();  // READ | READ_ENC under a MITM policy
-  c.access.write = gatt::Permissions::none();
-  const char start[] = "Start Value";
-  c.value.assign(start, start + sizeof start - 1);
-  c.max_length = 512;
-  gatt::ServiceDef s;
-  s.type = kService;
-  s.characteristics.push_back(std::move(c));
-  std::vector<gatt::ServiceDef> defs;
-  defs.push_back(std::move(s));
-  gatt::DatabaseOptions o;
-  o.device_name = "ESP32 Server";
-  return std::move(gatt::Database::build(std::move(defs), o).value());
-}
-
 }  // namespace
 
 int main() {
-  gap::HostConfig config;
-  config.security.auth = AuthReq::all();
-  config.security.io_cap = IoCap::DisplayOnly;
-  config.security.static_passkey = 123456;
+  gap::HostConfig config = testing::reference_server_config();
   config.security.resolvable_private_address = true;
 
   static UartHci uart;
   static Trng trng;
-  static gatt::Database db = make_database();
+  static gatt::Database db = testing::reference_database();
   static gap::Host* host_ptr = nullptr;
   static App* app_ptr = nullptr;
   // The host and app reference each other; construct in static storage.

@@ -361,8 +361,6 @@ void ReplayRandom::fill(MutableBytes out) {
   if (recording_) recorded_.insert(recorded_.end(), out.begin(), out.end());
 }
 
-const Uuid kSecureService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-const Uuid kSecureCharacteristic = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
 namespace {
 const Uuid kTestService = *Uuid::parse("5ab1e000-a77a-4c6b-9e5f-000000000001");
 const Uuid kProtectedRw = *Uuid::parse("5ab1e000-a77a-4c6b-9e5f-000000000002");
@@ -370,19 +368,10 @@ const Uuid kAuthorized = *Uuid::parse("5ab1e000-a77a-4c6b-9e5f-000000000003");
 const Uuid kNotPermitted = *Uuid::parse("5ab1e000-a77a-4c6b-9e5f-000000000004");
 const Uuid kOpenRw = *Uuid::parse("5ab1e000-a77a-4c6b-9e5f-000000000005");
 
-gatt::Permissions reference_permissions() {
-  gatt::Permissions p = gatt::Permissions::authenticated();
-  p.min_key_size = 16;
-  p.secure_connections_only = true;
-  return p;
-}
 }  // namespace
 
 gap::HostConfig reference_server_config() {
-  gap::HostConfig c;
-  c.security.auth = AuthReq::all();
-  c.security.io_cap = IoCap::DisplayOnly;
-  c.security.static_passkey = 123456;
+  gap::HostConfig c = testing::reference_server_config();
   c.security.secure_connections_only = true;
   c.security.min_key_size = 16;
   return c;
@@ -392,19 +381,7 @@ TestDatabase build_test_database() {
   std::vector<gatt::ServiceDef> defs;
   {
     // The reference characteristic: READ | READ_ENC (+MITM, SC, 16) | NOTIFY.
-    gatt::CharacteristicDef c;
-    c.type = kSecureCharacteristic;
-    c.properties = gatt::prop::kRead | gatt::prop::kNotify;
-    c.access.read = reference_permissions();
-    c.access.write = gatt::Permissions::none();
-    c.cccd_write = gatt::Permissions::open();
-    const std::string v = "Start Value";
-    c.value.assign(v.begin(), v.end());
-    c.max_length = 512;
-    gatt::ServiceDef s;
-    s.type = kSecureService;
-    s.characteristics.push_back(std::move(c));
-    defs.push_back(std::move(s));
+    defs.push_back(reference_service());
   }
   {
     gatt::ServiceDef s;
@@ -413,15 +390,15 @@ TestDatabase build_test_database() {
     rw.type = kProtectedRw;
     rw.properties = gatt::prop::kRead | gatt::prop::kWrite | gatt::prop::kWriteWithoutResponse |
                     gatt::prop::kAuthenticatedSignedWrites;
-    rw.access.read = reference_permissions();
-    rw.access.write = reference_permissions();
+    rw.access.read = reference_read_permissions();
+    rw.access.write = reference_read_permissions();
     const std::string v = "Protected";
     rw.value.assign(v.begin(), v.end());
     rw.max_length = 512;
     // A 16-bit typed protected descriptor, so Find By Type Value can aim at it.
     gatt::DescriptorDef hidden;
     hidden.type = gatt::uuids::kUserDescription;
-    hidden.access.read = reference_permissions();
+    hidden.access.read = reference_read_permissions();
     hidden.access.write = gatt::Permissions::none();
     hidden.value = {'H', 'i', 'd', 'd', 'e', 'n'};
     rw.descriptors.push_back(std::move(hidden));
@@ -451,7 +428,7 @@ TestDatabase build_test_database() {
     defs.push_back(std::move(s));
   }
   gatt::DatabaseOptions o;
-  o.device_name = "ESP32 Server";
+  o.device_name = kReferenceDeviceName;
   TestDatabase t{std::move(gatt::Database::build(std::move(defs), o).value())};
   t.device_name =
       t.db.find_characteristic(gatt::uuids::kGapService, gatt::uuids::kDeviceName)->value;

@@ -276,8 +276,8 @@ class ReplayRandom final : public crypto::RandomSource {
   size_t replay_pos_ = 0;
 };
 
-// The reference secure server: AuthReq all, DisplayOnly, static passkey
-// 123456, SC only, 16-octet keys.
+// The reference secure server (support/reference_profile.hpp) held to SC
+// only and 16-octet keys: AuthReq all, DisplayOnly, static passkey 123456.
 gap::HostConfig reference_server_config();
 
 // The reference database (as tests/e2e/reference_flow_test.cpp builds it)
@@ -297,10 +297,12 @@ struct TestDatabase {
 };
 TestDatabase build_test_database();
 
-extern const Uuid kSecureService;
-extern const Uuid kSecureCharacteristic;
+inline const Uuid& kSecureService = kReferenceService;
+inline const Uuid& kSecureCharacteristic = kReferenceCharacteristic;
 
-class ServerUnderTest final : public ::sable::hci::Sender, public gap::HostListener {
+// The reference server, recording its events; it never answers a passkey
+// request or a comparison (the attacker is the only peer that could).
+class ServerUnderTest final : public ::sable::hci::Sender, public RecordingListener {
  public:
   ServerUnderTest(FakeAir& air, FakeController& controller, const gap::HostConfig& config,
                   uint64_t seed);
@@ -310,35 +312,6 @@ class ServerUnderTest final : public ::sable::hci::Sender, public gap::HostListe
   Address address() const { return host_.own_address(); }
 
   void send_hci(HciPacketType type, Bytes packet) override { controller_.from_host(type, packet); }
-  void on_ready() override { ready = true; }
-  void on_fatal(const Error& e) override { fatal = e; }
-  void on_connected(const ConnDesc& d) override { connected.push_back(d); }
-  void on_disconnected(const ConnDesc& d, uint8_t reason) override {
-    disconnected.push_back({d, reason});
-  }
-  void on_security_changed(const ConnDesc& d) override { security_changes.push_back(d); }
-  void on_passkey_display(const ConnDesc&, uint32_t passkey) override {
-    displayed_passkeys.push_back(passkey);
-  }
-  void on_passkey_request(const ConnDesc&) override { ++passkey_requests; }
-  void on_numeric_comparison(const ConnDesc&, uint32_t value) override {
-    compared_values.push_back(value);
-  }
-  void on_pairing_complete(const ConnDesc& d) override { paired.push_back(d); }
-  void on_pairing_failed(const ConnDesc&, const Error& e) override {
-    pairing_failures.push_back(e);
-  }
-
-  bool ready = false;
-  std::optional<Error> fatal;
-  std::vector<ConnDesc> connected;
-  std::vector<Disconnection> disconnected;
-  std::vector<ConnDesc> security_changes;
-  std::vector<uint32_t> displayed_passkeys;
-  int passkey_requests = 0;
-  std::vector<uint32_t> compared_values;
-  std::vector<ConnDesc> paired;
-  std::vector<Error> pairing_failures;
 
  private:
   FakeAir& air_;

@@ -11,27 +11,11 @@
 namespace sable::testing {
 namespace {
 
-class HostEventsTest : public ::testing::Test {
+class HostEventsTest : public TwoHostTest {
  protected:
   void SetUp() override {
     server.host().set_database(&db);
-    net.start();
-    ASSERT_TRUE(server.host().start_advertising(net.now()).ok());
-    net.run();
-  }
-  void connect() {
-    size_t before = central.connected.size();
-    ASSERT_TRUE(central.host().connect(net.now(), server.host().own_address()).ok());
-    net.advance(Duration(100));
-    ASSERT_EQ(central.connected.size(), before + 1);
-    ch = central.connected.back().handle;
-    ph = server.connected.back().handle;
-  }
-  void pair() {
-    central.passkey_to_enter = 123456;
-    ASSERT_TRUE(central.host().pair(net.now(), ch).ok());
-    net.advance(Duration(100));
-    ASSERT_EQ(server.paired.size(), 1u);
+    TwoHostTest::SetUp();
   }
   uint16_t value_handle() { return db.find_characteristic(kService, kCharacteristic)->value; }
   uint16_t cccd_handle() {
@@ -41,12 +25,6 @@ class HostEventsTest : public ::testing::Test {
     uint8_t v[1] = {7};
     return server.host().notify(net.now(), value_handle(), v);
   }
-
-  gatt::Database db = reference_database();
-  Network net;
-  TestHost& server = net.add_host("00:AA:01:00:00:01", reference_server_config());
-  TestHost& central = net.add_host("00:AA:01:01:00:02", keyboard_central_config());
-  uint16_t ch = 0, ph = 0;
 };
 
 TEST_F(HostEventsTest, PasskeyPairingReportsTheLinkSecurityOnceWithTheKeysProperties) {

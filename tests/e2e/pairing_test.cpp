@@ -8,34 +8,7 @@
 namespace sable::testing {
 namespace {
 
-class PairingTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    net.start();
-    ASSERT_TRUE(server.host()
-                    .set_advertising_data(net.now(), AdvertisementData().name("ESP32 Server"))
-                    .ok());
-    ASSERT_TRUE(server.host().start_advertising(net.now()).ok());
-    net.run();
-  }
-  void connect() {
-    size_t before = central.connected.size();
-    ASSERT_TRUE(central.host().connect(net.now(), server.host().own_address()).ok());
-    net.advance(Duration(100));
-    ASSERT_EQ(central.connected.size(), before + 1);
-    ch = central.connected.back().handle;
-    ph = server.connected.back().handle;
-  }
-  void disconnect() {
-    ASSERT_TRUE(central.host().disconnect(net.now(), ch, 0x13).ok());
-    net.advance(Duration(100));
-  }
-
-  Network net;
-  TestHost& server = net.add_host("00:AA:01:00:00:01", reference_server_config());
-  TestHost& central = net.add_host("00:AA:01:01:00:02", keyboard_central_config());
-  uint16_t ch = 0, ph = 0;
-};
+using PairingTest = TwoHostTest;
 
 TEST_F(PairingTest, PasskeyEntryWithSecureConnectionsBondsBothSides) {
   connect();

@@ -12,6 +12,7 @@
 #include "att/bearer.hpp"
 #include "gatt/database.hpp"
 #include "gatt/server.hpp"
+#include "support/reference_profile.hpp"
 
 namespace sable::gatt::testing {
 
@@ -25,9 +26,11 @@ inline V cat(V a, const V& b) {
   return a;
 }
 
-// DESIGN.md's service and characteristic.
-inline const Uuid kRefService = *Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1");
-inline const Uuid kRefChar = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18585");
+// DESIGN.md's service and characteristic (tests/support). The permission
+// matrix below runs over its own variant of the characteristic (authenticated
+// read, 20 octets), not the reference database.
+inline const Uuid& kRefService = ::sable::testing::kReferenceService;
+inline const Uuid& kRefChar = ::sable::testing::kReferenceCharacteristic;
 inline V le128(const Uuid& u) {
   return V(u.le128().begin(), u.le128().end());
 }
