@@ -16,9 +16,11 @@ void __libc_free(void* p);
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
+std::atomic<sable::bench::AllocationHook> g_hook{nullptr};
 
-inline void count() {
+inline void count(size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (auto hook = g_hook.load(std::memory_order_relaxed)) hook(size);
 }
 
 void* checked(void* p) {
@@ -27,7 +29,7 @@ void* checked(void* p) {
 }
 
 void* aligned(size_t size, std::align_val_t al) {
-  count();
+  count(size);
   return checked(__libc_memalign(static_cast<size_t>(al), size == 0 ? 1 : size));
 }
 }  // namespace
@@ -36,19 +38,22 @@ namespace sable::bench {
 uint64_t allocation_count() {
   return g_allocations.load(std::memory_order_relaxed);
 }
+void set_allocation_hook(AllocationHook hook) {
+  g_hook.store(hook, std::memory_order_relaxed);
+}
 }  // namespace sable::bench
 
 extern "C" {
 void* malloc(size_t size) {
-  count();
+  count(size);
   return __libc_malloc(size);
 }
 void* calloc(size_t n, size_t size) {
-  count();
+  count(n * size);
   return __libc_calloc(n, size);
 }
 void* realloc(void* p, size_t size) {
-  count();
+  count(size);
   return __libc_realloc(p, size);
 }
 void free(void* p) {

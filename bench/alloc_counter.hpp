@@ -4,12 +4,18 @@
 // __libc_* entry points). Link alloc_counter.cpp into a binary to enable it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace sable::bench {
 
 // Allocations (malloc, calloc, realloc, operator new) since the process started.
 uint64_t allocation_count();
+
+// Called on every counted allocation with its size (nullptr: none). The hook
+// must not rely on allocating itself; allocations it makes are counted too.
+using AllocationHook = void (*)(size_t size);
+void set_allocation_hook(AllocationHook hook);
 
 // Counts the allocations made between construction and delta().
 class AllocationScope {

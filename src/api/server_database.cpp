@@ -88,8 +88,11 @@ Result<std::unique_ptr<gatt::Database>, Error> ServerDatabase::build(Server& ser
   auto built = gatt::Database::build(std::move(defs), opts);
   if (!built.ok())
     return fail(Error{ErrorKind::kBadArgument,
-                      "cannot build the GATT database (a value is too long or there are too many "
-                      "attributes)"});
+                      built.error() == gatt::BuildError::kTooManyCccds
+                          ? "cannot build the GATT database: more than 64 characteristics notify "
+                            "or indicate"
+                          : "cannot build the GATT database (a value is too long or there are too "
+                            "many attributes)"});
   auto db = std::make_unique<gatt::Database>(std::move(built.value()));
   // Each characteristic's value handle, for set_value() and notify().
   for (Service& service : server.services_)

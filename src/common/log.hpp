@@ -38,11 +38,15 @@ void log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 
 }  // namespace sable
 
 // The arguments stay in a discarded `if constexpr` branch when the level is
-// compiled out: still type-checked (and counted as used), never emitted.
+// compiled out: still type-checked (and counted as used), never emitted. When
+// compiled in they are evaluated only if the message reaches the sink, so an
+// argument that formats (an address's text) costs nothing when filtered out.
 #define SABLE_LOG_AT(level, ...)                     \
   do {                                               \
     if constexpr (::sable::log_compiled_in(level)) { \
-      ::sable::log(level, __VA_ARGS__);              \
+      if (::sable::log_enabled(level)) {             \
+        ::sable::log(level, __VA_ARGS__);            \
+      }                                              \
     }                                                \
   } while (0)
 #define SABLE_LOG_ERROR(...) SABLE_LOG_AT(::sable::LogLevel::kError, __VA_ARGS__)

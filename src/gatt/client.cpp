@@ -44,13 +44,11 @@ struct Client::Step {
   void operator()(WriteProc& p) { c.on_write_response(now, p, pdu); }
 };
 
-Client::Client(att::Bearer& bearer)
-    : bearer_(bearer), conn_id_(bearer.conn_id()), alive_(std::make_shared<bool>(true)) {
+Client::Client(att::Bearer& bearer) : bearer_(bearer), conn_id_(bearer.conn_id()) {
   bearer_.attach(static_cast<att::ClientRole*>(this));
 }
 
 Client::~Client() {
-  *alive_ = false;
   bearer_.detach(static_cast<att::ClientRole*>(this));
 }
 
@@ -100,13 +98,13 @@ void Client::enqueue(TimePoint now, Procedure p) {
 
 void Client::pump(TimePoint now) {
   if (pumping_) return;  // a callback run by start(): the loop below continues
-  const std::shared_ptr<bool> alive = alive_;
+  LifetimeWatch watch(watchers_);
   pumping_ = true;
   while (bearer_.open() && !current_ && !queue_.empty()) {
     current_.emplace(std::move(queue_.front()));
     queue_.pop_front();
     start(now);
-    if (!*alive) return;  // destroyed by a callback
+    if (watch.ended()) return;  // destroyed by a callback
   }
   pumping_ = false;
 }
@@ -173,9 +171,9 @@ void Client::fail_current(TimePoint now, ClientError error) {
 }
 
 void Client::fail_all(std::optional<Procedure> current, ClientError current_error) {
-  std::deque<Procedure> queued = std::move(queue_);
+  std::list<Procedure> queued = std::move(queue_);
   queue_.clear();
-  const std::shared_ptr<bool> alive = alive_;
+  LifetimeWatch watch(watchers_);
   auto fail_one = [](Procedure& proc, ClientError error) {
     std::visit(
         [&](auto& p) {
@@ -186,11 +184,11 @@ void Client::fail_all(std::optional<Procedure> current, ClientError current_erro
   };
   if (current) {
     fail_one(*current, current_error);
-    if (!*alive) return;
+    if (watch.ended()) return;
   }
   for (Procedure& p : queued) {
     fail_one(p, ClientError::of(ClientError::Kind::kDisconnected));
-    if (!*alive) return;
+    if (watch.ended()) return;
   }
 }
 
@@ -219,7 +217,7 @@ void Client::on_server_pdu(TimePoint /*now*/, Bytes pdu) {
     SABLE_LOG_WARN("gatt client: conn %u malformed PDU 0x%02x dropped", conn_id_, op);
     return;
   }
-  const std::shared_ptr<bool> alive = alive_;
+  LifetimeWatch watch(watchers_);
   if (auto* n = std::get_if<att::HandleValueNotification>(&*parsed)) {
     // Core 5.4 Vol 3 Part G 4.10.
     deliver(n->handle, n->value, false);
@@ -227,7 +225,7 @@ void Client::on_server_pdu(TimePoint /*now*/, Bytes pdu) {
     // Core 5.4 Vol 3 Part G 4.11 / Part F 3.4.7.2: confirm after delivering,
     // whether or not anyone subscribed (the server waits for it).
     deliver(i->handle, i->value, true);
-    if (!*alive || !bearer_.open()) return;
+    if (watch.ended() || !bearer_.open()) return;
     bearer_.send_confirmation();
   } else if (auto* m = std::get_if<att::MultipleHandleValueNotification>(&*parsed)) {
     // Core 5.4 Vol 3 Part F 3.4.7.4: Handle Length Value tuples.
@@ -242,7 +240,7 @@ void Client::on_server_pdu(TimePoint /*now*/, Bytes pdu) {
         return;
       }
       deliver(handle, value, false);
-      if (!*alive || !bearer_.open()) return;
+      if (watch.ended() || !bearer_.open()) return;
     }
   }
 }

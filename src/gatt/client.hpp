@@ -27,8 +27,8 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -39,6 +39,7 @@
 #include "att/bearer.hpp"
 #include "att/pdu.hpp"
 #include "common/bytes.hpp"
+#include "common/lifetime_watch.hpp"
 #include "common/time.hpp"
 #include "sable/result.hpp"
 #include "sable/uuid.hpp"
@@ -276,11 +277,12 @@ class Client final : private att::ClientRole {
   uint16_t conn_id_;
   bool pumping_ = false;
   std::optional<Procedure> current_;
-  std::deque<Procedure> queue_;
+  std::list<Procedure> queue_;  // a list: nothing allocated until a procedure waits
   std::vector<Subscription> subscriptions_;
   uint32_t next_subscription_id_ = 1;
-  // False once destroyed: checked after every callback (allocated once).
-  std::shared_ptr<bool> alive_;
+  // Ends the watches of calls running when the client is destroyed (by a
+  // callback): they check it after every callback, without a heap flag.
+  LifetimeWatchList watchers_;
 };
 
 // Defined here: every client TU completes procedures.
@@ -290,9 +292,9 @@ void Client::complete(TimePoint now, Callback<T>& done,
   // Move out, update state, then notify; touch nothing if the callback destroyed us.
   Callback<T> cb = std::move(done);
   current_.reset();
-  const std::shared_ptr<bool> alive = alive_;
+  LifetimeWatch watch(watchers_);
   if (cb) cb(std::move(result));
-  if (!*alive) return;
+  if (watch.ended()) return;
   pump(now);
 }
 

@@ -48,9 +48,9 @@ void Client::write(TimePoint now, uint16_t handle, Bytes value, WriteMode mode,
     ByteWriter w(MutableBytes(buf.data(), mtu()));
     att::write_handle_value(w, Opcode::kWriteCommand, handle, value);
     Callback<void> cb = std::move(done);
-    const std::shared_ptr<bool> alive = alive_;
+    LifetimeWatch watch(watchers_);
     const att::SendResult sent = bearer_.send_command(w.written());
-    if (!*alive || !cb) return;
+    if (watch.ended() || !cb) return;
     if (sent == att::SendResult::kSent)
       cb({});
     else

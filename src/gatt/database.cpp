@@ -205,6 +205,7 @@ Result<Database, BuildError> Database::build(std::vector<ServiceDef> user_servic
       ch.value_handle = va.handle;
 
       if (c.properties & (prop::kNotify | prop::kIndicate)) {
+        if (db.cccd_count_ >= kMaxCccds) return fail(BuildError::kTooManyCccds);
         // Core 5.4 Vol 3 Part G 3.3.3.3: readable without security; writes as configured.
         Attribute& cccd = add(uuids::kCccd, AttributeKind::kCccd,
                               {.read = Permissions::open(), .write = ch.cccd_write}, {}, 2, true);

@@ -186,7 +186,13 @@ enum class BuildError : uint8_t {
   kInvalidInclude,     // include index out of range or of itself
   kValueTooLong,       // initial value above max_length, or max_length above 512
   kInvalidKeySize,     // min_key_size outside 7..16
+  kTooManyCccds,       // more notifying/indicating characteristics than kMaxCccds
 };
+
+// Characteristics with a CCCD (Notify or Indicate) one database may have: each
+// connection's Server keeps their values in a fixed table of this size, so
+// that a connection allocates nothing (2 octets each per link).
+inline constexpr size_t kMaxCccds = 64;
 
 class Database {
  public:

@@ -80,7 +80,7 @@ struct Server::Dispatch {
 };
 
 Server::Server(Database& db, att::Bearer& bearer)
-    : db_(db), bearer_(bearer), conn_id_(bearer.conn_id()), cccds_(db.cccd_count(), 0) {
+    : db_(db), bearer_(bearer), conn_id_(bearer.conn_id()) {
   bearer_.attach(static_cast<att::ServerRole*>(this));
 }
 

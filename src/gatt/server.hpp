@@ -127,7 +127,9 @@ class Server final : private att::ServerRole {
   att::Bearer& bearer_;
   uint16_t conn_id_;
   att::LinkSecurity link_;
-  std::vector<uint16_t> cccds_;  // indexed by Characteristic::cccd_index; sized once
+  // Indexed by Characteristic::cccd_index (Database::build keeps it below
+  // kMaxCccds): fixed, so a connection allocates nothing.
+  std::array<uint16_t, kMaxCccds> cccds_{};
   uint8_t client_features_ = 0;
   uint32_t client_state_generation_ = 0;
   std::array<uint8_t, 2> scratch_{};  // per-connection values being read

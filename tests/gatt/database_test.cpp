@@ -124,5 +124,23 @@ TEST(Database, RejectsBadDefinitions) {
   EXPECT_EQ(Database::build({u}).error(), BuildError::kValueTooLong);
 }
 
+// Each connection keeps its CCCD values in a fixed table of kMaxCccds.
+TEST(Database, RefusesMoreNotifyingCharacteristicsThanTheCccdTableHolds) {
+  auto service_with = [](size_t notifying) {
+    ServiceDef s{.type = Uuid::from16(0x1234)};
+    for (size_t i = 0; i < notifying; ++i)
+      s.characteristics.push_back(
+          {.type = Uuid::from16(uint16_t(0x2A00 + i)), .properties = prop::kNotify});
+    return s;
+  };
+  // The built-in GATT service may have its own (Service Changed).
+  const size_t builtin = Database::build({service_with(0)}).value().cccd_count();
+  auto full = Database::build({service_with(kMaxCccds - builtin)});
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full.value().cccd_count(), kMaxCccds);
+  EXPECT_EQ(Database::build({service_with(kMaxCccds - builtin + 1)}).error(),
+            BuildError::kTooManyCccds);
+}
+
 }  // namespace
 }  // namespace sable::gatt
