@@ -189,7 +189,7 @@ void Pairing::initiate(TimePoint now) {
     SABLE_LOG_DEBUG("smp: initiate ignored in %s", phase_name());
     return;
   }
-  if (role_ == Role::kInitiator) {
+  if (we_are_initiator()) {
     // 2.3.6: after a failure, wait before sending a new Pairing Request.
     if (refused_by_repeated_attempts(now)) {
       Effect e;
@@ -231,7 +231,7 @@ std::optional<Key> Pairing::on_long_term_key_request(TimePoint, uint64_t rand, u
   // The STK / SC LTK has EDIV = Rand = 0 (2.4.4.1, 2.4.4.2). Only a finished
   // phase 2 yields a key (attacks #4, #5).
   auto* e = std::get_if<Encrypting>(&phase_);
-  if (e == nullptr || role_ != Role::kResponder || rand != 0 || ediv != 0) return std::nullopt;
+  if (e == nullptr || we_are_initiator() || rand != 0 || ediv != 0) return std::nullopt;
   return e->key.v;
 }
 
@@ -367,7 +367,7 @@ void Pairing::handle(TimePoint now, const Pdu& pdu) {
   }
   // PDUs only the other role sends (3.3): Command Not Supported.
   const Opcode op = opcode_of(pdu);
-  const bool wrong_role = role_ == Role::kInitiator
+  const bool wrong_role = we_are_initiator()
                               ? op == Opcode::kPairingRequest
                               : (op == Opcode::kPairingResponse || op == Opcode::kSecurityRequest);
   if (wrong_role) {

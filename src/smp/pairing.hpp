@@ -31,6 +31,7 @@
 
 #include "common/bytes.hpp"
 #include "common/long_term_key.hpp"
+#include "common/profile.hpp"
 #include "common/time.hpp"
 #include "crypto/crypto.hpp"
 #include "sable/address.hpp"
@@ -413,7 +414,9 @@ class Pairing {
   bool refused_by_repeated_attempts(TimePoint now);
 
   bool keypress_allowed() const;
-  bool we_are_initiator() const { return role_ == Role::kInitiator; }
+  // The central is the initiator (Core 5.4 Vol 3 Part H 2.1): a build without
+  // the central role (profile.hpp) has only the responder's code.
+  bool we_are_initiator() const { return profile::kCentralRole && role_ == Role::kInitiator; }
   const Address& initiator_address() const;
   const Address& responder_address() const;
   const Address& attempts_key() const { return peer_identity_ ? *peer_identity_ : peer_; }
