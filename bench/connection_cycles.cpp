@@ -234,25 +234,14 @@ class Cycles {
     std::fprintf(stderr, "sable-bench-cycles: the cycle failed at: %s\n", step);
     return false;
   }
-  void run() {
-    for (int i = 0; i < 1000 && air_.run_until_idle(); ++i) {
-    }
-  }
+  void run() { run_air(air_); }
   void advance(Duration d) {
-    TimePoint target = air_.now() + d;
-    for (;;) {
-      TimePoint next = std::min(server_->host().next_deadline(), central_->host().next_deadline());
-      if (next > target) break;
-      if (next > air_.now()) air_.advance(next - air_.now());
-      if (server_->host().next_deadline() <= air_.now()) {
-        ServerScope s;
-        server_->host().on_timeout(air_.now());
-      }
-      if (central_->host().next_deadline() <= air_.now()) central_->host().on_timeout(air_.now());
-      run();
-    }
-    if (target > air_.now()) air_.advance(target - air_.now());
-    run();
+    gap::Host& server = server_->host();
+    advance_air(air_, server, central_->host(), d, [&](gap::Host& h) {
+      std::optional<ServerScope> counted;
+      if (&h == &server) counted.emplace();
+      h.on_timeout(air_.now());
+    });
   }
 
   testing::FakeAir air_;

@@ -31,6 +31,29 @@ inline const Uuid& kCharacteristic = testing::kReferenceCharacteristic;
 // A second characteristic for Write Requests (authenticated write, 20 octets).
 inline const Uuid kWritable = *Uuid::parse("681285a6-247f-48c6-80ad-68c3dce18586");
 
+// Delivers what the fake air holds until nothing more happens.
+inline void run_air(testing::FakeAir& air) {
+  for (int i = 0; i < 1000 && air.run_until_idle(); ++i) {
+  }
+}
+
+// Moves the air's clock on by d, firing the two hosts' timers as they fall
+// due (fire(host) runs one host's on_timeout) and delivering what follows.
+template <class Fire>
+void advance_air(testing::FakeAir& air, gap::Host& a, gap::Host& b, Duration d, Fire fire) {
+  TimePoint target = air.now() + d;
+  for (;;) {
+    TimePoint next = std::min(a.next_deadline(), b.next_deadline());
+    if (next > target) break;
+    if (next > air.now()) air.advance(next - air.now());
+    for (gap::Host* h : {&a, &b})
+      if (h->next_deadline() <= air.now()) fire(*h);
+    run_air(air);
+  }
+  if (target > air.now()) air.advance(target - air.now());
+  run_air(air);
+}
+
 // One host wired to a fake controller, or (capture mode) to a buffer.
 class BenchHost final : public hci::Sender, public gap::HostListener {
  public:
@@ -183,22 +206,10 @@ class SteadyState {
   uint64_t notifications_received = 0;
 
  private:
-  void run() {
-    for (int i = 0; i < 1000 && air_.run_until_idle(); ++i) {
-    }
-  }
+  void run() { run_air(air_); }
   void advance(Duration d) {
-    TimePoint target = air_.now() + d;
-    for (;;) {
-      TimePoint next = std::min(server_->host().next_deadline(), central_->host().next_deadline());
-      if (next > target) break;
-      if (next > air_.now()) air_.advance(next - air_.now());
-      for (BenchHost* h : {server_.get(), central_.get()})
-        if (h->host().next_deadline() <= air_.now()) h->host().on_timeout(air_.now());
-      run();
-    }
-    if (target > air_.now()) air_.advance(target - air_.now());
-    run();
+    advance_air(air_, server_->host(), central_->host(), d,
+                [this](gap::Host& h) { h.on_timeout(air_.now()); });
   }
 
   testing::FakeAir air_;
