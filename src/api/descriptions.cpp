@@ -1,5 +1,5 @@
 // Human-readable forms of connection descriptors and notification results
-// (used by the public API and by logs).
+// (public API conveniences for applications; the core never formats them).
 #include <cstdio>
 
 #include "sable/conn_desc.hpp"
@@ -27,32 +27,6 @@ std::string ConnDesc::to_string() const {
                 supervision_timeout_ms(), encrypted ? "yes" : "no", authenticated ? "yes" : "no",
                 secure_connections ? "yes" : "no", bonded ? "yes" : "no", key_size, mtu);
   return buf;
-}
-
-const char* to_string(NotifyStatus status) {
-  switch (status) {
-    case NotifyStatus::kSent:
-      return "sent";
-    case NotifyStatus::kNoCccd:
-      return "characteristic has no Notify/Indicate property (no CCCD)";
-    case NotifyStatus::kNotConnected:
-      return "not connected";
-    case NotifyStatus::kNotSubscribed:
-      return "peer has not subscribed";
-    case NotifyStatus::kLinkNotSecure:
-      return "withheld: link not secure enough to read the value";
-    case NotifyStatus::kTooLong:
-      return "value longer than ATT_MTU-3";
-    case NotifyStatus::kOutOfBuffers:
-      return "out of buffers";
-    case NotifyStatus::kNotStarted:
-      return "server not started";
-    case NotifyStatus::kQueued:
-      return "queued";
-    case NotifyStatus::kValueTooLong:
-      return "value longer than the characteristic's maximum (512)";
-  }
-  return "?";
 }
 
 std::string NotifyResult::to_string() const {
