@@ -472,7 +472,10 @@ Result<void, Error> Host::numeric_comparison_reply(TimePoint now, uint16_t handl
 Result<void, Error> Host::remove_bond(const Address& identity) {
   Address id = store::identity_form(identity);
   auto r = ctx_.bonds().remove(id);
-  if (!r.ok()) return fail(Error{ErrorKind::kBadArgument, r.error().to_string()});
+  if (!r.ok()) {
+    ErrorMessage message = store::to_string(r.error().kind);
+    return fail(Error{ErrorKind::kBadArgument, message.append(": ").append(r.error().message)});
+  }
   for (auto& c : connections_) c->forget_bond(id);
   privacy_.load_resolving_list();
   return {};
