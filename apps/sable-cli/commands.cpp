@@ -115,7 +115,7 @@ class Session {
 
   int open(bool secures) {
     auto taken = Device::take(o_.device);
-    if (!taken.ok()) return out_.fail(kExitFailed, taken.error().message);
+    if (!taken.ok()) return out_.fail(kExitFailed, std::string(taken.error().message));
     device = std::move(taken.value());
     // The stack logs warnings (e.g. "pairing failed") that the tool reports
     // itself as its one error line: keep them for -v.
@@ -154,7 +154,8 @@ class Session {
         if (found.error().kind == sable::ErrorKind::kTimeout)
           return out_.fail(kExitNotFound,
                            "no advertiser with " + what + " found within " + seconds_text(timeout));
-        return out_.fail(exit_code_for(found.error()), "scan: " + found.error().message);
+        return out_.fail(exit_code_for(found.error()),
+                         "scan: " + std::string(found.error().message));
       }
       peer = found->address;
       out_.progress("found " + found->to_string());
@@ -172,8 +173,8 @@ class Session {
           (e.kind == sable::ErrorKind::kController && e.code == 0x3e))
         return out_.fail(kExitNotFound, "no connection to " + peer.to_string() + " within " +
                                             seconds_text(timeout));
-      return out_.fail(exit_code_for(c.error()),
-                       "connection to " + peer.to_string() + " failed: " + c.error().message);
+      return out_.fail(exit_code_for(c.error()), "connection to " + peer.to_string() +
+                                                     " failed: " + std::string(c.error().message));
     }
     client = std::move(c.value());
     auto desc = client->desc();
@@ -189,7 +190,7 @@ class Session {
       if (r.ok()) {
         out_.result("disconnected", "disconnected", Json());
       } else if (code == kExitOk) {
-        code = out_.fail(kExitFailed, "disconnect: " + r.error().message);
+        code = out_.fail(kExitFailed, "disconnect: " + std::string(r.error().message));
       }
     }
     return code;
@@ -198,7 +199,8 @@ class Session {
   // A failed security step: the error, with a hint when the callbacks refused.
   int security_failure(const std::string& what, const sable::Error& e, bool pairing_step) {
     // The stack's messages often start with "pairing failed" already.
-    std::string message = e.message.rfind(what, 0) == 0 ? e.message : what + ": " + e.message;
+    std::string message(e.message);
+    if (!e.message.starts_with(what)) message = what + ": " + message;
     if (notes_.passkey_refused)
       message += " (the peer asked for a passkey: give --passkey N or --passkey-prompt)";
     else if (notes_.comparison_refused)
@@ -278,7 +280,7 @@ int find_characteristic(Session& s, const Options& o, Output& out,
   if (!c.ok()) {
     int code = c.error().kind == sable::ErrorKind::kBadArgument ? int(kExitNotFound)
                                                                 : exit_code_for(c.error());
-    return out.fail(code, "discovery: " + c.error().message);
+    return out.fail(code, "discovery: " + std::string(c.error().message));
   }
   *found = c.value();
   char buf[96];
@@ -325,7 +327,8 @@ int run_scan(const Options& o, Output& out) {
     queue.push_back(r);
     cv.notify_one();
   });
-  if (!started.ok()) return out.fail(exit_code_for(started.error()), started.error().message);
+  if (!started.ok())
+    return out.fail(exit_code_for(started.error()), std::string(started.error().message));
   out.progress("scanning for " + seconds_text(timeout) + "...");
 
   struct Seen {

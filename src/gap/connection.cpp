@@ -100,10 +100,11 @@ void Connection::on_connection_parameter_update_result(l2cap::ConnectionParamete
 }
 
 Result<void, Error> Connection::update_parameters(const l2cap::ConnectionParameters& p) {
+  // Core 5.4 Vol 3 Part A 4.20 (the message fits ErrorMessage::kCapacity).
   if (!l2cap::connection_parameters_valid(p))
     return fail(Error{ErrorKind::kBadArgument,
-                      "connection parameters out of range (Core Vol 3 Part A 4.20: interval "
-                      "6..3200, latency <= 499, timeout 10..3200 and > (1+latency)*interval*2)"});
+                      "connection parameters out of range: interval 6..3200, latency <= 499, "
+                      "timeout 10..3200 and > (1+latency)*interval*2"});
   pending_update_ = p;
   update_fell_back_ = false;
   // A central whose host never answers the controller's Remote Connection

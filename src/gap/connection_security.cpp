@@ -1,7 +1,6 @@
 // A link's security: encryption with a new or a bonded key, the LTK the
 // controller asks for, pairing results stored as bonds, and a bonded peer's
 // subscriptions kept with its bond.
-#include <cstdio>
 
 #include "common/log.hpp"
 #include "gap/connection.hpp"
@@ -222,18 +221,17 @@ void Connection::store_bond(const smp::PairingResult& r) {
 }
 
 void Connection::on_pairing_failed(const smp::PairingFailure& f) {
-  char buf[160];
   const char* who = f.origin == smp::FailureOrigin::kPeer      ? "peer"
                     : f.origin == smp::FailureOrigin::kTimeout ? "timeout"
                                                                : "local";
-  std::snprintf(buf, sizeof buf, "pairing failed: %s (0x%02x, %s)", smp::to_string(f.reason),
-                unsigned(f.reason), who);
+  ErrorMessage message = ErrorMessage::format("pairing failed: %s (0x%02x, %s)",
+                                              smp::to_string(f.reason), unsigned(f.reason), who);
   ErrorOrigin origin = f.origin == smp::FailureOrigin::kPeer      ? ErrorOrigin::kPeer
                        : f.origin == smp::FailureOrigin::kTimeout ? ErrorOrigin::kTimeout
                                                                   : ErrorOrigin::kLocal;
   pairing_failed(Error{
       f.origin == smp::FailureOrigin::kTimeout ? ErrorKind::kTimeout : ErrorKind::kPairingFailed,
-      buf, uint8_t(f.reason), origin});
+      message, uint8_t(f.reason), origin});
   // A link encrypted with this pairing's key before it failed: say so now.
   if (desc_.encrypted) security_changed();
   // Core 5.4 Vol 3 Part H 3.4: after an SMP timeout no more SMP on this link.

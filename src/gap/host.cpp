@@ -1,7 +1,6 @@
 #include "gap/host.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "common/log.hpp"
 #include "gap/link_parameters.hpp"
@@ -68,11 +67,9 @@ Error not_in_profile(const char* part) {
 
 }  // namespace
 
-std::string hci_error(const char* what, hci::HciStatus status) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%s failed: %s (0x%02x)", what, hci::to_string(status),
-                unsigned(status));
-  return buf;
+ErrorMessage hci_error(const char* what, hci::HciStatus status) {
+  return ErrorMessage::format("%s failed: %s (0x%02x)", what, hci::to_string(status),
+                              unsigned(status));
 }
 
 Host::Entry::Entry(Host& host, TimePoint now) : host_(host) {
@@ -105,17 +102,16 @@ Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
   slots_ = std::make_unique<std::optional<Connection>[]>(config.max_connections);
   connections_.reserve(config.max_connections);
   ctx_.commands.set_on_controller_timeout([this](uint16_t opcode) {
-    char buf[120];
-    std::snprintf(buf, sizeof buf,
-                  "controller not responding (no answer to HCI command 0x%04x within %lld ms)",
-                  opcode, 2000LL);
-    fatal(ErrorKind::kControllerTimeout, buf);
+    fatal(ErrorKind::kControllerTimeout,
+          ErrorMessage::format(
+              "controller not responding (no answer to HCI command 0x%04x within %lld ms)", opcode,
+              2000LL));
   });
 }
 
 Host::~Host() = default;
 
-void Host::fatal(ErrorKind kind, std::string message) {
+void Host::fatal(ErrorKind kind, const ErrorMessage& message) {
   if (ctx_.failed) return;
   // Every link ends with the controller: report them, then the failure.
   std::vector<ConnDesc> lost = connections();
@@ -132,11 +128,11 @@ void Host::fatal(ErrorKind kind, std::string message) {
   }
   HostEvent e;
   e.kind = HostEvent::Kind::kFatal;
-  e.error = Error{kind, std::move(message)};
+  e.error = Error{kind, message};
   ctx_.events.push(std::move(e));
 }
 
-void Host::on_controller_lost(TimePoint now, const std::string& message) {
+void Host::on_controller_lost(TimePoint now, const ErrorMessage& message) {
   Entry entry(*this, now);
   fatal(ErrorKind::kTransport, message);
 }
@@ -476,7 +472,10 @@ Result<void, Error> Host::numeric_comparison_reply(TimePoint now, uint16_t handl
 Result<void, Error> Host::remove_bond(const Address& identity) {
   Address id = store::identity_form(identity);
   auto r = ctx_.bonds().remove(id);
-  if (!r.ok()) return fail(Error{ErrorKind::kBadArgument, r.error().to_string()});
+  if (!r.ok()) {
+    ErrorMessage message = store::to_string(r.error().kind);
+    return fail(Error{ErrorKind::kBadArgument, message.append(": ").append(r.error().message)});
+  }
   for (auto& c : connections_) c->forget_bond(id);
   privacy_.load_resolving_list();
   return {};

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -67,7 +66,7 @@ class Host final {
   void on_timeout(TimePoint now);
   // The transport to the controller broke: every link is reported ended and
   // the host stops (HostListener::on_fatal).
-  void on_controller_lost(TimePoint now, const std::string& message);
+  void on_controller_lost(TimePoint now, const ErrorMessage& message);
 
   // Security policy, used by the next pairing.
   void set_security_config(const SecurityConfig& security);
@@ -146,7 +145,7 @@ class Host final {
     Host& host_;
   };
 
-  void fatal(ErrorKind kind, std::string message);
+  void fatal(ErrorKind kind, const ErrorMessage& message);
   void on_bring_up(const Result<hci::ControllerInfo, hci::InitError>& r);
   void on_event(Bytes packet);
   void on_le_meta(Bytes params);

@@ -4,7 +4,6 @@
 // advertiser, the central role, privacy and each Connection hold a reference.
 #pragma once
 
-#include <string>
 #include <utility>
 
 #include "common/time.hpp"
@@ -46,6 +45,6 @@ class HostContext {
 };
 
 // "<what> failed: <status name> (0xNN)", for logs and Error messages.
-std::string hci_error(const char* what, hci::HciStatus status);
+ErrorMessage hci_error(const char* what, hci::HciStatus status);
 
 }  // namespace sable::gap

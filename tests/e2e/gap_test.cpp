@@ -120,7 +120,7 @@ TEST_F(GapTest, ConnectToAbsentPeerTimesOutAndIsCancelled) {
   EXPECT_TRUE(central.connect_failures.empty());
   net.advance(Duration(1500));
   ASSERT_EQ(central.connect_failures.size(), 1u);
-  EXPECT_NE(central.connect_failures[0].second.message.find("timed out"), std::string::npos);
+  EXPECT_TRUE(central.connect_failures[0].second.message.contains("timed out"));
   EXPECT_FALSE(central.host().connecting());
   EXPECT_EQ(central.controller().commands_received(0x200E), 1u);  // LE_Create_Connection_Cancel
 }

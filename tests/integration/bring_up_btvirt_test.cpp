@@ -65,7 +65,7 @@ TEST(BringUpOnBtvirt, LostControllerIsReportedAsAnError) {
   }
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->kind, ErrorKind::kTransport);
-  EXPECT_NE(error->message.find("controller lost"), std::string::npos) << error->message;
+  EXPECT_TRUE(error->message.contains("controller lost")) << error->message;
 }
 
 }  // namespace

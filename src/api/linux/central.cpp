@@ -38,9 +38,8 @@ Result<std::unique_ptr<Client>, Error> LinuxDevice::connect(const Address& peer,
     if (auto s = client->secure(); !s.ok()) {
       (void)client->disconnect();
       return fail(Error{ErrorKind::kPairingFailed,
-                        "bonded peer " + peer.to_string() +
-                            " did not encrypt with the bond's key (" + s.error().message +
-                            "); not using the link. Delete the bond to pair again.",
+                        ErrorMessage::format("bonded peer %s: %s; delete the bond to pair again",
+                                             peer.to_string().c_str(), s.error().message.c_str()),
                         s.error().code, s.error().origin});
     }
   }
@@ -127,12 +126,13 @@ namespace {
 
 Error to_error(const gatt::ClientError& e) {
   using K = gatt::ClientError::Kind;
-  char buf[160];
   switch (e.kind) {
     case K::kAtt:
-      std::snprintf(buf, sizeof buf, "ATT error: %s (0x%02x) on handle 0x%04x",
-                    att::to_string(e.att_error), unsigned(e.att_error), e.handle);
-      return Error{ErrorKind::kAtt, buf, uint8_t(e.att_error)};
+      return Error{
+          ErrorKind::kAtt,
+          ErrorMessage::format("ATT error: %s (0x%02x) on handle 0x%04x",
+                               att::to_string(e.att_error), unsigned(e.att_error), e.handle),
+          uint8_t(e.att_error)};
     case K::kTimeout:
       return Error{ErrorKind::kTimeout, "ATT transaction timed out (30 s)"};
     case K::kDisconnected:

@@ -164,7 +164,7 @@ void LinuxDevice::send_hci(HciPacketType type, Bytes packet) {
   auto r = transport_->send(type, packet);
   if (!r.ok()) {
     // Report after the current step; the host is mid-call.
-    std::string message = "controller lost: " + r.error().message;
+    ErrorMessage message = "controller lost: " + r.error().message;
     loop_.post([this, message] {
       if (host_) host_->on_controller_lost(now(), message);
     });
