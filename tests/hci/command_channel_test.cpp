@@ -15,7 +15,6 @@ namespace sable::hci {
 namespace {
 
 using sable::testing::at_ms;
-using namespace std::chrono_literals;
 using testing::bytes;
 using testing::command_complete;
 using testing::command_status;
@@ -175,7 +174,7 @@ TEST_F(CommandChannelTest, TimeoutFailsCommandsAndFiresHook) {
   EXPECT_EQ(channel.next_deadline(), kNever);
   channel.send(at_ms(100), reset(), record());
   channel.send(at_ms(150), read_bd_addr(), record());  // queued behind it
-  EXPECT_EQ(channel.next_deadline(), 2100ms);
+  EXPECT_EQ(channel.next_deadline(), at_ms(2100));
   channel.on_timeout(at_ms(2099));
   EXPECT_TRUE(results.empty());
   EXPECT_FALSE(hook);
@@ -201,7 +200,7 @@ TEST_F(CommandChannelTest, ZeroCreditStallTimesOut) {
   channel.send(at_ms(0), reset(), record());
   channel.send(at_ms(0), read_bd_addr(), record());
   feed(at_ms(500), command_complete(0, op::kReset, {0x00}));  // no credit, no NOP ever
-  EXPECT_EQ(channel.next_deadline(), 2500ms);
+  EXPECT_EQ(channel.next_deadline(), at_ms(2500));
   channel.on_timeout(at_ms(2500));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[1].timed_out);
@@ -211,17 +210,17 @@ TEST_F(CommandChannelTest, ZeroCreditStallTimesOut) {
 TEST_F(CommandChannelTest, ConfigurableTimeout) {
   CommandChannel fast(sender, CommandChannel::Config{Duration(50), 64});
   fast.send(at_ms(10), reset(), nullptr);
-  EXPECT_EQ(fast.next_deadline(), 60ms);
+  EXPECT_EQ(fast.next_deadline(), at_ms(60));
 }
 
 TEST_F(CommandChannelTest, CallbackMaySendNextCommand) {
   channel.send(at_ms(0), reset(), [&](const CommandResult& r) {
-    EXPECT_EQ(r.now, 5ms);
+    EXPECT_EQ(r.now, at_ms(5));
     channel.send(r.now, read_bd_addr(), record());
   });
   feed(at_ms(5), command_complete(1, op::kReset, {0x00}));
   ASSERT_EQ(sender.commands().size(), 2u);
-  EXPECT_EQ(channel.next_deadline(), 2005ms);
+  EXPECT_EQ(channel.next_deadline(), at_ms(2005));
 }
 
 TEST_F(CommandChannelTest, SynchronousControllerAnswerInsideSend) {
