@@ -149,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   att::Bearer bearer(h, /*conn_id=*/7, max_mtu);
   Server server(db, bearer);
   h.server = &server;
-  TimePoint now{5000};
+  TimePoint now{Duration{5000}};
   bool authz_granted_ever = false;
   const uint16_t handle_choices[] = {ref.value,   ref.cccd, longc.value, longc.cccd,
                                      authz.value, 0x0000,   0x0003,      0xFFFF};

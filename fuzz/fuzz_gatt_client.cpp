@@ -39,7 +39,7 @@ struct Harness final : att::BearerDelegate {
   std::optional<att::Bearer> bearer;  // outlives the client
   std::optional<Client> client;
   fuzz::Input* in = nullptr;
-  TimePoint now{1000};
+  TimePoint now{Duration{1000}};
   uint8_t outstanding = 0;  // opcode of the request sent and not yet answered
   bool destroying = false;
   bool may_destroy = true;       // false for the final on_disconnected()

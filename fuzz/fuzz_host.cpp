@@ -260,7 +260,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   gap::Host host(config, h, h, random);
   h.host = &host;
   host.set_database(&db);
-  TimePoint now{10'000};
+  TimePoint now{Duration{10'000}};
 
   host.start(now);
   h.deliver(now);

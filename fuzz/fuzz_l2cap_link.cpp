@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   d.role = (in.u8() & 1) ? Role::kCentral : Role::kPeripheral;
   d.answers = in.u8();
   LeLink link(d.role, d);
-  TimePoint now{1000};
+  TimePoint now{Duration{1000}};
 
   for (size_t i = 0; i < kMaxRecords && !in.empty(); ++i) {
     uint8_t op = in.u8();

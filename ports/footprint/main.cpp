@@ -24,6 +24,11 @@ volatile uint8_t g_uart_tx;
 volatile uint32_t g_millis;
 volatile uint32_t g_trng;
 
+// SysTick's millisecond count as the core's time base (sable::CoreClock).
+TimePoint systick_now() {
+  return TimePoint{Duration{g_millis}};
+}
+
 // The HCI driver: H4 out through the UART, one byte at a time.
 class UartHci final : public hci::Sender {
  public:
@@ -82,7 +87,7 @@ class App final : public gap::HostListener {
  public:
   explicit App(gap::Host& host) : host_(host) {}
   void on_ready() override {
-    auto now = TimePoint(g_millis);
+    auto now = systick_now();
     (void)host_.set_advertising_data(
         now, AdvertisementData().name(testing::kReferenceDeviceName).add_service_uuid(kService));
     (void)host_.start_advertising(now);
@@ -90,7 +95,7 @@ class App final : public gap::HostListener {
   void on_fatal(const Error&) override { g_uart_tx = 0xEE; }
   void on_connected(const ConnDesc& desc) override {
     // 30-60 ms interval, latency 0, 600 ms supervision timeout.
-    (void)host_.update_connection_parameters(TimePoint(g_millis), desc.handle,
+    (void)host_.update_connection_parameters(systick_now(), desc.handle,
                                              l2cap::ConnectionParameters{24, 48, 0, 60});
   }
   void on_disconnected(const ConnDesc&, uint8_t) override {}  // advertising restarts itself
@@ -120,17 +125,17 @@ int main() {
   host_ptr = new (host_storage) gap::Host(config, uart, *app_ptr, trng);
   gap::Host& host = *host_ptr;
   host.set_database(&db);
-  host.start(TimePoint(g_millis));
+  host.start(systick_now());
 
   const auto value_handle = db.find_characteristic(kService, kCharacteristic)->value;
   static H4Receiver rx;
   uint8_t counter = 0;
-  TimePoint next_notify(g_millis + 1000);
+  TimePoint next_notify = systick_now() + Duration(1000);
   for (;;) {
     HciPacketType type;
     Bytes packet;
-    if (rx.poll(type, packet)) host.on_hci_packet(TimePoint(g_millis), type, packet);
-    TimePoint now(g_millis);
+    if (rx.poll(type, packet)) host.on_hci_packet(systick_now(), type, packet);
+    TimePoint now = systick_now();
     if (host.next_deadline() <= now) host.on_timeout(now);
     if (now >= next_notify) {
       // Every second: set_value([counter]).notify(), wrapping at 255.

@@ -37,7 +37,7 @@ class HostContext {
   hci::CommandChannel commands;
   EventOutbox events;
   hci::ControllerInfo controller{};
-  TimePoint now{0};
+  TimePoint now{};
   bool ready = false;
   bool failed = false;
   store::MemoryBondStore default_bonds;

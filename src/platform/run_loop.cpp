@@ -25,8 +25,11 @@ RunLoop::~RunLoop() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
+// The one place a Linux reading of the monotonic clock becomes the core's time
+// base (sable::CoreClock): whole milliseconds since steady_clock's epoch.
 TimePoint RunLoop::now() {
-  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch());
+  return TimePoint{
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch())};
 }
 
 bool RunLoop::watch_fd(int fd, std::function<void()> on_readable) {

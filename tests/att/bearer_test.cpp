@@ -2,6 +2,7 @@
 // classification, one transaction at a time each way, the 30 s transaction
 // timeout and the ATT_MTU rules, with recording roles on both sides.
 #include "att/bearer.hpp"
+#include "support/test_time.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 namespace sable::att {
 namespace {
 
+using sable::testing::at_ms;
 using V = std::vector<uint8_t>;
 
 struct Link : BearerDelegate {
@@ -72,7 +74,7 @@ class BearerTest : public ::testing::Test {
   Server server_;
   Client client_;
   Bearer bearer_{link_, 0x0040};
-  TimePoint now_{1000};
+  TimePoint now_ = at_ms(1000);
 };
 
 // --- Classification (Vol 3 Part F 3.3, 3.4.8) -----------------------------------
@@ -290,8 +292,8 @@ TEST(BearerLifetime, ClientMayDestroyTheBearerWhenItCloses) {
   auto bearer = std::make_unique<Bearer>(link, 1);
   bearer->attach(static_cast<ClientRole*>(&client));
   client.on_close = [&] { bearer.reset(); };
-  ASSERT_EQ(bearer->send_request(TimePoint{0}, V{0x0A, 0x03, 0x00}), SendResult::kSent);
-  bearer->on_timeout(TimePoint{30'000});
+  ASSERT_EQ(bearer->send_request(at_ms(0), V{0x0A, 0x03, 0x00}), SendResult::kSent);
+  bearer->on_timeout(at_ms(30'000));
   EXPECT_EQ(bearer, nullptr);
   EXPECT_EQ(link.fatal, 0);  // nothing touched the destroyed bearer
 }

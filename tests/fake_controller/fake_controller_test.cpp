@@ -1,6 +1,7 @@
 // Drives FakeAir controllers with raw HCI bytes and checks the events they
 // send back, byte for byte (Core 5.4 Vol 4 Part E).
 #include "support/fake_controller.hpp"
+#include "support/test_time.hpp"
 
 #include <gtest/gtest.h>
 
@@ -684,7 +685,7 @@ TEST_F(FakeAirTest, ConnectionDelayFiresOnAdvance) {
   air.run_until_idle();
   EXPECT_TRUE(a.connection_handles().empty());
   air.advance(Duration(1));
-  EXPECT_EQ(air.now(), TimePoint(30));
+  EXPECT_EQ(air.now(), at_ms(30));
   air.run_until_idle();
   EXPECT_EQ(a.connection_handles().size(), 1u);
   EXPECT_EQ(events(b).size(), 1u);

@@ -207,7 +207,7 @@ class ClientServerTest : public ::testing::Test {
   att::Bearer server_bearer_;  // the server's device
   Server server_;
   Client client_;
-  TimePoint now_{5000};
+  TimePoint now_ = at_ms(5000);
 };
 
 TEST_F(ClientServerTest, ExchangeMtuOncePerConnection) {
@@ -556,7 +556,7 @@ class ClientTest : public ::testing::Test {
   Recorder out_;
   att::Bearer bearer_{out_, kConn};
   Client client_{bearer_};
-  TimePoint now_{1000};
+  TimePoint now_ = at_ms(1000);
 };
 
 TEST_F(ClientTest, WrongResponseOpcodeFailsAndQueueContinues) {
@@ -964,13 +964,13 @@ TEST(ClientLifetime, CallbackMayDestroyTheClient) {
   att::Bearer bearer(out, 1);
   auto client = std::make_unique<Client>(bearer);
   int failed = 0;
-  client->read(TimePoint{0}, 0x0003, [&](ClientResult<std::vector<uint8_t>> r) {
+  client->read(at_ms(0), 0x0003, [&](ClientResult<std::vector<uint8_t>> r) {
     EXPECT_TRUE(r.ok());
     client.reset();
   });
-  client->read(TimePoint{0}, 0x0004, [&](ClientResult<std::vector<uint8_t>>) { ++failed; });
+  client->read(at_ms(0), 0x0004, [&](ClientResult<std::vector<uint8_t>>) { ++failed; });
   const V rsp = {0x0B, 0x01};
-  bearer.on_pdu(TimePoint{0}, rsp);
+  bearer.on_pdu(at_ms(0), rsp);
   EXPECT_EQ(client, nullptr);
   EXPECT_EQ(failed, 0);  // destroyed with the procedure queued: never called
   EXPECT_EQ(out.sent.size(), 1u);
@@ -980,11 +980,11 @@ TEST(ClientLifetime, CallbackMayDestroyTheClient) {
   att::Bearer bearer2(out2, 2);
   auto c2 = std::make_unique<Client>(bearer2);
   c2->subscribe(
-      TimePoint{0}, 0x0010, 0x0011, true, [&](uint16_t, Bytes, bool) { c2.reset(); }, nullptr);
+      at_ms(0), 0x0010, 0x0011, true, [&](uint16_t, Bytes, bool) { c2.reset(); }, nullptr);
   const V ok = {0x13};
-  bearer2.on_pdu(TimePoint{0}, ok);
+  bearer2.on_pdu(at_ms(0), ok);
   const V ind = {0x1D, 0x10, 0x00, 0x01};
-  bearer2.on_pdu(TimePoint{0}, ind);
+  bearer2.on_pdu(at_ms(0), ind);
   EXPECT_EQ(c2, nullptr);
   EXPECT_EQ(out2.sent.size(), 1u);  // only the CCCD write
 }

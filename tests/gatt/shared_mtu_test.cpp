@@ -75,7 +75,7 @@ class SharedMtuTest : public ::testing::Test {
   Air air_;
   Device a_;
   Device b_;
-  TimePoint now_{1000};
+  TimePoint now_ = at_ms(1000);
 };
 
 TEST_F(SharedMtuTest, ClientInitiatedExchangeReachesOurServer) {

@@ -13,9 +13,11 @@
 #include "gatt/database.hpp"
 #include "gatt/server.hpp"
 #include "support/reference_profile.hpp"
+#include "support/test_time.hpp"
 
 namespace sable::gatt::testing {
 
+using sable::testing::at_ms;
 using V = std::vector<uint8_t>;
 
 inline V str(const std::string& s) {
@@ -196,7 +198,7 @@ class ServerTest : public ::testing::Test {
   RecordingDelegate delegate_;
   att::Bearer bearer_;
   Server server_;
-  TimePoint now_{1000};
+  TimePoint now_ = at_ms(1000);
 };
 
 }  // namespace sable::gatt::testing

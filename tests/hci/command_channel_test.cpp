@@ -9,11 +9,12 @@
 #include "event_builders.hpp"
 #include "fake_sender.hpp"
 #include "hci/commands.hpp"
+#include "support/test_time.hpp"
 
 namespace sable::hci {
 namespace {
 
-using namespace std::chrono_literals;
+using sable::testing::at_ms;
 using testing::bytes;
 using testing::command_complete;
 using testing::command_status;
@@ -43,7 +44,7 @@ class CommandChannelTest : public ::testing::Test {
 };
 
 TEST_F(CommandChannelTest, SendsImmediatelyWithTheInitialCredit) {
-  channel.send(0ms, reset(), record());
+  channel.send(at_ms(0), reset(), record());
   ASSERT_EQ(sender.commands().size(), 1u);
   EXPECT_EQ(sender.commands()[0], (Packet{0x03, 0x0C, 0x00}));
   EXPECT_EQ(sender.sent[0].type, HciPacketType::kCommand);
@@ -52,85 +53,85 @@ TEST_F(CommandChannelTest, SendsImmediatelyWithTheInitialCredit) {
 }
 
 TEST_F(CommandChannelTest, SecondCommandWaitsForFirstCommandComplete) {
-  channel.send(0ms, reset(), record());
-  channel.send(0ms, read_bd_addr(), record());
+  channel.send(at_ms(0), reset(), record());
+  channel.send(at_ms(0), read_bd_addr(), record());
   EXPECT_EQ(sender.commands().size(), 1u);  // one credit: Read_BD_ADDR waits
   EXPECT_EQ(channel.queued(), 1u);
 
   // Command Complete: 1 credit, opcode Reset, status success.
-  EXPECT_TRUE(feed(10ms, command_complete(1, op::kReset, {0x00})));
+  EXPECT_TRUE(feed(at_ms(10), command_complete(1, op::kReset, {0x00})));
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status, HciStatus::kSuccess);
   EXPECT_TRUE(results[0].return_params.empty());
   ASSERT_EQ(sender.commands().size(), 2u);
   EXPECT_EQ(sender.commands()[1], (Packet{0x09, 0x10, 0x00}));
 
-  EXPECT_TRUE(
-      feed(20ms, command_complete(1, op::kReadBdAddr, {0x00, 0x42, 0x00, 0x02, 0x01, 0xAA, 0x00})));
+  EXPECT_TRUE(feed(
+      at_ms(20), command_complete(1, op::kReadBdAddr, {0x00, 0x42, 0x00, 0x02, 0x01, 0xAA, 0x00})));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[1].return_params, (Packet{0x42, 0x00, 0x02, 0x01, 0xAA, 0x00}));
 }
 
 TEST_F(CommandChannelTest, ZeroCreditsBlockUntilNop) {
-  channel.send(0ms, reset(), record());
-  channel.send(0ms, read_bd_addr(), record());
+  channel.send(at_ms(0), reset(), record());
+  channel.send(at_ms(0), read_bd_addr(), record());
   // Reset completes but the controller grants no credit.
-  feed(1ms, command_complete(0, op::kReset, {0x00}));
+  feed(at_ms(1), command_complete(0, op::kReset, {0x00}));
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(sender.commands().size(), 1u);
   EXPECT_EQ(channel.credits(), 0);
   // A NOP Command Complete (opcode 0x0000, no return parameters) grants one.
-  EXPECT_TRUE(feed(2ms, command_complete(1, op::kNop, {})));
+  EXPECT_TRUE(feed(at_ms(2), command_complete(1, op::kNop, {})));
   EXPECT_EQ(results.size(), 1u);  // completes nothing
   ASSERT_EQ(sender.commands().size(), 2u);
   EXPECT_EQ(sender.commands()[1], (Packet{0x09, 0x10, 0x00}));
 }
 
 TEST_F(CommandChannelTest, NeverMoreInFlightThanGranted) {
-  feed(0ms, command_complete(2, op::kNop, {}));  // two credits
-  channel.send(0ms, reset(), record());
-  channel.send(0ms, read_bd_addr(), record());
-  channel.send(0ms, le_rand(), record());
+  feed(at_ms(0), command_complete(2, op::kNop, {}));  // two credits
+  channel.send(at_ms(0), reset(), record());
+  channel.send(at_ms(0), read_bd_addr(), record());
+  channel.send(at_ms(0), le_rand(), record());
   EXPECT_EQ(sender.commands().size(), 2u);
   EXPECT_EQ(channel.in_flight(), 2u);
   EXPECT_EQ(channel.queued(), 1u);
   // The second one completes first (matched by opcode, not order).
-  feed(1ms, command_complete(1, op::kReadBdAddr, {0x00, 1, 2, 3, 4, 5, 6}));
+  feed(at_ms(1), command_complete(1, op::kReadBdAddr, {0x00, 1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(sender.commands().size(), 3u);
   EXPECT_EQ(channel.in_flight(), 2u);
 }
 
 TEST_F(CommandChannelTest, CommandStatusCompletesCommandStatusCommands) {
   CreateConnectionParameters p;
-  channel.send(0ms, le_create_connection(p), record());
+  channel.send(at_ms(0), le_create_connection(p), record());
   // Command Status: pending (0x00), 1 credit, LE_Create_Connection.
-  EXPECT_TRUE(feed(1ms, command_status(HciStatus::kSuccess, 1, op::kLeCreateConnection)));
+  EXPECT_TRUE(feed(at_ms(1), command_status(HciStatus::kSuccess, 1, op::kLeCreateConnection)));
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status, HciStatus::kSuccess);
   EXPECT_TRUE(results[0].by_command_status);
   EXPECT_EQ(channel.in_flight(), 0u);
 
-  channel.send(2ms, disconnect(0x0001, HciStatus::kRemoteUserTerminatedConnection), record());
-  feed(3ms, command_status(HciStatus::kUnknownConnectionId, 1, op::kDisconnect));
+  channel.send(at_ms(2), disconnect(0x0001, HciStatus::kRemoteUserTerminatedConnection), record());
+  feed(at_ms(3), command_status(HciStatus::kUnknownConnectionId, 1, op::kDisconnect));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[1].status, HciStatus::kUnknownConnectionId);
 }
 
 TEST_F(CommandChannelTest, SuccessfulCommandStatusForCommandCompleteCommandKeepsWaiting) {
-  channel.send(0ms, le_rand(), record());
-  feed(1ms, command_status(HciStatus::kSuccess, 1, op::kLeRand));
+  channel.send(at_ms(0), le_rand(), record());
+  feed(at_ms(1), command_status(HciStatus::kSuccess, 1, op::kLeRand));
   EXPECT_TRUE(results.empty());
   EXPECT_EQ(channel.in_flight(), 1u);
-  feed(2ms, command_complete(1, op::kLeRand, {0x00, 1, 2, 3, 4, 5, 6, 7, 8}));
+  feed(at_ms(2), command_complete(1, op::kLeRand, {0x00, 1, 2, 3, 4, 5, 6, 7, 8}));
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].by_command_status);
 }
 
 TEST_F(CommandChannelTest, UnknownCommandYieldsStatusByCompleteOrStatus) {
-  channel.send(0ms, le_read_buffer_size_v2(), record());
-  feed(1ms, command_complete(1, op::kLeReadBufferSizeV2, {0x01}));  // Unknown HCI Command
-  channel.send(2ms, le_set_data_length(1, 251, 2120), record());
-  feed(3ms, command_status(HciStatus::kUnknownCommand, 1, op::kLeSetDataLength));
+  channel.send(at_ms(0), le_read_buffer_size_v2(), record());
+  feed(at_ms(1), command_complete(1, op::kLeReadBufferSizeV2, {0x01}));  // Unknown HCI Command
+  channel.send(at_ms(2), le_set_data_length(1, 251, 2120), record());
+  feed(at_ms(3), command_status(HciStatus::kUnknownCommand, 1, op::kLeSetDataLength));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].status, HciStatus::kUnknownCommand);
   EXPECT_FALSE(results[0].timed_out);
@@ -139,31 +140,31 @@ TEST_F(CommandChannelTest, UnknownCommandYieldsStatusByCompleteOrStatus) {
 
 TEST_F(CommandChannelTest, BtvirtShortRemoteConnParamReplyCompletes) {
   ConnectionParameters p;
-  channel.send(0ms, le_remote_connection_parameter_request_reply(0x0001, p), record());
+  channel.send(at_ms(0), le_remote_connection_parameter_request_reply(0x0001, p), record());
   // btvirt: only the status octet, no Connection_Handle.
-  feed(1ms, command_complete(1, op::kLeRemoteConnectionParameterRequestReply, {0x00}));
+  feed(at_ms(1), command_complete(1, op::kLeRemoteConnectionParameterRequestReply, {0x00}));
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status, HciStatus::kSuccess);
   EXPECT_TRUE(results[0].return_params.empty());
 }
 
 TEST_F(CommandChannelTest, StrayCompleteIsIgnoredButCreditsCount) {
-  channel.send(0ms, reset(), record());
-  channel.send(0ms, le_rand(), record());
+  channel.send(at_ms(0), reset(), record());
+  channel.send(at_ms(0), le_rand(), record());
   // Command Complete for Read_BD_ADDR, which nobody sent; 1 credit.
-  EXPECT_TRUE(feed(1ms, command_complete(1, op::kReadBdAddr, {0x00, 1, 2, 3, 4, 5, 6})));
+  EXPECT_TRUE(feed(at_ms(1), command_complete(1, op::kReadBdAddr, {0x00, 1, 2, 3, 4, 5, 6})));
   EXPECT_TRUE(results.empty());
   EXPECT_EQ(channel.in_flight(), 2u);  // the credit let LE_Rand go out
   EXPECT_EQ(sender.commands().size(), 2u);
-  feed(2ms, command_status(HciStatus::kSuccess, 1, op::kDisconnect));  // stray CS
+  feed(at_ms(2), command_status(HciStatus::kSuccess, 1, op::kDisconnect));  // stray CS
   EXPECT_TRUE(results.empty());
 }
 
 TEST_F(CommandChannelTest, OtherEventsAreNotConsumed) {
-  EXPECT_FALSE(feed(0ms, testing::event(ev::kHardwareError, {0x01})));
-  EXPECT_FALSE(channel.on_event(0ms, Bytes{}));
+  EXPECT_FALSE(feed(at_ms(0), testing::event(ev::kHardwareError, {0x01})));
+  EXPECT_FALSE(channel.on_event(at_ms(0), Bytes{}));
   // Malformed Command Complete (too short): consumed and dropped.
-  EXPECT_TRUE(feed(0ms, testing::event(ev::kCommandComplete, {0x01, 0x03})));
+  EXPECT_TRUE(feed(at_ms(0), testing::event(ev::kCommandComplete, {0x01, 0x03})));
   EXPECT_EQ(channel.credits(), 1);
 }
 
@@ -171,14 +172,14 @@ TEST_F(CommandChannelTest, TimeoutFailsCommandsAndFiresHook) {
   std::optional<uint16_t> hook;
   channel.set_on_controller_timeout([&](uint16_t opcode) { hook = opcode; });
   EXPECT_EQ(channel.next_deadline(), kNever);
-  channel.send(100ms, reset(), record());
-  channel.send(150ms, read_bd_addr(), record());  // queued behind it
-  EXPECT_EQ(channel.next_deadline(), 2100ms);
-  channel.on_timeout(2099ms);
+  channel.send(at_ms(100), reset(), record());
+  channel.send(at_ms(150), read_bd_addr(), record());  // queued behind it
+  EXPECT_EQ(channel.next_deadline(), at_ms(2100));
+  channel.on_timeout(at_ms(2099));
   EXPECT_TRUE(results.empty());
   EXPECT_FALSE(hook);
 
-  channel.on_timeout(2100ms);
+  channel.on_timeout(at_ms(2100));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[0].timed_out);
   EXPECT_TRUE(results[1].timed_out);  // the queued one fails too
@@ -186,9 +187,9 @@ TEST_F(CommandChannelTest, TimeoutFailsCommandsAndFiresHook) {
   EXPECT_EQ(channel.next_deadline(), kNever);
 
   // Usable afterwards; a late Command Complete for Reset is stray.
-  channel.send(2200ms, reset(), record());
+  channel.send(at_ms(2200), reset(), record());
   EXPECT_EQ(sender.commands().size(), 2u);
-  feed(2300ms, command_complete(1, op::kReset, {0x00}));
+  feed(at_ms(2300), command_complete(1, op::kReset, {0x00}));
   ASSERT_EQ(results.size(), 3u);
   EXPECT_FALSE(results[2].timed_out);
 }
@@ -196,11 +197,11 @@ TEST_F(CommandChannelTest, TimeoutFailsCommandsAndFiresHook) {
 TEST_F(CommandChannelTest, ZeroCreditStallTimesOut) {
   bool hook = false;
   channel.set_on_controller_timeout([&](uint16_t) { hook = true; });
-  channel.send(0ms, reset(), record());
-  channel.send(0ms, read_bd_addr(), record());
-  feed(500ms, command_complete(0, op::kReset, {0x00}));  // no credit, no NOP ever
-  EXPECT_EQ(channel.next_deadline(), 2500ms);
-  channel.on_timeout(2500ms);
+  channel.send(at_ms(0), reset(), record());
+  channel.send(at_ms(0), read_bd_addr(), record());
+  feed(at_ms(500), command_complete(0, op::kReset, {0x00}));  // no credit, no NOP ever
+  EXPECT_EQ(channel.next_deadline(), at_ms(2500));
+  channel.on_timeout(at_ms(2500));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[1].timed_out);
   EXPECT_TRUE(hook);
@@ -208,18 +209,18 @@ TEST_F(CommandChannelTest, ZeroCreditStallTimesOut) {
 
 TEST_F(CommandChannelTest, ConfigurableTimeout) {
   CommandChannel fast(sender, CommandChannel::Config{Duration(50), 64});
-  fast.send(10ms, reset(), nullptr);
-  EXPECT_EQ(fast.next_deadline(), 60ms);
+  fast.send(at_ms(10), reset(), nullptr);
+  EXPECT_EQ(fast.next_deadline(), at_ms(60));
 }
 
 TEST_F(CommandChannelTest, CallbackMaySendNextCommand) {
-  channel.send(0ms, reset(), [&](const CommandResult& r) {
-    EXPECT_EQ(r.now, 5ms);
+  channel.send(at_ms(0), reset(), [&](const CommandResult& r) {
+    EXPECT_EQ(r.now, at_ms(5));
     channel.send(r.now, read_bd_addr(), record());
   });
-  feed(5ms, command_complete(1, op::kReset, {0x00}));
+  feed(at_ms(5), command_complete(1, op::kReset, {0x00}));
   ASSERT_EQ(sender.commands().size(), 2u);
-  EXPECT_EQ(channel.next_deadline(), 2005ms);
+  EXPECT_EQ(channel.next_deadline(), at_ms(2005));
 }
 
 TEST_F(CommandChannelTest, SynchronousControllerAnswerInsideSend) {
@@ -227,10 +228,10 @@ TEST_F(CommandChannelTest, SynchronousControllerAnswerInsideSend) {
   sender.on_send = [&](HciPacketType, Bytes packet) {
     uint16_t opcode = get_le16(packet.data());
     Packet cc = command_complete(1, opcode, {0x00});
-    channel.on_event(0ms, bytes(cc));
+    channel.on_event(at_ms(0), bytes(cc));
   };
-  channel.send(0ms, reset(), record());
-  channel.send(0ms, le_rand(), record());
+  channel.send(at_ms(0), reset(), record());
+  channel.send(at_ms(0), le_rand(), record());
   EXPECT_EQ(results.size(), 2u);
   EXPECT_EQ(channel.in_flight(), 0u);
   EXPECT_EQ(channel.credits(), 1);
@@ -240,9 +241,9 @@ TEST_F(CommandChannelTest, FullQueueFailsAtOnce) {
   CommandChannel small(sender, CommandChannel::Config{Duration(2000), 1});
   std::vector<HciStatus> st;
   auto rec = [&](const CommandResult& r) { st.push_back(r.status); };
-  small.send(0ms, reset(), rec);    // in flight
-  small.send(0ms, le_rand(), rec);  // queued
-  small.send(0ms, le_rand(), rec);  // no room
+  small.send(at_ms(0), reset(), rec);    // in flight
+  small.send(at_ms(0), le_rand(), rec);  // queued
+  small.send(at_ms(0), le_rand(), rec);  // no room
   ASSERT_EQ(st.size(), 1u);
   EXPECT_EQ(st[0], HciStatus::kMemoryCapacityExceeded);
 }

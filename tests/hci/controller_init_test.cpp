@@ -10,10 +10,12 @@
 
 #include "event_builders.hpp"
 #include "fake_sender.hpp"
+#include "support/test_time.hpp"
 
 namespace sable::hci {
 namespace {
 
+using sable::testing::at_ms;
 using namespace std::chrono_literals;
 using testing::bytes;
 using testing::command_complete;
@@ -45,7 +47,7 @@ class ControllerInitTest : public ::testing::Test {
 
   // Answers every command the channel sends, in order, until none is left.
   void run() {
-    TimePoint now = 0ms;
+    TimePoint now = at_ms(0);
     while (answered < sender.commands().size()) {
       Packet cmd = sender.commands()[answered++];
       uint16_t opcode = get_le16(cmd.data());
@@ -58,7 +60,7 @@ class ControllerInitTest : public ::testing::Test {
   }
 
   void start() {
-    init.start(0ms, [this](const Result<ControllerInfo, InitError>& r) {
+    init.start(at_ms(0), [this](const Result<ControllerInfo, InitError>& r) {
       ++callbacks;
       if (r) {
         info = *r;
@@ -205,7 +207,7 @@ TEST_F(ControllerInitTest, StartWhileRunningIsRejected) {
   script.erase(op::kReset);
   start();
   std::optional<InitError> second;
-  init.start(0ms, [&](const Result<ControllerInfo, InitError>& r) { second = r.error(); });
+  init.start(at_ms(0), [&](const Result<ControllerInfo, InitError>& r) { second = r.error(); });
   ASSERT_TRUE(second);
   EXPECT_EQ(second->kind, InitError::Kind::kBusy);
   EXPECT_TRUE(init.running());

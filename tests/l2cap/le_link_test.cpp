@@ -8,10 +8,12 @@
 
 #include "common/log.hpp"
 #include "l2cap/le_link.hpp"
+#include "support/test_time.hpp"
 
 namespace sable::l2cap {
 namespace {
 
+using sable::testing::at_ms;
 using Pdu = std::vector<uint8_t>;
 
 std::vector<std::string>& logs() {
@@ -62,7 +64,7 @@ const Pdu kSmpPairingRequest = {
     0x0F, 0x0F,  // key distribution
 };
 
-constexpr TimePoint kT0 = TimePoint(1'000);
+constexpr TimePoint kT0 = at_ms(1'000);
 
 class LeLinkTest : public ::testing::Test {
  protected:

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "smp/pairing.hpp"
+#include "support/test_time.hpp"
 
 namespace sable::smp::test {
 
+using sable::testing::at_ms;
 using Octets = std::vector<uint8_t>;
 
 // SplitMix64 stream; `scripted` octets are handed out first.
@@ -146,7 +148,7 @@ inline PairingPolicy policy(IoCap io, AuthReq auth, bool sc_only = true) {
   return p;
 }
 
-inline constexpr TimePoint kStart{1'000'000};
+inline constexpr TimePoint kStart = at_ms(1'000'000);
 
 // A responder Pairing alone, driven byte by byte by the test.
 struct Peripheral {

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_time.hpp"
+
 namespace sable::smp {
 namespace {
 
+using sable::testing::at_ms;
 using std::chrono::milliseconds;
 
 Address peer(uint8_t last) {
@@ -14,7 +17,7 @@ Address peer(uint8_t last) {
 
 TEST(RepeatedAttemptsTest, NoFailureNoWait) {
   RepeatedAttempts ra;
-  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(0)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), at_ms(0)));
   EXPECT_EQ(ra.size(), 0u);
 }
 
@@ -22,7 +25,7 @@ TEST(RepeatedAttemptsTest, WaitDoublesUpToTheCap) {
   RepeatedAttempts ra({.first_wait = milliseconds(2000),
                        .max_wait = milliseconds(16000),
                        .decay = milliseconds(60000)});
-  TimePoint t(1000);
+  TimePoint t = at_ms(1000);
   const long expected_waits[] = {2000, 4000, 8000, 16000, 16000};
   for (long wait : expected_waits) {
     ra.record_failure(peer(1), t);
@@ -38,57 +41,57 @@ TEST(RepeatedAttemptsTest, WaitDecaysOverTime) {
   RepeatedAttempts ra({.first_wait = milliseconds(2000),
                        .max_wait = milliseconds(32000),
                        .decay = milliseconds(32000)});
-  ra.record_failure(peer(1), TimePoint(0));     // 1 failure: wait 2 s
-  ra.record_failure(peer(1), TimePoint(2000));  // 2: 4 s
-  ra.record_failure(peer(1), TimePoint(6000));  // 3: 8 s
+  ra.record_failure(peer(1), at_ms(0));     // 1 failure: wait 2 s
+  ra.record_failure(peer(1), at_ms(2000));  // 2: 4 s
+  ra.record_failure(peer(1), at_ms(6000));  // 3: 8 s
   // One decay period after the last failure one failure is forgotten, so the
   // next one counts as the 3rd again (8 s), not the 4th (16 s).
-  ra.record_failure(peer(1), TimePoint(38000));
-  EXPECT_TRUE(ra.should_refuse(peer(1), TimePoint(45999)));
-  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(46000)));
+  ra.record_failure(peer(1), at_ms(38000));
+  EXPECT_TRUE(ra.should_refuse(peer(1), at_ms(45999)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), at_ms(46000)));
   // Three quiet periods: forgotten entirely; the next failure waits 2 s.
   EXPECT_EQ(ra.size(), 1u);
-  EXPECT_EQ(ra.refused_until(peer(1), TimePoint(38000 + 3 * 32000)), TimePoint(38000 + 3 * 32000));
+  EXPECT_EQ(ra.refused_until(peer(1), at_ms(38000 + 3 * 32000)), at_ms(38000 + 3 * 32000));
   EXPECT_EQ(ra.size(), 0u);
-  ra.record_failure(peer(1), TimePoint(200000));
-  EXPECT_TRUE(ra.should_refuse(peer(1), TimePoint(201999)));
-  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(202000)));
+  ra.record_failure(peer(1), at_ms(200000));
+  EXPECT_TRUE(ra.should_refuse(peer(1), at_ms(201999)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), at_ms(202000)));
 }
 
 TEST(RepeatedAttemptsTest, SuccessForgets) {
   RepeatedAttempts ra;
-  ra.record_failure(peer(1), TimePoint(0));
+  ra.record_failure(peer(1), at_ms(0));
   ra.record_success(peer(1));
-  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(1)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), at_ms(1)));
   EXPECT_EQ(ra.size(), 0u);
 }
 
 TEST(RepeatedAttemptsTest, BoundedTableEvictsLeastRecentlyUsed) {
   RepeatedAttempts ra;
   for (uint8_t i = 0; i < RepeatedAttempts::kCapacity; ++i) {
-    ra.record_failure(peer(i), TimePoint(i));
+    ra.record_failure(peer(i), at_ms(i));
   }
   EXPECT_EQ(ra.size(), RepeatedAttempts::kCapacity);
   // Touch peer 0 so that peer 1 is now the least recently used.
-  EXPECT_TRUE(ra.should_refuse(peer(0), TimePoint(100)));
-  ra.record_failure(peer(200), TimePoint(101));
+  EXPECT_TRUE(ra.should_refuse(peer(0), at_ms(100)));
+  ra.record_failure(peer(200), at_ms(101));
   EXPECT_EQ(ra.size(), RepeatedAttempts::kCapacity);
-  EXPECT_TRUE(ra.should_refuse(peer(0), TimePoint(102)));
-  EXPECT_FALSE(ra.should_refuse(peer(1), TimePoint(102)));  // evicted
-  EXPECT_TRUE(ra.should_refuse(peer(200), TimePoint(102)));
+  EXPECT_TRUE(ra.should_refuse(peer(0), at_ms(102)));
+  EXPECT_FALSE(ra.should_refuse(peer(1), at_ms(102)));  // evicted
+  EXPECT_TRUE(ra.should_refuse(peer(200), at_ms(102)));
 }
 
 TEST(RepeatedAttemptsTest, SameBitsSameKindIsSamePeer) {
   RepeatedAttempts ra;
   Address random = peer(0xC1);
   random.type = AddressType::kRandom;
-  ra.record_failure(random, TimePoint(0));
+  ra.record_failure(random, at_ms(0));
   Address identity = random;
   identity.type = AddressType::kRandomIdentity;  // as HCI reports a resolved one
-  EXPECT_TRUE(ra.should_refuse(identity, TimePoint(1)));
+  EXPECT_TRUE(ra.should_refuse(identity, at_ms(1)));
   Address public_same_bits = random;
   public_same_bits.type = AddressType::kPublic;
-  EXPECT_FALSE(ra.should_refuse(public_same_bits, TimePoint(1)));
+  EXPECT_FALSE(ra.should_refuse(public_same_bits, at_ms(1)));
 }
 
 // ---------------------------------------------------------------------------
@@ -99,7 +102,7 @@ constexpr auto kStatic = PasskeyKind::kStatic;
 
 TEST(RepeatedAttemptsTest, FiveStaticPasskeyFailuresFromFiveAddressesBlockEveryone) {
   RepeatedAttempts ra;
-  const TimePoint t(1000);
+  const TimePoint t = at_ms(1000);
   for (uint8_t i = 0; i < 4; ++i) {
     ra.record_failure(peer(i), t + milliseconds(i), kStatic);
     EXPECT_FALSE(ra.should_refuse(peer(100), t + milliseconds(i), kStatic)) << int(i);
@@ -119,7 +122,7 @@ TEST(RepeatedAttemptsTest, FiveStaticPasskeyFailuresFromFiveAddressesBlockEveryo
 
 TEST(RepeatedAttemptsTest, StaticPasskeyWaitDoublesUpTo64Seconds) {
   RepeatedAttempts ra;
-  TimePoint t(1000);
+  TimePoint t = at_ms(1000);
   for (uint8_t i = 0; i < 4; ++i) ra.record_failure(peer(i), t, kStatic);
   // The 5th failure within the window waits 2 s, each further one twice as long.
   const long expected_waits[] = {2000, 4000, 8000, 16000, 32000, 64000, 64000};
@@ -135,7 +138,7 @@ TEST(RepeatedAttemptsTest, StaticPasskeyWaitDoublesUpTo64Seconds) {
 
 TEST(RepeatedAttemptsTest, StaticPasskeyFailuresOlderThanTheWindowNoLongerCount) {
   RepeatedAttempts ra;
-  const TimePoint t(1000);
+  const TimePoint t = at_ms(1000);
   for (uint8_t i = 0; i < 4; ++i) ra.record_failure(peer(i), t, kStatic);
   // 60 s after the first four they still count (the window is inclusive)...
   RepeatedAttempts edge = ra;
@@ -149,11 +152,11 @@ TEST(RepeatedAttemptsTest, StaticPasskeyFailuresOlderThanTheWindowNoLongerCount)
 
 TEST(RepeatedAttemptsTest, FreshPasskeyFailuresDoNotCountAcrossPeers) {
   RepeatedAttempts ra;
-  for (uint8_t i = 0; i < 10; ++i) ra.record_failure(peer(i), TimePoint(i));
-  EXPECT_FALSE(ra.should_refuse(peer(100), TimePoint(10), kStatic));
+  for (uint8_t i = 0; i < 10; ++i) ra.record_failure(peer(i), at_ms(i));
+  EXPECT_FALSE(ra.should_refuse(peer(100), at_ms(10), kStatic));
   EXPECT_EQ(ra.static_passkey_refused_until(), TimePoint{});
   // Each of those peers still waits for itself.
-  EXPECT_TRUE(ra.should_refuse(peer(3), TimePoint(10)));
+  EXPECT_TRUE(ra.should_refuse(peer(3), at_ms(10)));
 }
 
 }  // namespace

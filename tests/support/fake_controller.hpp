@@ -426,7 +426,7 @@ class FakeAir {
   uint64_t timer_seq_ = 0;
   std::map<uint64_t, Link> links_;
   uint64_t next_link_id_ = 1;
-  TimePoint now_{0};
+  TimePoint now_{};
   bool running_ = false;
   bool livelocked_ = false;
   Duration connection_delay_{0};

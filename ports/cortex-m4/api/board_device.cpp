@@ -25,8 +25,16 @@ BoardDevice::~BoardDevice() {
   if (instance_ == this) instance_ = nullptr;
 }
 
+TimePoint board_now() {
+  return TimePoint{Duration{board_millis()}};
+}
+
+void board_idle_until(TimePoint deadline) {
+  board_idle(uint32_t(deadline.time_since_epoch().count()));
+}
+
 TimePoint BoardDevice::now() const {
-  return TimePoint(board_millis());
+  return board_now();
 }
 
 Result<std::unique_ptr<DeviceImpl>, Error> DeviceImpl::create(const DeviceOptions& options) {
@@ -88,7 +96,7 @@ Result<void, Error> BoardDevice::gather_entropy() {
         deframer.push(Bytes(buf, n), sink);
         continue;
       }
-      board_idle(uint32_t(deadline.count()));
+      board_idle_until(deadline);
     }
     if (!answered)
       return fail(Error{ErrorKind::kControllerTimeout,
@@ -118,7 +126,7 @@ void BoardDevice::poll_input() {
 void BoardDevice::run_until(TimePoint deadline, const std::function<bool()>& done) {
   if (in_loop_) {
     // A callback waiting (sleep_for inside a callback): only time passes.
-    while (now() < deadline) board_idle(uint32_t(deadline.count()));
+    while (now() < deadline) board_idle_until(deadline);
     return;
   }
   in_loop_ = true;
@@ -128,7 +136,7 @@ void BoardDevice::run_until(TimePoint deadline, const std::function<bool()>& don
     if (host_->next_deadline() <= t) host_->on_timeout(t);
     if ((done && done()) || t >= deadline) break;
     TimePoint next = std::min(deadline, host_->next_deadline());
-    board_idle(uint32_t(next.count()));
+    board_idle_until(next);
   }
   in_loop_ = false;
 }

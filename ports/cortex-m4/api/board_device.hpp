@@ -21,6 +21,11 @@
 
 namespace sable::detail {
 
+// SysTick's board_millis() is the core's time base (sable::CoreClock) on the
+// board; these are the port's only conversions between the two clocks.
+TimePoint board_now();
+void board_idle_until(TimePoint deadline);  // board_idle() with a core deadline
+
 class BoardDevice final : public DeviceImpl {
  public:
   friend class DeviceImpl;  // create()

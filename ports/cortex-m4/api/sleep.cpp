@@ -7,7 +7,6 @@
 #include <chrono>
 #include <thread>
 
-#include "../board/board.h"
 #include "board_device.hpp"
 
 namespace std::this_thread {
@@ -15,12 +14,12 @@ namespace std::this_thread {
 void __sleep_for(chrono::seconds s, chrono::nanoseconds ns) {
   auto ms = chrono::duration_cast<chrono::milliseconds>(s) +
             chrono::duration_cast<chrono::milliseconds>(ns + chrono::nanoseconds(999999));
-  sable::TimePoint deadline = sable::TimePoint(board_millis()) + ms;
+  sable::TimePoint deadline = sable::detail::board_now() + ms;
   if (auto* device = sable::detail::BoardDevice::instance()) {
     device->run_until(deadline);
     return;
   }
-  while (sable::TimePoint(board_millis()) < deadline) board_idle(uint32_t(deadline.count()));
+  while (sable::detail::board_now() < deadline) sable::detail::board_idle_until(deadline);
 }
 
 }  // namespace std::this_thread
