@@ -42,11 +42,10 @@ bool all_zero(const Key128& k) {
 // peer: the key the peer distributed (the message names which key is bad).
 const char* invalid_ltk(const LongTermKey& k, bool peer) {
   if (k.key_size < 7 || k.key_size > 16)
-    return peer ? "peer LTK key size outside 7..16" : "LTK key size outside 7..16";
+    return peer ? "peer LTK key size not 7..16" : "LTK key size not 7..16";
   // Core 5.4 Vol 3 Part H 2.4.4.2: LE Secure Connections keys have EDIV = Rand = 0.
   if (k.secure_connections && (k.ediv != 0 || k.rand != 0))
-    return peer ? "peer LTK is a Secure Connections key with non-zero EDIV/Rand"
-                : "LTK is a Secure Connections key with non-zero EDIV/Rand";
+    return peer ? "peer LTK: LE SC key with EDIV/Rand" : "LTK: LE SC key with EDIV/Rand";
   return nullptr;
 }
 
@@ -186,31 +185,29 @@ std::string StoreError::to_string() const {
 }
 
 const char* invalid_reason(const Bond& bond) {
-  if (!is_identity_address(bond.peer_identity))
-    return "peer identity is neither public nor random static";
-  if (bond.peer_irk && all_zero(*bond.peer_irk))
-    return "peer IRK is all zeros (a peer without an IRK has none)";
+  if (!is_identity_address(bond.peer_identity)) return "peer identity not public or static";
+  if (bond.peer_irk && all_zero(*bond.peer_irk)) return "peer IRK all zeros";
   if (bond.ltk) {
     if (const char* r = invalid_ltk(*bond.ltk, false)) return r;
   }
   if (bond.peer_ltk) {
     if (const char* r = invalid_ltk(*bond.peer_ltk, true)) return r;
   }
-  if (bond.cccds.overflowed()) return "more CCCDs than a bond holds";
+  if (bond.cccds.overflowed()) return "too many CCCDs";
   uint32_t previous = 0;
   for (const CccdEntry& c : bond.cccds) {
     if (c.handle == 0) return "CCCD handle 0";
     // Core 5.4 Vol 3 Part G 3.3.3.3: only the notification and indication bits.
     if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
       return "CCCD value not 1, 2 or 3";
-    if (c.handle <= previous) return "CCCD handle duplicated or out of order";
+    if (c.handle <= previous) return "CCCD handles not ascending";
     previous = c.handle;
   }
   return nullptr;
 }
 
 const char* invalid_reason(const LocalIdentity& identity) {
-  return all_zero(identity.irk) ? "local IRK is all zeros" : nullptr;
+  return all_zero(identity.irk) ? "local IRK all zeros" : nullptr;
 }
 
 }  // namespace sable::store

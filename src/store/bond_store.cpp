@@ -8,15 +8,16 @@ namespace sable::store {
 
 namespace {
 
-StoreError error(StoreErrorKind kind, const char* reason) {
+// One place builds the error results (small code on an MCU).
+[[gnu::noinline]] Result<void, StoreError> failed(StoreErrorKind kind, const char* reason) {
   StoreError e;
   e.kind = kind;
   e.reason = reason;
-  return e;
+  return fail(e);
 }
 
-StoreError not_found() {
-  return error(StoreErrorKind::kNotFound, "no bond with that identity");
+Result<void, StoreError> not_found() {
+  return failed(StoreErrorKind::kNotFound, "no such bond");
 }
 
 }  // namespace
@@ -49,10 +50,9 @@ std::vector<Bond> BondStore::all() const {
 Result<void, StoreError> BondStore::set_cccd(const Address& identity, uint16_t handle,
                                              uint16_t value) {
   auto bond = find_by_identity(identity);
-  if (!bond) return fail(not_found());
-  if (!bond->set_cccd(handle, value)) {
-    return fail(error(StoreErrorKind::kInvalidArgument, "more CCCDs than a bond holds"));
-  }
+  if (!bond) return not_found();
+  if (!bond->set_cccd(handle, value))
+    return failed(StoreErrorKind::kInvalidArgument, "too many CCCDs");
   return update_cccds(identity, bond->cccds);
 }
 
@@ -76,8 +76,9 @@ size_t MemoryBondStore::least_recently_used() const {
 }
 
 void MemoryBondStore::evicted(const Bond& bond) const {
-  SABLE_LOG_INFO("bond store: evicted the least recently used bond %s",
-                 bond.peer_identity.to_string().c_str());
+  const auto& a = bond.peer_identity.bytes;  // most significant octet last
+  SABLE_LOG_INFO("bond store: evicted the least recently used bond %02X:%02X:%02X:%02X:%02X:%02X",
+                 a[5], a[4], a[3], a[2], a[1], a[0]);
   if (options_.on_evicted) options_.on_evicted(bond);
 }
 
@@ -100,7 +101,7 @@ Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
   Bond b = bond;
   b.peer_identity = identity_form(bond.peer_identity);
   b.cccds.normalize();
-  if (const char* r = invalid_reason(b)) return fail(error(StoreErrorKind::kInvalidArgument, r));
+  if (const char* r = invalid_reason(b)) return failed(StoreErrorKind::kInvalidArgument, r);
   b.last_used = counter_ + 1;
   Bond* slot = find_slot(b.peer_identity);
   const bool adding = slot == nullptr;
@@ -108,22 +109,21 @@ Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
   if (adding && count_ < options_.capacity) {
     slot = &bonds_[count_++];
   } else if (adding) {
-    if (!options_.evict_when_full) {
-      return fail(error(StoreErrorKind::kFull, "the store is full and eviction is off"));
-    }
+    if (!options_.evict_when_full) return failed(StoreErrorKind::kFull, "store full");
     slot = &bonds_[least_recently_used()];
     evicting = true;
   }
   std::swap(*slot, b);  // b now holds what the slot held
   ++counter_;
-  if (auto r = commit(state()); !r) {
+  auto r = commit(state());
+  if (!r) {
     std::swap(*slot, b);
     --counter_;
     if (adding && !evicting) --count_;
-    return r;
+  } else if (evicting) {
+    evicted(b);
   }
-  if (evicting) evicted(b);
-  return {};
+  return r;
 }
 
 std::optional<Bond> MemoryBondStore::find_by_identity(const Address& identity) const {
@@ -137,72 +137,62 @@ void MemoryBondStore::for_each(BondVisitor visit) const {
 
 Result<void, StoreError> MemoryBondStore::remove(const Address& identity) {
   Bond* slot = find_slot(identity);
-  if (!slot) return fail(not_found());
+  if (!slot) return not_found();
   Bond& last = bonds_[count_ - 1];
   std::swap(*slot, last);
   --count_;
-  if (auto r = commit(state()); !r) {
+  auto r = commit(state());
+  if (!r) {
     ++count_;
     std::swap(*slot, last);
-    return r;
   }
-  return {};
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::clear() {
   const size_t count = count_;
   count_ = 0;
-  if (auto r = commit(state()); !r) {
-    count_ = count;
-    return r;
-  }
-  return {};
+  auto r = commit(state());
+  if (!r) count_ = count;
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::touch(const Address& identity) {
   Bond* slot = find_slot(identity);
-  if (!slot) return fail(not_found());
+  if (!slot) return not_found();
   const uint64_t used = slot->last_used;
   slot->last_used = ++counter_;
-  if (auto r = commit(state()); !r) {
+  auto r = commit(state());
+  if (!r) {
     slot->last_used = used;
     --counter_;
-    return r;
   }
-  return {};
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::update_cccds(const Address& identity,
                                                        std::span<const CccdEntry> cccds) {
   Bond* slot = find_slot(identity);
-  if (!slot) return fail(not_found());
+  if (!slot) return not_found();
   CccdList next;
   next.assign(cccds);
   next.normalize();
   std::swap(slot->cccds, next);  // next now holds the previous values
   const char* invalid = invalid_reason(*slot);
-  if (invalid) {
-    std::swap(slot->cccds, next);
-    return fail(error(StoreErrorKind::kInvalidArgument, invalid));
-  }
-  if (auto r = commit(state()); !r) {
-    std::swap(slot->cccds, next);
-    return r;
-  }
-  return {};
+  auto r = invalid ? failed(StoreErrorKind::kInvalidArgument, invalid) : commit(state());
+  if (!r) std::swap(slot->cccds, next);
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::set_local_identity(const LocalIdentity& identity) {
   if (const char* r = invalid_reason(identity)) {
-    return fail(error(StoreErrorKind::kInvalidArgument, r));
+    return failed(StoreErrorKind::kInvalidArgument, r);
   }
   const std::optional<LocalIdentity> previous = local_identity_;
   local_identity_ = identity;
-  if (auto r = commit(state()); !r) {
-    local_identity_ = previous;
-    return r;
-  }
-  return {};
+  auto r = commit(state());
+  if (!r) local_identity_ = previous;
+  return r;
 }
 
 // Fills the store from decode(): starts from empty at the first record (decode

@@ -68,54 +68,45 @@ void write_ltk(ByteWriter& w, const LongTermKey& k) {
                (k.secure_connections ? kLtkSecureConnections : 0)));
 }
 
-bool read_key128(ByteReader& r, Key128& out) {
+// A short read leaves r failed (checked once per record).
+void read_key128(ByteReader& r, Key128& out) {
   Bytes b = r.take(16);
-  if (!r.ok()) return false;
-  std::memcpy(out.data(), b.data(), 16);
-  return true;
+  if (r.ok()) std::memcpy(out.data(), b.data(), 16);
 }
 
-// Reads a key; returns why it is unusable, or nullptr. peer: which key (for the message).
-const char* read_ltk(ByteReader& r, LongTermKey& k, bool peer) {
-  if (!read_key128(r, k.key)) return peer ? "peer LTK truncated" : "LTK truncated";
+// Collects property bits this format does not know into unknown.
+void read_ltk(ByteReader& r, LongTermKey& k, uint8_t& unknown) {
+  read_key128(r, k.key);
   k.ediv = r.le16();
   k.rand = get_le64(r);
   k.key_size = r.u8();
-  uint8_t props = r.u8();
-  if (!r.ok()) return peer ? "peer LTK truncated" : "LTK truncated";
-  if (props & ~(kLtkAuthenticated | kLtkSecureConnections))
-    return peer ? "peer LTK has unknown property bits" : "LTK has unknown property bits";
+  const uint8_t props = r.u8();
+  unknown |= props & ~(kLtkAuthenticated | kLtkSecureConnections);
   k.authenticated = props & kLtkAuthenticated;
   k.secure_connections = props & kLtkSecureConnections;
-  return nullptr;
 }
 
 // Parses one bond payload; returns why it is bad, or nullptr. CCCDs beyond
 // what a bond holds are checked and left out (codec.hpp).
 const char* parse_bond(Bytes payload, Bond& b) {
   ByteReader r(payload);
-  uint8_t type = r.u8();
-  Bytes addr = r.take(6);
+  const uint8_t type = r.u8();
+  const Bytes addr = r.take(6);
   b.last_used = get_le64(r);
-  uint8_t present = r.u8();
-  if (!r.ok()) return "bond record truncated before its keys";
+  const uint8_t present = r.u8();
+  uint8_t unknown_properties = 0;
+  if (present & kHasPeerIrk) read_key128(r, b.peer_irk.emplace());
+  if (present & kHasLtk) read_ltk(r, b.ltk.emplace(), unknown_properties);
+  if (present & kHasPeerLtk) read_ltk(r, b.peer_ltk.emplace(), unknown_properties);
+  if (present & kHasPeerCsrk) read_key128(r, b.peer_csrk.emplace());
+  const uint16_t count = r.le16();
+  if (!r.ok()) return "bond record truncated";
   std::memcpy(b.peer_identity.bytes.data(), addr.data(), 6);
-  if (type > 1) return "address type not 0 (public) or 1 (random)";
+  if (type > 1) return "address type not 0 or 1";
   b.peer_identity.type = type == 0 ? AddressType::kPublic : AddressType::kRandom;
   if (present & ~(kHasPeerIrk | kHasLtk | kHasPeerLtk | kHasPeerCsrk)) return "unknown key flags";
-  if ((present & kHasPeerIrk) && !read_key128(r, b.peer_irk.emplace())) return "peer IRK truncated";
-  if (present & kHasLtk) {
-    if (const char* e = read_ltk(r, b.ltk.emplace(), false)) return e;
-  }
-  if (present & kHasPeerLtk) {
-    if (const char* e = read_ltk(r, b.peer_ltk.emplace(), true)) return e;
-  }
-  if ((present & kHasPeerCsrk) && !read_key128(r, b.peer_csrk.emplace()))
-    return "peer CSRK truncated";
-  const uint16_t count = r.le16();
-  if (!r.ok()) return "CCCD count truncated";
-  if (count > kFormatMaxCccds) return "more CCCDs than the format allows";
-  if (r.remaining() != size_t(count) * 4) return "CCCD count does not match the record length";
+  if (unknown_properties) return "unknown LTK property bits";
+  if (count > kFormatMaxCccds || r.remaining() != size_t(count) * 4) return "bad CCCD count";
   std::array<CccdEntry, kMaxCccdsPerBond> kept;
   size_t n = 0;
   uint32_t previous = 0;
@@ -123,10 +114,12 @@ const char* parse_bond(Bytes payload, Bond& b) {
     CccdEntry c;
     c.handle = r.le16();
     c.value = r.le16();
-    if (c.handle == 0) return "CCCD handle 0";
+    if (c.handle <= previous) {
+      // The same checks as invalid_reason() makes of the ones kept.
+      return c.handle == 0 ? "CCCD handle 0" : "CCCD handles not ascending";
+    }
     if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
       return "CCCD value not 1, 2 or 3";
-    if (c.handle <= previous) return "CCCD handle duplicated or out of order";
     previous = c.handle;
     if (n < kept.size()) kept[n++] = c;
   }
@@ -135,7 +128,7 @@ const char* parse_bond(Bytes payload, Bond& b) {
 }
 
 const char* invalid_file(BondFileView file) {
-  if (file.bonds.size() > kFormatMaxBonds) return "more bonds than the format allows";
+  if (file.bonds.size() > kFormatMaxBonds) return "too many bonds";
   if (file.local_identity) {
     if (const char* r = invalid_reason(*file.local_identity)) return r;
   }
@@ -144,7 +137,7 @@ const char* invalid_file(BondFileView file) {
     if (const char* r = invalid_reason(b)) return r;
     if (b.peer_identity.type != AddressType::kPublic &&
         b.peer_identity.type != AddressType::kRandom) {
-      return "bond address type must be public or random";
+      return "bond address type not public or random";
     }
     for (size_t j = 0; j < i; ++j) {
       if (file.bonds[j].peer_identity == b.peer_identity) return "bond appears twice";
@@ -169,83 +162,116 @@ bool earlier_bond_has(Bytes body, size_t body_offset, Bytes identity) {
   return false;
 }
 
-// Checks everything; hands the records to sink when it is given.
-Result<void, StoreError> walk(Bytes data, DecodeSink* sink) {
-  using K = StoreErrorKind;
-  if (data.empty()) return fail(make_error(K::kCorrupt, "empty", size_t(0)));
+// Writes a valid file into out, exactly its encoded size; false if the sizes disagree.
+bool write_file(BondFileView file, MutableBytes out) {
+  ByteWriter w(out);
+  w.bytes(Bytes(kMagic, sizeof kMagic)).le16(kFormatVersion).le16(0);
+  w.le32(uint32_t(out.size() - kHeaderSize - kTrailerSize));
+  w.le16(uint16_t(file.bonds.size() + (file.local_identity ? 1 : 0)));
+  if (file.local_identity) {
+    w.u8(kTagLocalIdentity).le16(16).bytes(file.local_identity->irk);
+  }
+  for (const auto& b : file.bonds) {
+    w.u8(kTagBond).le16(uint16_t(bond_payload_size(b)));
+    w.u8(b.peer_identity.type == AddressType::kPublic ? 0 : 1).bytes(b.peer_identity.bytes);
+    put_le64(w, b.last_used);
+    w.u8(uint8_t((b.peer_irk ? kHasPeerIrk : 0) | (b.ltk ? kHasLtk : 0) |
+                 (b.peer_ltk ? kHasPeerLtk : 0) | (b.peer_csrk ? kHasPeerCsrk : 0)));
+    if (b.peer_irk) w.bytes(*b.peer_irk);
+    if (b.ltk) write_ltk(w, *b.ltk);
+    if (b.peer_ltk) write_ltk(w, *b.peer_ltk);
+    if (b.peer_csrk) w.bytes(*b.peer_csrk);
+    w.le16(uint16_t(b.cccds.size()));
+    for (const auto& c : b.cccds) w.le16(c.handle).le16(c.value);
+  }
+  w.le32(crc32(w.written()));
+  return w.ok() && w.size() == out.size();
+}
+
+// What is wrong with the data, and where (one error path: small code).
+struct Problem {
+  StoreErrorKind kind = StoreErrorKind::kCorrupt;
+  const char* reason = nullptr;
+  size_t offset = 0;
+};
+
+// Checks the header and the CRC; the problem's reason, or nullptr.
+const char* check_header(Bytes data, Problem& p) {
+  p.offset = 0;
+  if (data.empty()) return "empty";
   const size_t magic_len = std::min(data.size(), sizeof kMagic);
   if (std::memcmp(data.data(), kMagic, magic_len) != 0) {
-    return fail(make_error(K::kForeign, "not a sable bond store (no \"SABLEBND\")", size_t(0)));
+    p.kind = StoreErrorKind::kForeign;
+    return "not a sable bond store";
   }
-  if (data.size() > kMaxEncodedSize) {
-    return fail(make_error(K::kCorrupt, "larger than any bond store", size_t(0)));
-  }
-  if (data.size() < kHeaderSize + kTrailerSize) {
-    return fail(make_error(K::kCorrupt, "truncated: shorter than header and CRC", data.size()));
-  }
+  if (data.size() > kMaxEncodedSize) return "too large";
+  p.offset = data.size();
+  if (data.size() < kHeaderSize + kTrailerSize) return "truncated header";
+  p.offset = 8;
   if (get_le16(&data[8]) != kFormatVersion) {
-    return fail(make_error(K::kUnsupportedVersion, "another format version", size_t(8)));
+    p.kind = StoreErrorKind::kUnsupportedVersion;
+    return "another format version";
   }
-  const uint16_t flags = get_le16(&data[10]);
-  const uint32_t body_len = get_le32(&data[12]);
-  if (kHeaderSize + size_t(body_len) + kTrailerSize != data.size()) {
-    return fail(make_error(K::kCorrupt,
-                           "truncated or trailing bytes: the length in the header "
-                           "does not match",
-                           size_t(12)));
-  }
-  const uint32_t stored_crc = get_le32(&data[data.size() - kTrailerSize]);
-  if (stored_crc != crc32(data.first(data.size() - kTrailerSize))) {
-    return fail(make_error(K::kCorrupt, "CRC mismatch", data.size() - kTrailerSize));
-  }
-  if (flags != 0) return fail(make_error(K::kCorrupt, "unknown header flags", size_t(10)));
+  p.offset = 12;
+  if (kHeaderSize + size_t(get_le32(&data[12])) + kTrailerSize != data.size())
+    return "length differs from the header's";
+  p.offset = data.size() - kTrailerSize;
+  if (get_le32(&data[p.offset]) != crc32(data.first(p.offset))) return "CRC mismatch";
+  p.offset = 10;
+  if (get_le16(&data[10]) != 0) return "unknown header flags";
+  return nullptr;
+}
 
-  const Bytes body = data.subspan(kHeaderSize, body_len);
+// Checks the records (the header is valid); hands them to sink when given.
+// The problem's reason, or nullptr.
+const char* walk_records(Bytes body, DecodeSink* sink, Problem& p) {
   ByteReader r(body);
-  auto position = [&] { return body.size() - r.remaining(); };
+  p.offset = kHeaderSize;
   const uint16_t count = r.le16();
-  if (!r.ok()) return fail(make_error(K::kCorrupt, "record count truncated", kHeaderSize));
-  if (count > kFormatMaxBonds + 1) {
-    return fail(make_error(K::kCorrupt, "more records than the format allows", kHeaderSize));
-  }
+  if (!r.ok()) return "record count truncated";
+  if (count > kFormatMaxBonds + 1) return "too many records";
   bool have_identity = false;
   size_t bonds = 0;
   for (unsigned i = 0; i < count; ++i) {
-    const size_t at = position();
-    const size_t offset = kHeaderSize + at;
+    const size_t at = body.size() - r.remaining();
+    p.offset = kHeaderSize + at;
     const uint8_t tag = r.u8();
     const uint16_t len = r.le16();
-    if (!r.ok()) return fail(make_error(K::kCorrupt, "record header truncated", offset));
-    if (len > r.remaining()) {
-      return fail(make_error(K::kCorrupt, "record length exceeds the body", offset));
-    }
+    if (!r.ok()) return "record header truncated";
+    if (len > r.remaining()) return "record length exceeds the body";
     const Bytes payload = r.take(len);
     if (tag == kTagLocalIdentity) {
-      if (have_identity) return fail(make_error(K::kCorrupt, "second local identity", offset));
-      if (len != 16) return fail(make_error(K::kCorrupt, "local identity length not 16", offset));
+      if (have_identity) return "second local identity";
+      if (len != 16) return "local identity length not 16";
       LocalIdentity li;
       std::memcpy(li.irk.data(), payload.data(), 16);
-      if (const char* e = invalid_reason(li)) return fail(make_error(K::kCorrupt, e, offset));
+      if (const char* e = invalid_reason(li)) return e;
       have_identity = true;
       if (sink) sink->on_local_identity(li);
     } else if (tag == kTagBond) {
-      if (bonds == kFormatMaxBonds) {
-        return fail(make_error(K::kCorrupt, "more bonds than the format allows", offset));
-      }
+      if (++bonds > kFormatMaxBonds) return "too many bonds";
       Bond b;
-      if (const char* e = parse_bond(payload, b)) return fail(make_error(K::kCorrupt, e, offset));
-      if (earlier_bond_has(body, at, payload.first(kIdentityPrefix))) {
-        return fail(make_error(K::kCorrupt, "bond appears twice", offset));
-      }
-      ++bonds;
+      if (const char* e = parse_bond(payload, b)) return e;
+      if (earlier_bond_has(body, at, payload.first(kIdentityPrefix))) return "bond appears twice";
       if (sink) sink->on_bond(b);
     } else {
-      return fail(make_error(K::kCorrupt, "unknown record tag", offset));
+      return "unknown record tag";
     }
   }
-  if (!r.at_end()) {
-    return fail(make_error(K::kCorrupt, "bytes after the last record", kHeaderSize + position()));
+  p.offset = kHeaderSize + body.size() - r.remaining();
+  if (!r.at_end()) return "bytes after the last record";
+  return nullptr;
+}
+
+// Checks everything; hands the records to sink when it is given.
+Result<void, StoreError> walk(Bytes data, DecodeSink* sink) {
+  Problem p;
+  p.reason = check_header(data, p);
+  if (!p.reason) {
+    p.reason =
+        walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink, p);
   }
+  if (p.reason) return fail(make_error(p.kind, p.reason, p.offset));
   return {};
 }
 
@@ -275,38 +301,15 @@ size_t max_encoded_size(size_t capacity) {
 }
 
 Result<size_t, StoreError> encode(BondFileView file, MutableBytes out) {
-  if (const char* r = invalid_file(file)) {
-    return fail(make_error(StoreErrorKind::kInvalidArgument, r, std::nullopt));
-  }
+  StoreErrorKind kind = StoreErrorKind::kInvalidArgument;
   const size_t total = encoded_size(file);
-  if (out.size() < total) {
-    return fail(make_error(StoreErrorKind::kFull, "no room for the encoded bonds", std::nullopt));
+  const char* reason = invalid_file(file);
+  if (!reason && out.size() < total) {
+    kind = StoreErrorKind::kFull;
+    reason = "no room";
   }
-  ByteWriter w(out.first(total));
-  w.bytes(Bytes(kMagic, sizeof kMagic)).le16(kFormatVersion).le16(0);
-  w.le32(uint32_t(total - kHeaderSize - kTrailerSize));
-  w.le16(uint16_t(file.bonds.size() + (file.local_identity ? 1 : 0)));
-  if (file.local_identity) {
-    w.u8(kTagLocalIdentity).le16(16).bytes(file.local_identity->irk);
-  }
-  for (const auto& b : file.bonds) {
-    w.u8(kTagBond).le16(uint16_t(bond_payload_size(b)));
-    w.u8(b.peer_identity.type == AddressType::kPublic ? 0 : 1).bytes(b.peer_identity.bytes);
-    put_le64(w, b.last_used);
-    w.u8(uint8_t((b.peer_irk ? kHasPeerIrk : 0) | (b.ltk ? kHasLtk : 0) |
-                 (b.peer_ltk ? kHasPeerLtk : 0) | (b.peer_csrk ? kHasPeerCsrk : 0)));
-    if (b.peer_irk) w.bytes(*b.peer_irk);
-    if (b.ltk) write_ltk(w, *b.ltk);
-    if (b.peer_ltk) write_ltk(w, *b.peer_ltk);
-    if (b.peer_csrk) w.bytes(*b.peer_csrk);
-    w.le16(uint16_t(b.cccds.size()));
-    for (const auto& c : b.cccds) w.le16(c.handle).le16(c.value);
-  }
-  w.le32(crc32(w.written()));
-  if (!w.ok() || w.size() != total) {
-    return fail(make_error(StoreErrorKind::kInvalidArgument, "internal: encoded size differs",
-                           std::nullopt));
-  }
+  if (!reason && !write_file(file, out.first(total))) reason = "encoded size differs";
+  if (reason) return fail(make_error(kind, reason, std::nullopt));
   return total;
 }
 

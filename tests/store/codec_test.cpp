@@ -158,14 +158,14 @@ TEST(CodecTest, ValidatesEveryFieldWithAPreciseReason) {
   // present 15, IRK 16..31, LTK 32..59 (size at 58, props at 59),
   // peer LTK 60..87 (size 86), CSRK 88..103, count 104..105, CCCDs 106...
   const FieldCase cases[] = {
-      {"address type", 0, 2, "address type not 0 (public) or 1 (random)"},
-      {"random not static", 6, 0x45, "peer identity is neither public nor random static"},
+      {"address type", 0, 2, "address type not 0 or 1"},
+      {"random not static", 6, 0x45, "peer identity not public or static"},
       {"unknown key flag", 15, 0x1F, "unknown key flags"},
-      {"LTK key size low", 58, 6, "LTK key size outside 7..16"},
-      {"LTK key size high", 58, 17, "LTK key size outside 7..16"},
-      {"peer LTK key size", 86, 0, "peer LTK key size outside 7..16"},
-      {"unknown LTK property", 59, 0x05, "LTK has unknown property bits"},
-      {"CCCD count", 104, 4, "CCCD count does not match the record length"},
+      {"LTK key size low", 58, 6, "LTK key size not 7..16"},
+      {"LTK key size high", 58, 17, "LTK key size not 7..16"},
+      {"peer LTK key size", 86, 0, "peer LTK key size not 7..16"},
+      {"unknown LTK property", 59, 0x05, "unknown LTK property bits"},
+      {"CCCD count", 104, 4, "bad CCCD count"},
       {"CCCD handle 0", 106, 0, "CCCD handle 0"},
       {"CCCD value", 108, 4, "CCCD value not 1, 2 or 3"},
   };
@@ -209,7 +209,7 @@ TEST(CodecTest, RejectsStructuralDamage) {
   expect_corrupt(d, "unknown header flags");
   d = encoded(f);
   for (size_t i = 0; i < 16; ++i) d[kHeaderSize + 5 + i] = 0;  // local IRK
-  expect_corrupt(d, "local IRK is all zeros");
+  expect_corrupt(d, "local IRK all zeros");
 
   // Duplicate bond: the same identity twice.
   BondFile dup = f;
@@ -227,7 +227,7 @@ TEST(CodecTest, RejectsStructuralDamage) {
   sc.bonds = {sc_bond(1)};
   d = encoded(sc);
   d[kHeaderSize + 2 + 3 + 16 + 16 + 16] = 0x01;  // LTK EDIV low octet
-  expect_corrupt(d, "LTK is a Secure Connections key with non-zero EDIV/Rand");
+  expect_corrupt(d, "LTK: LE SC key with EDIV/Rand");
 }
 
 TEST(CodecTest, EncodeRefusesWhatCannotBeReadBack) {
