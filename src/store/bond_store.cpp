@@ -61,11 +61,16 @@ MemoryBondStore::MemoryBondStore(StoreOptions options) : options_(options) {
   if (options_.capacity > kMaxBonds) options_.capacity = kMaxBonds;
 }
 
-Bond* MemoryBondStore::find_slot(const Address& identity) {
+size_t MemoryBondStore::index_of(const Address& identity) const {
   const Address id = identity_form(identity);
-  for (size_t i = 0; i < count_; ++i)
-    if (bonds_[i].peer_identity == id) return &bonds_[i];
-  return nullptr;
+  size_t i = 0;
+  while (i < count_ && !(bonds_[i].peer_identity == id)) ++i;
+  return i;  // count_ when there is none
+}
+
+Bond* MemoryBondStore::find_slot(const Address& identity) {
+  const size_t i = index_of(identity);
+  return i < count_ ? &bonds_[i] : nullptr;
 }
 
 size_t MemoryBondStore::least_recently_used() const {
@@ -127,8 +132,9 @@ Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
 }
 
 std::optional<Bond> MemoryBondStore::find_by_identity(const Address& identity) const {
-  if (const Bond* b = const_cast<MemoryBondStore*>(this)->find_slot(identity)) return *b;
-  return std::nullopt;
+  const size_t i = index_of(identity);
+  if (i == count_) return std::nullopt;
+  return bonds_[i];
 }
 
 void MemoryBondStore::for_each(BondVisitor visit) const {

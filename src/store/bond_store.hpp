@@ -149,6 +149,7 @@ class MemoryBondStore : public BondStore {
 
  private:
   class Loader;
+  size_t index_of(const Address& identity) const;
   Bond* find_slot(const Address& identity);
   size_t least_recently_used() const;
   void evicted(const Bond& bond) const;

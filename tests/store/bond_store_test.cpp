@@ -132,10 +132,7 @@ TEST(MemoryBondStoreTest, NormalizesCccdsOnPutAndUpdate) {
 
 TEST(MemoryBondStoreTest, EvictsLeastRecentlyUsedAndNamesIt) {
   std::vector<Address> evicted;
-  StoreOptions o;
-  o.capacity = 3;
-  o.on_evicted = record_evictions(evicted);
-  MemoryBondStore s(o);
+  MemoryBondStore s(recording_evictions(3, evicted));
   for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(s.put(sc_bond(i)).ok());
   ASSERT_TRUE(s.touch(public_address(1)).ok());  // order now 2, 3, 1
   ASSERT_TRUE(s.put(sc_bond(2)).ok());           // replace refreshes: 3, 1, 2

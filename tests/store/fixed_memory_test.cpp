@@ -89,10 +89,8 @@ TEST(BondLimitsTest, CapacityIsClampedToTheBuildLimit) {
 TEST(BondLimitsTest, AStoreFilledToTheBuildLimitEvictsOrRefuses) {
   for (bool evict : {true, false}) {
     std::vector<Address> evicted;
-    StoreOptions o;
-    o.capacity = kMaxBonds;
+    StoreOptions o = recording_evictions(kMaxBonds, evicted);
     o.evict_when_full = evict;
-    o.on_evicted = record_evictions(evicted);
     auto s = std::make_unique<MemoryBondStore>(o);
     for (size_t i = 0; i < kMaxBonds; ++i) ASSERT_TRUE(s->put(numbered_bond(i)).ok()) << i;
     ASSERT_TRUE(s->touch(numbered_bond(0).peer_identity).ok());  // bond 1 is now the oldest
@@ -159,10 +157,7 @@ class RefusingStore : public MemoryBondStore {
 
 TEST(MemoryBondStoreTest, AFailedCommitUndoesEveryKindOfChange) {
   std::vector<Address> evicted;
-  StoreOptions o;
-  o.capacity = 3;
-  o.on_evicted = record_evictions(evicted);
-  RefusingStore s(o);
+  RefusingStore s(recording_evictions(3, evicted));
   ASSERT_TRUE(s.put(full_bond(1)).ok());
   ASSERT_TRUE(s.put(sc_bond(2)).ok());
   ASSERT_TRUE(s.set_local_identity(LocalIdentity{key_of(1)}).ok());
@@ -237,9 +232,9 @@ TEST(NoHeapTest, TheCounterCounts) {
   EXPECT_EQ(heap_allocations() - before, 1u);
 }
 
-TEST(NoHeapTest, MemoryBondStoreAllocatesNothingAfterConstruction) {
+// Runs the host's operations on s and requires that they allocate nothing.
+void expect_no_allocations(BondStore& s) {
   const auto bonds = six_bonds();
-  MemoryBondStore s(four_bonds());
   bool ok = false;
   const uint64_t before = heap_allocations();
   run_the_host_operations(s, bonds, ok);
@@ -248,29 +243,22 @@ TEST(NoHeapTest, MemoryBondStoreAllocatesNothingAfterConstruction) {
   EXPECT_EQ(allocations, 0u);
 }
 
+TEST(NoHeapTest, MemoryBondStoreAllocatesNothingAfterConstruction) {
+  MemoryBondStore s(four_bonds());
+  expect_no_allocations(s);
+}
+
 TEST(NoHeapTest, RegionBondStoreAllocatesNothingAfterConstruction) {
-  const auto bonds = six_bonds();
   std::vector<uint8_t> region(2 * (8 + max_encoded_size(4)));
   port::RegionBondStore s(region.data(), region.size(), four_bonds());
-  bool ok = false;
-  const uint64_t before = heap_allocations();
-  run_the_host_operations(s, bonds, ok);
-  const uint64_t allocations = heap_allocations() - before;
-  EXPECT_TRUE(ok);
-  EXPECT_EQ(allocations, 0u);
+  expect_no_allocations(s);
 }
 
 TEST(NoHeapTest, FileBondStoreAllocatesNothingAfterOpen) {
   ScratchDir dir;
-  const auto bonds = six_bonds();
   auto opened = FileBondStore::open(dir.file("bonds"), four_bonds());
   ASSERT_TRUE(opened.ok());
-  bool ok = false;
-  const uint64_t before = heap_allocations();
-  run_the_host_operations(*opened.value(), bonds, ok);
-  const uint64_t allocations = heap_allocations() - before;
-  EXPECT_TRUE(ok);
-  EXPECT_EQ(allocations, 0u);
+  expect_no_allocations(*opened.value());
 }
 
 }  // namespace

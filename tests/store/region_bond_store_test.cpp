@@ -130,10 +130,7 @@ TEST(RegionBondStoreTest, MoreBondsThanTheCapacityKeepTheMostRecentlyUsed) {
     ASSERT_TRUE(s.touch(sc_bond(1).peer_identity).ok());
   }
   std::vector<Address> evicted;
-  StoreOptions two;
-  two.capacity = 2;
-  two.on_evicted = record_evictions(evicted);
-  RegionBondStore s(region.data(), region.size(), two);
+  RegionBondStore s(region.data(), region.size(), recording_evictions(2, evicted));
   EXPECT_EQ(s.size(), 2u);
   EXPECT_TRUE(s.find_by_identity(sc_bond(1).peer_identity));
   EXPECT_TRUE(s.find_by_identity(sc_bond(4).peer_identity));

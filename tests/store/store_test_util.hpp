@@ -71,6 +71,14 @@ inline EvictionCallback record_evictions(std::vector<Address>& out) {
                           &out};
 }
 
+// Options for a store of `capacity` bonds that records what it evicts in `out`.
+inline StoreOptions recording_evictions(size_t capacity, std::vector<Address>& out) {
+  StoreOptions o;
+  o.capacity = capacity;
+  o.on_evicted = record_evictions(out);
+  return o;
+}
+
 inline BondFile sample_file() {
   BondFile f;
   f.local_identity = LocalIdentity{key_of(99)};
