@@ -39,3 +39,13 @@ function(sable_port_layer_sources root layer out)
   endif()
   set(${out} ${srcs} PARENT_SCOPE)
 endfunction()
+
+# How many bonds a bond store holds and CCCD values per bond (src/store/limits.hpp):
+# the store's fixed arrays. Without a call the Linux defaults apply (256, 64).
+#   sable_store_limits(<bonds> <cccds per bond>)
+function(sable_store_limits bonds cccds)
+  set(SABLE_STORE_MAX_BONDS ${bonds} CACHE STRING "bonds one bond store holds (1..1024)")
+  set(SABLE_STORE_MAX_CCCDS_PER_BOND ${cccds} CACHE STRING "CCCD values kept per bond (1..512)")
+  add_compile_definitions(SABLE_STORE_MAX_BONDS=${SABLE_STORE_MAX_BONDS}
+                          SABLE_STORE_MAX_CCCDS_PER_BOND=${SABLE_STORE_MAX_CCCDS_PER_BOND})
+endfunction()

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto decoded = store::decode(file);
   if (!decoded) return 0;
   FUZZ_CHECK(file.size() <= store::kMaxEncodedSize);
-  FUZZ_CHECK(decoded->bonds.size() <= store::kMaxBonds);
+  FUZZ_CHECK(decoded->bonds.size() <= store::kFormatMaxBonds);
   auto encoded = store::encode(*decoded);
   FUZZ_CHECK(encoded.ok());
   FUZZ_CHECK(encoded->size() == store::encoded_size(*decoded));

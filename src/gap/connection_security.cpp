@@ -207,7 +207,7 @@ void Connection::store_bond(const smp::PairingResult& r) {
     b.peer_ltk = r.peer_ltk;
   }
   b.peer_csrk = r.peer_csrk;
-  if (server_) b.cccds = server_->client_state().cccds;
+  if (server_) b.cccds.assign(server_->client_state().cccds);
   // The bond is stored before anyone hears of the pairing (no lost bonds).
   if (auto put = s_.ctx.bonds().put(b); !put.ok()) {
     SABLE_LOG_ERROR("connection 0x%04x: bond not stored: %s", desc_.handle,

@@ -62,8 +62,8 @@ void Privacy::load_resolving_list() {
   ctx_.send_command(hci::le_set_address_resolution_enable(false));
   ctx_.send_command(hci::le_clear_resolving_list());
   size_t entries = 0;
-  for (const store::Bond& b : ctx_.bonds().all()) {
-    if (!b.peer_irk) continue;
+  ctx_.bonds().for_each([&](const store::Bond& b) {
+    if (!b.peer_irk) return;
     ctx_.send_command(
         hci::le_add_device_to_resolving_list(b.peer_identity, *b.peer_irk, *local_irk_),
         [](const hci::CommandResult& r) {
@@ -71,7 +71,7 @@ void Privacy::load_resolving_list() {
             SABLE_LOG_WARN("%s", hci_error("LE_Add_Device_To_Resolving_List", r.status).c_str());
         });
     ++entries;
-  }
+  });
   if (entries > 0) ctx_.send_command(hci::le_set_address_resolution_enable(true));
 }
 

@@ -1,7 +1,6 @@
 #include "store/bond.hpp"
 
-#include <algorithm>
-#include <cstdio>
+#include "common/format.hpp"
 
 namespace sable::store {
 
@@ -35,20 +34,19 @@ SecurityLevel level_of(const LongTermKey& k) {
 }
 
 bool all_zero(const Key128& k) {
-  return std::all_of(k.begin(), k.end(), [](uint8_t b) { return b == 0; });
+  for (uint8_t b : k)
+    if (b != 0) return false;
+  return true;
 }
 
-std::optional<std::string> invalid_ltk(const LongTermKey& k, const char* name) {
-  char buf[96];
-  if (k.key_size < 7 || k.key_size > 16) {
-    std::snprintf(buf, sizeof buf, "%s key size %u outside 7..16", name, unsigned(k.key_size));
-    return std::string(buf);
-  }
-  if (k.secure_connections && (k.ediv != 0 || k.rand != 0)) {
-    std::snprintf(buf, sizeof buf, "%s is a Secure Connections key with non-zero EDIV/Rand", name);
-    return std::string(buf);
-  }
-  return std::nullopt;
+// peer: the key the peer distributed (the message names which key is bad).
+const char* invalid_ltk(const LongTermKey& k, bool peer) {
+  if (k.key_size < 7 || k.key_size > 16)
+    return peer ? "peer LTK key size not 7..16" : "LTK key size not 7..16";
+  // Core 5.4 Vol 3 Part H 2.4.4.2: LE Secure Connections keys have EDIV = Rand = 0.
+  if (k.secure_connections && (k.ediv != 0 || k.rand != 0))
+    return peer ? "peer LTK: LE SC key with EDIV/Rand" : "LTK: LE SC key with EDIV/Rand";
+  return nullptr;
 }
 
 }  // namespace
@@ -88,18 +86,59 @@ uint16_t Bond::cccd(uint16_t handle) const {
   return 0;
 }
 
-void Bond::set_cccd(uint16_t handle, uint16_t value) {
-  auto it = std::lower_bound(cccds.begin(), cccds.end(), handle,
-                             [](const CccdEntry& c, uint16_t h) { return c.handle < h; });
-  if (it != cccds.end() && it->handle == handle) {
-    if (value == 0) {
-      cccds.erase(it);
-    } else {
-      it->value = value;
+bool Bond::set_cccd(uint16_t handle, uint16_t value) {
+  return cccds.set(handle, value);
+}
+
+bool CccdList::assign(std::span<const CccdEntry> entries) {
+  overflowed_ = entries.size() > entries_.size();
+  size_ = uint16_t(overflowed_ ? entries_.size() : entries.size());
+  for (size_t i = 0; i < size_; ++i) entries_[i] = entries[i];
+  return !overflowed_;
+}
+
+bool CccdList::set(uint16_t handle, uint16_t value) {
+  size_t i = 0;
+  while (i < size_ && entries_[i].handle < handle) ++i;
+  if (i < size_ && entries_[i].handle == handle) {
+    if (value != 0) {
+      entries_[i].value = value;
+      return true;
     }
-  } else if (value != 0) {
-    cccds.insert(it, CccdEntry{handle, value});
+    for (; i + 1 < size_; ++i) entries_[i] = entries_[i + 1];
+    --size_;
+    return true;
   }
+  if (value == 0) return true;
+  if (size_ == entries_.size()) {
+    overflowed_ = true;
+    return false;
+  }
+  for (size_t j = size_; j > i; --j) entries_[j] = entries_[j - 1];
+  entries_[i] = CccdEntry{handle, value};
+  ++size_;
+  return true;
+}
+
+void CccdList::normalize() {
+  size_t kept = 0;
+  for (size_t i = 0; i < size_; ++i)
+    if (entries_[i].value != 0) entries_[kept++] = entries_[i];
+  size_ = uint16_t(kept);
+  // Insertion sort: short lists, stable, no library sort instantiated.
+  for (size_t i = 1; i < size_; ++i) {
+    const CccdEntry e = entries_[i];
+    size_t j = i;
+    for (; j > 0 && entries_[j - 1].handle > e.handle; --j) entries_[j] = entries_[j - 1];
+    entries_[j] = e;
+  }
+}
+
+bool operator==(const CccdList& a, const CccdList& b) {
+  if (a.size_ != b.size_ || a.overflowed_ != b.overflowed_) return false;
+  for (size_t i = 0; i < a.size_; ++i)
+    if (!(a.entries_[i] == b.entries_[i])) return false;
+  return true;
 }
 
 Address identity_form(const Address& address) {
@@ -138,49 +177,37 @@ const char* to_string(StoreErrorKind kind) {
 }
 
 std::string StoreError::to_string() const {
-  return std::string(store::to_string(kind)) + ": " + message;
+  char buf[160];
+  size_t n = format(buf, sizeof buf, "%s: %s", store::to_string(kind), reason);
+  if (offset && n < sizeof buf) n += format(buf + n, sizeof buf - n, " (offset %zu)", *offset);
+  if (detail && n < sizeof buf) format(buf + n, sizeof buf - n, ": %s", detail);
+  return buf;
 }
 
-std::optional<std::string> invalid_reason(const Bond& bond) {
-  if (!is_identity_address(bond.peer_identity)) {
-    return "peer identity " + bond.peer_identity.to_string() +
-           " is neither public nor random static";
-  }
-  if (bond.peer_irk && all_zero(*bond.peer_irk)) {
-    return std::string("peer IRK is all zeros (a peer without an IRK has none: leave it empty)");
-  }
+const char* invalid_reason(const Bond& bond) {
+  if (!is_identity_address(bond.peer_identity)) return "peer identity not public or static";
+  if (bond.peer_irk && all_zero(*bond.peer_irk)) return "peer IRK all zeros";
   if (bond.ltk) {
-    if (auto r = invalid_ltk(*bond.ltk, "LTK")) return r;
+    if (const char* r = invalid_ltk(*bond.ltk, false)) return r;
   }
   if (bond.peer_ltk) {
-    if (auto r = invalid_ltk(*bond.peer_ltk, "peer LTK")) return r;
+    if (const char* r = invalid_ltk(*bond.peer_ltk, true)) return r;
   }
+  if (bond.cccds.overflowed()) return "too many CCCDs";
   uint32_t previous = 0;
-  for (size_t i = 0; i < bond.cccds.size(); ++i) {
-    const CccdEntry& c = bond.cccds[i];
-    char buf[96];
-    if (c.handle == 0) {
-      std::snprintf(buf, sizeof buf, "CCCD %zu has handle 0x0000", i);
-      return std::string(buf);
-    }
-    if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0) {
-      std::snprintf(buf, sizeof buf, "CCCD 0x%04X has value 0x%04X (expected 1, 2 or 3)",
-                    unsigned(c.handle), unsigned(c.value));
-      return std::string(buf);
-    }
-    if (c.handle <= previous) {
-      std::snprintf(buf, sizeof buf, "CCCD 0x%04X is duplicated or out of order",
-                    unsigned(c.handle));
-      return std::string(buf);
-    }
+  for (const CccdEntry& c : bond.cccds) {
+    if (c.handle == 0) return "CCCD handle 0";
+    // Core 5.4 Vol 3 Part G 3.3.3.3: only the notification and indication bits.
+    if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
+      return "CCCD value not 1, 2 or 3";
+    if (c.handle <= previous) return "CCCD handles not ascending";
     previous = c.handle;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-std::optional<std::string> invalid_reason(const LocalIdentity& identity) {
-  if (all_zero(identity.irk)) return std::string("local IRK is all zeros");
-  return std::nullopt;
+const char* invalid_reason(const LocalIdentity& identity) {
+  return all_zero(identity.irk) ? "local IRK all zeros" : nullptr;
 }
 
 }  // namespace sable::store

@@ -6,15 +6,16 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "common/cccd_entry.hpp"
 #include "common/long_term_key.hpp"
 #include "sable/address.hpp"
 #include "sable/conn_desc.hpp"
+#include "store/limits.hpp"
 
 namespace sable::store {
 
@@ -33,6 +34,43 @@ enum class SecurityLevel : uint8_t {
 };
 const char* to_string(SecurityLevel level);
 
+// A bond's CCCD values in a fixed array (kMaxCccdsPerBond, no allocation).
+// Giving it more entries than fit keeps the first ones and marks the list
+// overflowed, which invalid_reason() reports (the store refuses such a bond
+// rather than silently forget a subscription).
+class CccdList {
+ public:
+  CccdList() = default;
+  CccdList(std::initializer_list<CccdEntry> entries) {
+    assign(std::span<const CccdEntry>(entries.begin(), entries.size()));
+  }
+
+  // Replaces the entries as given (put() sorts them and drops zero values);
+  // false when they do not all fit.
+  bool assign(std::span<const CccdEntry> entries);
+  // Keeps the list sorted by handle: sets or adds the value, 0 removes it;
+  // false when a new handle does not fit.
+  bool set(uint16_t handle, uint16_t value);
+  // Drops zero values and sorts by handle (stable: duplicates stay in order).
+  void normalize();
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  bool overflowed() const { return overflowed_; }
+  const CccdEntry* begin() const { return entries_.data(); }
+  const CccdEntry* end() const { return entries_.data() + size_; }
+  const CccdEntry& operator[](size_t i) const { return entries_[i]; }
+  operator std::span<const CccdEntry>() const { return {begin(), size_}; }
+  static constexpr size_t capacity() { return kMaxCccdsPerBond; }
+
+  friend bool operator==(const CccdList& a, const CccdList& b);
+
+ private:
+  std::array<CccdEntry, kMaxCccdsPerBond> entries_{};
+  uint16_t size_ = 0;
+  bool overflowed_ = false;
+};
+
 struct Bond {
   // The peer's identity address: public, or random static (Vol 6 Part B 1.3).
   // Stored with type kPublic or kRandom; lookups also accept the controller's
@@ -47,7 +85,7 @@ struct Bond {
   std::optional<Key128> peer_csrk;  // to verify the peer's signed writes
   // Subscriptions, kept per bond so that they survive reconnections. Sorted by
   // handle, one entry per handle, no zero values (the store normalizes).
-  std::vector<CccdEntry> cccds;
+  CccdList cccds;
   // Monotonic use counter for least-recently-used eviction; the store sets it.
   uint64_t last_used = 0;
 
@@ -59,9 +97,10 @@ struct Bond {
   // The key to encrypt with: when we are central, legacy uses peer_ltk and LE SC
   // uses ltk; when we are peripheral, ltk. nullptr when there is none.
   const LongTermKey* ltk_for(Role local_role) const;
-  // The CCCD value stored for handle (0 if none); set_cccd(h, 0) removes it.
+  // The CCCD value stored for handle (0 if none); set_cccd(h, 0) removes it
+  // (false when a new handle does not fit: the list is then overflowed).
   uint16_t cccd(uint16_t handle) const;
-  void set_cccd(uint16_t handle, uint16_t value);
+  bool set_cccd(uint16_t handle, uint16_t value);
 
   friend bool operator==(const Bond&, const Bond&) = default;
 };
@@ -83,7 +122,7 @@ enum class StoreErrorKind : uint8_t {
   kCorrupt,             // the stored data fails a check (length, CRC, field value)
   kUnsupportedVersion,  // written by a format version this build does not read
   kForeign,             // not a sable bond store at all (wrong magic)
-  kIo,                  // the OS refused (errno text in the message)
+  kIo,                  // the OS refused (sys_errno says why)
   kFull,                // the store or the device is full
   kNotFound,            // no bond for that identity
   kInvalidArgument,     // the caller gave a value that cannot be stored
@@ -91,20 +130,25 @@ enum class StoreErrorKind : uint8_t {
 };
 const char* to_string(StoreErrorKind kind);
 
+// An error as values only (no allocation): what went wrong, a static reason,
+// where in the stored data, and the OS's errno.
 struct StoreError {
   StoreErrorKind kind = StoreErrorKind::kIo;
-  std::string message;           // one line, says what and where
+  const char* reason = "";       // static text, one line
   std::optional<size_t> offset;  // byte offset in the stored data, for decode errors
   int sys_errno = 0;             // for kIo / kFull from the OS
+  const char* detail = nullptr;  // static text for sys_errno, if known
 
-  // "corrupt: record 2 (bond) at offset 57: LTK key size 3 outside 7..16"
+  // "corrupt: LTK key size outside 7..16 (offset 57)", then ": <detail>".
+  // For messages (allocates).
   std::string to_string() const;
 };
 
-// Why `bond` cannot be stored, or nullopt when it can (identity address type,
+// Why `bond` cannot be stored, or nullptr when it can (identity address type,
 // key sizes, IRK not all zero, Secure Connections keys with EDIV/Rand zero,
-// CCCD handles non-zero, values within kNotify | kIndicate, no duplicates).
-std::optional<std::string> invalid_reason(const Bond& bond);
-std::optional<std::string> invalid_reason(const LocalIdentity& identity);
+// CCCD handles non-zero, values within kNotify | kIndicate, no duplicates, no
+// more CCCDs than a bond holds). A static string.
+const char* invalid_reason(const Bond& bond);
+const char* invalid_reason(const LocalIdentity& identity);
 
 }  // namespace sable::store

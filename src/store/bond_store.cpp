@@ -1,6 +1,6 @@
 #include "store/bond_store.hpp"
 
-#include <algorithm>
+#include <utility>
 
 #include "common/log.hpp"
 
@@ -8,187 +8,247 @@ namespace sable::store {
 
 namespace {
 
-StoreError error(StoreErrorKind kind, std::string message) {
+// One place builds the error results (small code on an MCU).
+[[gnu::noinline]] Result<void, StoreError> failed(StoreErrorKind kind, const char* reason) {
   StoreError e;
   e.kind = kind;
-  e.message = std::move(message);
-  return e;
+  e.reason = reason;
+  return fail(e);
 }
 
-StoreError not_found(const Address& identity) {
-  return error(StoreErrorKind::kNotFound, "no bond with " + identity.to_string());
-}
-
-// Sorted by handle, zero values dropped; duplicates stay for invalid_reason().
-std::vector<CccdEntry> normalized(std::span<const CccdEntry> cccds) {
-  std::vector<CccdEntry> out;
-  out.reserve(cccds.size());
-  for (const auto& c : cccds)
-    if (c.value != 0) out.push_back(c);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const CccdEntry& a, const CccdEntry& b) { return a.handle < b.handle; });
-  return out;
-}
-
-std::vector<Bond>::iterator find_in(std::vector<Bond>& bonds, const Address& identity) {
-  const Address id = identity_form(identity);
-  return std::find_if(bonds.begin(), bonds.end(),
-                      [&](const Bond& b) { return b.peer_identity == id; });
-}
-
-std::vector<Bond>::iterator least_recently_used(std::vector<Bond>& bonds) {
-  return std::min_element(bonds.begin(), bonds.end(),
-                          [](const Bond& a, const Bond& b) { return a.last_used < b.last_used; });
+Result<void, StoreError> not_found() {
+  return failed(StoreErrorKind::kNotFound, "no such bond");
 }
 
 }  // namespace
 
 std::optional<Bond> BondStore::find_by_rpa(const std::array<uint8_t, 6>& rpa,
-                                           const RpaResolver& resolves) const {
+                                           RpaResolver resolves) const {
+  // Core 5.4 Vol 6 Part B 1.3.2.2: a resolvable private address has 0b01 on top.
   if ((rpa[5] >> 6) != 0b01 || !resolves) return std::nullopt;
-  for (auto& b : all()) {
-    if (b.peer_irk && resolves(*b.peer_irk, rpa)) return b;
+  std::optional<Bond> best;
+  for_each([&](const Bond& b) {
+    if (!b.peer_irk || (best && b.last_used < best->last_used)) return;
+    if (resolves(*b.peer_irk, rpa)) best = b;
+  });
+  return best;
+}
+
+std::vector<Bond> BondStore::all() const {
+  std::vector<Bond> out;
+  out.reserve(size());
+  for_each([&](const Bond& b) { out.push_back(b); });
+  // Most recently used first; insertion sort keeps the library's sort out of
+  // the firmware (a listing, not a hot path).
+  for (size_t i = 1; i < out.size(); ++i) {
+    for (size_t j = i; j > 0 && out[j - 1].last_used < out[j].last_used; --j)
+      std::swap(out[j - 1], out[j]);
   }
-  return std::nullopt;
+  return out;
 }
 
 Result<void, StoreError> BondStore::set_cccd(const Address& identity, uint16_t handle,
                                              uint16_t value) {
   auto bond = find_by_identity(identity);
-  if (!bond) return fail(not_found(identity));
-  bond->set_cccd(handle, value);
+  if (!bond) return not_found();
+  if (!bond->set_cccd(handle, value))
+    return failed(StoreErrorKind::kInvalidArgument, "too many CCCDs");
   return update_cccds(identity, bond->cccds);
 }
 
-MemoryBondStore::MemoryBondStore(StoreOptions options) : options_(std::move(options)) {
-  options_.capacity = std::clamp<size_t>(options_.capacity, 1, kMaxBonds);
+MemoryBondStore::MemoryBondStore(StoreOptions options) : options_(options) {
+  if (options_.capacity < 1) options_.capacity = 1;
+  if (options_.capacity > kMaxBonds) options_.capacity = kMaxBonds;
 }
 
-Result<void, StoreError> MemoryBondStore::apply(BondFile next, uint64_t next_counter,
-                                                std::optional<Bond> evicted) {
-  if (auto r = commit(next); !r) return r;
-  state_ = std::move(next);
-  counter_ = next_counter;
-  if (evicted) notify_evicted({*evicted});
-  return {};
+size_t MemoryBondStore::index_of(const Address& identity) const {
+  const Address id = identity_form(identity);
+  size_t i = 0;
+  while (i < count_ && !(bonds_[i].peer_identity == id)) ++i;
+  return i;  // count_ when there is none
 }
+
+Bond* MemoryBondStore::find_slot(const Address& identity) {
+  const size_t i = index_of(identity);
+  return i < count_ ? &bonds_[i] : nullptr;
+}
+
+size_t MemoryBondStore::least_recently_used() const {
+  size_t lru = 0;
+  for (size_t i = 1; i < count_; ++i)
+    if (bonds_[i].last_used < bonds_[lru].last_used) lru = i;
+  return lru;
+}
+
+void MemoryBondStore::evicted(const Bond& bond) const {
+  const auto& a = bond.peer_identity.bytes;  // most significant octet last
+  SABLE_LOG_INFO("bond store: evicted the least recently used bond %02X:%02X:%02X:%02X:%02X:%02X",
+                 a[5], a[4], a[3], a[2], a[1], a[0]);
+  if (options_.on_evicted) options_.on_evicted(bond);
+}
+
+BondFileView MemoryBondStore::state() const {
+  return BondFileView(local_identity_ ? &*local_identity_ : nullptr,
+                      std::span<const Bond>(bonds_.data(), count_));
+}
+
+BondFile MemoryBondStore::snapshot() const {
+  BondFile f;
+  f.local_identity = local_identity_;
+  f.bonds.assign(bonds_.begin(), bonds_.begin() + long(count_));
+  return f;
+}
+
+// Every change below is made in place, committed, and undone if the commit
+// fails: no copy of the whole state, nothing allocated.
 
 Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
   Bond b = bond;
   b.peer_identity = identity_form(bond.peer_identity);
-  b.cccds = normalized(bond.cccds);
-  if (auto r = invalid_reason(b)) {
-    return fail(
-        error(StoreErrorKind::kInvalidArgument, "bond " + b.peer_identity.to_string() + ": " + *r));
-  }
-  if (b.cccds.size() > kMaxCccdsPerBond) {
-    return fail(error(StoreErrorKind::kInvalidArgument,
-                      "bond " + b.peer_identity.to_string() + ": more than " +
-                          std::to_string(kMaxCccdsPerBond) + " CCCDs"));
-  }
+  b.cccds.normalize();
+  if (const char* r = invalid_reason(b)) return failed(StoreErrorKind::kInvalidArgument, r);
   b.last_used = counter_ + 1;
-  BondFile next = state_;
-  std::optional<Bond> evicted;
-  if (auto it = find_in(next.bonds, b.peer_identity); it != next.bonds.end()) {
-    *it = std::move(b);
-  } else {
-    if (next.bonds.size() >= options_.capacity) {
-      if (!options_.evict_when_full) {
-        return fail(error(StoreErrorKind::kFull, "no room for " + b.peer_identity.to_string() +
-                                                     ": the store holds " +
-                                                     std::to_string(options_.capacity) + " bonds"));
-      }
-      auto lru = least_recently_used(next.bonds);
-      evicted = std::move(*lru);
-      next.bonds.erase(lru);
-    }
-    next.bonds.push_back(std::move(b));
+  Bond* slot = find_slot(b.peer_identity);
+  const bool adding = slot == nullptr;
+  bool evicting = false;
+  if (adding && count_ < options_.capacity) {
+    slot = &bonds_[count_++];
+  } else if (adding) {
+    if (!options_.evict_when_full) return failed(StoreErrorKind::kFull, "store full");
+    slot = &bonds_[least_recently_used()];
+    evicting = true;
   }
-  return apply(std::move(next), counter_ + 1, std::move(evicted));
+  std::swap(*slot, b);  // b now holds what the slot held
+  ++counter_;
+  auto r = commit(state());
+  if (!r) {
+    std::swap(*slot, b);
+    --counter_;
+    if (adding && !evicting) --count_;
+  } else if (evicting) {
+    evicted(b);
+  }
+  return r;
 }
 
 std::optional<Bond> MemoryBondStore::find_by_identity(const Address& identity) const {
-  const Address id = identity_form(identity);
-  for (const auto& b : state_.bonds)
-    if (b.peer_identity == id) return b;
-  return std::nullopt;
+  const size_t i = index_of(identity);
+  if (i == count_) return std::nullopt;
+  return bonds_[i];
 }
 
-std::vector<Bond> MemoryBondStore::all() const {
-  std::vector<Bond> out = state_.bonds;
-  std::sort(out.begin(), out.end(),
-            [](const Bond& a, const Bond& b) { return a.last_used > b.last_used; });
-  return out;
+void MemoryBondStore::for_each(BondVisitor visit) const {
+  for (size_t i = 0; i < count_; ++i) visit(bonds_[i]);
 }
 
 Result<void, StoreError> MemoryBondStore::remove(const Address& identity) {
-  BondFile next = state_;
-  auto it = find_in(next.bonds, identity);
-  if (it == next.bonds.end()) return fail(not_found(identity));
-  next.bonds.erase(it);
-  return apply(std::move(next), counter_, std::nullopt);
+  Bond* slot = find_slot(identity);
+  if (!slot) return not_found();
+  Bond& last = bonds_[count_ - 1];
+  std::swap(*slot, last);
+  --count_;
+  auto r = commit(state());
+  if (!r) {
+    ++count_;
+    std::swap(*slot, last);
+  }
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::clear() {
-  BondFile next = state_;
-  next.bonds.clear();
-  return apply(std::move(next), counter_, std::nullopt);
+  const size_t count = count_;
+  count_ = 0;
+  auto r = commit(state());
+  if (!r) count_ = count;
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::touch(const Address& identity) {
-  BondFile next = state_;
-  auto it = find_in(next.bonds, identity);
-  if (it == next.bonds.end()) return fail(not_found(identity));
-  it->last_used = counter_ + 1;
-  return apply(std::move(next), counter_ + 1, std::nullopt);
+  Bond* slot = find_slot(identity);
+  if (!slot) return not_found();
+  const uint64_t used = slot->last_used;
+  slot->last_used = ++counter_;
+  auto r = commit(state());
+  if (!r) {
+    slot->last_used = used;
+    --counter_;
+  }
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::update_cccds(const Address& identity,
                                                        std::span<const CccdEntry> cccds) {
-  BondFile next = state_;
-  auto it = find_in(next.bonds, identity);
-  if (it == next.bonds.end()) return fail(not_found(identity));
-  it->cccds = normalized(cccds);
-  if (auto r = invalid_reason(*it)) {
-    return fail(error(StoreErrorKind::kInvalidArgument,
-                      "bond " + it->peer_identity.to_string() + ": " + *r));
-  }
-  if (it->cccds.size() > kMaxCccdsPerBond) {
-    return fail(error(StoreErrorKind::kInvalidArgument,
-                      "more than " + std::to_string(kMaxCccdsPerBond) + " CCCDs"));
-  }
-  return apply(std::move(next), counter_, std::nullopt);
+  Bond* slot = find_slot(identity);
+  if (!slot) return not_found();
+  CccdList next;
+  next.assign(cccds);
+  next.normalize();
+  std::swap(slot->cccds, next);  // next now holds the previous values
+  const char* invalid = invalid_reason(*slot);
+  auto r = invalid ? failed(StoreErrorKind::kInvalidArgument, invalid) : commit(state());
+  if (!r) std::swap(slot->cccds, next);
+  return r;
 }
 
 Result<void, StoreError> MemoryBondStore::set_local_identity(const LocalIdentity& identity) {
-  if (auto r = invalid_reason(identity)) {
-    return fail(error(StoreErrorKind::kInvalidArgument, *r));
+  if (const char* r = invalid_reason(identity)) {
+    return failed(StoreErrorKind::kInvalidArgument, r);
   }
-  BondFile next = state_;
-  next.local_identity = identity;
-  return apply(std::move(next), counter_, std::nullopt);
+  const std::optional<LocalIdentity> previous = local_identity_;
+  local_identity_ = identity;
+  auto r = commit(state());
+  if (!r) local_identity_ = previous;
+  return r;
 }
 
-std::vector<Bond> MemoryBondStore::load(BondFile file) {
-  std::vector<Bond> evicted;
-  while (file.bonds.size() > options_.capacity) {
-    auto lru = least_recently_used(file.bonds);
-    evicted.push_back(std::move(*lru));
-    file.bonds.erase(lru);
-  }
-  counter_ = 0;
-  for (const auto& b : file.bonds) counter_ = std::max(counter_, b.last_used);
-  for (const auto& b : evicted) counter_ = std::max(counter_, b.last_used);
-  state_ = std::move(file);
-  return evicted;
-}
+// Fills the store from decode(): starts from empty at the first record (decode
+// calls the sink only once everything is known to be valid) and keeps the most
+// recently used bonds when there are more than capacity.
+class MemoryBondStore::Loader final : public DecodeSink {
+ public:
+  explicit Loader(MemoryBondStore& store) : s_(store) {}
 
-void MemoryBondStore::notify_evicted(const std::vector<Bond>& evicted) const {
-  for (const auto& b : evicted) {
-    SABLE_LOG_INFO("bond store: evicted the least recently used bond %s",
-                   b.peer_identity.to_string().c_str());
-    if (options_.on_evicted) options_.on_evicted(b);
+  void start() {
+    if (started_) return;
+    started_ = true;
+    s_.local_identity_.reset();
+    s_.count_ = 0;
+    s_.counter_ = 0;
   }
+  void on_local_identity(const LocalIdentity& identity) override {
+    start();
+    s_.local_identity_ = identity;
+  }
+  void on_bond(const Bond& bond) override {
+    start();
+    if (bond.last_used > s_.counter_) s_.counter_ = bond.last_used;
+    if (s_.count_ < s_.options_.capacity) {
+      s_.bonds_[s_.count_++] = bond;
+      return;
+    }
+    ++left_out;
+    Bond& lru = s_.bonds_[s_.least_recently_used()];
+    if (lru.last_used >= bond.last_used) {
+      s_.evicted(bond);
+      return;
+    }
+    Bond out = bond;
+    std::swap(lru, out);
+    s_.evicted(out);
+  }
+
+  size_t left_out = 0;
+
+ private:
+  MemoryBondStore& s_;
+  bool started_ = false;
+};
+
+Result<size_t, StoreError> MemoryBondStore::load(Bytes data) {
+  Loader loader(*this);
+  if (auto r = decode(data, loader); !r) return fail(r.error());
+  loader.start();
+  return loader.left_out;
 }
 
 }  // namespace sable::store

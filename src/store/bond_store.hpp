@@ -4,15 +4,22 @@
 // rules (validation, LRU eviction); FileBondStore (file_bond_store.hpp) adds a
 // crash-safe file under the same rules.
 //
+// Memory is fixed: a store holds its bonds in an array of kMaxBonds
+// (store/limits.hpp), each with its CCCDs in a fixed list, so no operation
+// after construction allocates (put, find, touch, update_cccds, set_cccd,
+// remove, clear, commit); only all() and snapshot() copy into vectors, for
+// listings and tests.
+//
 // Not thread-safe: the stack's run loop owns its store.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "sable/address.hpp"
@@ -25,11 +32,36 @@ namespace sable::store {
 // True when the resolvable private address rpa (LSB first) was generated from
 // irk. The host passes smp::ah here (Core 5.4 Vol 3 Part H 2.2.2); the store
 // does not depend on src/smp.
-using RpaResolver = std::function<bool(const Key128& irk, const std::array<uint8_t, 6>& rpa)>;
-// Told about a bond removed to make room for a new one.
-using EvictionCallback = std::function<void(const Bond& evicted)>;
+using RpaResolver = bool (*)(const Key128& irk, const std::array<uint8_t, 6>& rpa);
 
-inline constexpr size_t kDefaultCapacity = 16;
+// Told about a bond removed to make room for a new one: a function and its
+// context (no allocation; the context must outlive the store).
+struct EvictionCallback {
+  void (*function)(void* context, const Bond& evicted) = nullptr;
+  void* context = nullptr;
+
+  explicit operator bool() const { return function != nullptr; }
+  void operator()(const Bond& evicted) const { function(context, evicted); }
+};
+
+// A reference to a callable taking a bond, for the duration of one call (a
+// lambda given to for_each(); nothing is copied or allocated).
+class BondVisitor {
+ public:
+  template <typename F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, BondVisitor>)
+      BondVisitor(F&& f)  // NOLINT(google-explicit-constructor)
+      : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        invoke_([](void* o, const Bond& b) { (*static_cast<std::remove_reference_t<F>*>(o))(b); }) {
+  }
+  void operator()(const Bond& b) const { invoke_(object_, b); }
+
+ private:
+  void* object_;
+  void (*invoke_)(void*, const Bond&);
+};
+
+inline constexpr size_t kDefaultCapacity = kMaxBonds < 16 ? kMaxBonds : 16;
 
 struct StoreOptions {
   size_t capacity = kDefaultCapacity;  // bonds kept, 1..kMaxBonds
@@ -45,17 +77,19 @@ class BondStore {
 
   // Inserts or replaces the bond with bond.peer_identity, and marks it most
   // recently used (bond.last_used is ignored). CCCDs are sorted and zero values
-  // dropped. kInvalidArgument if invalid_reason(bond); kFull if full and
-  // eviction is off; kIo/kFull if it cannot be persisted (nothing changes then).
+  // dropped. kInvalidArgument if invalid_reason(bond) (more CCCDs than a bond
+  // holds included); kFull if full and eviction is off; kIo/kFull if it cannot
+  // be persisted (nothing changes then).
   virtual Result<void, StoreError> put(const Bond& bond) = 0;
   // identity may carry kPublicIdentity/kRandomIdentity (as HCI reports it).
   virtual std::optional<Bond> find_by_identity(const Address& identity) const = 0;
   // The bond whose peer IRK resolves rpa (LSB first), most recently used first;
   // nullopt if rpa is not a resolvable private address or nothing resolves it.
-  virtual std::optional<Bond> find_by_rpa(const std::array<uint8_t, 6>& rpa,
-                                          const RpaResolver& resolves) const;
-  // Every bond, most recently used first.
-  virtual std::vector<Bond> all() const = 0;
+  std::optional<Bond> find_by_rpa(const std::array<uint8_t, 6>& rpa, RpaResolver resolves) const;
+  // Calls visit for every bond, in no particular order (no allocation).
+  virtual void for_each(BondVisitor visit) const = 0;
+  // Every bond, most recently used first (a copy, for listings).
+  std::vector<Bond> all() const;
   virtual size_t size() const = 0;
   virtual size_t capacity() const = 0;
   // Removes one bond (kNotFound if there is none).
@@ -64,7 +98,8 @@ class BondStore {
   virtual Result<void, StoreError> clear() = 0;
   // Marks the bond most recently used (call on each reconnection).
   virtual Result<void, StoreError> touch(const Address& identity) = 0;
-  // Replaces the bond's CCCD values (does not change its last use).
+  // Replaces the bond's CCCD values (does not change its last use);
+  // kInvalidArgument when more than a bond holds.
   virtual Result<void, StoreError> update_cccds(const Address& identity,
                                                 std::span<const CccdEntry> cccds) = 0;
   // Sets one CCCD value (0 removes it).
@@ -81,38 +116,49 @@ class MemoryBondStore : public BondStore {
 
   Result<void, StoreError> put(const Bond& bond) override;
   std::optional<Bond> find_by_identity(const Address& identity) const override;
-  std::vector<Bond> all() const override;
-  size_t size() const override { return state_.bonds.size(); }
+  void for_each(BondVisitor visit) const override;
+  size_t size() const override { return count_; }
   size_t capacity() const override { return options_.capacity; }
   Result<void, StoreError> remove(const Address& identity) override;
   Result<void, StoreError> clear() override;
   Result<void, StoreError> touch(const Address& identity) override;
   Result<void, StoreError> update_cccds(const Address& identity,
                                         std::span<const CccdEntry> cccds) override;
-  std::optional<LocalIdentity> local_identity() const override { return state_.local_identity; }
+  std::optional<LocalIdentity> local_identity() const override { return local_identity_; }
   Result<void, StoreError> set_local_identity(const LocalIdentity& identity) override;
 
-  // What would be persisted (bonds in insertion order).
-  const BondFile& snapshot() const { return state_; }
+  // What is persisted: the state as encode() writes it (no copy).
+  BondFileView state() const;
+  // The same as values (a copy, for tests and tools).
+  BondFile snapshot() const;
 
  protected:
-  // Called with the complete next state before it replaces the current one; a
-  // persistent subclass writes it and returns an error to abandon the change.
-  virtual Result<void, StoreError> commit(const BondFile& next) {
-    (void)next;
+  // Called with the state after a change is applied; a persistent subclass
+  // writes it and returns an error to abandon the change (which is then
+  // undone, so memory matches what is persisted).
+  virtual Result<void, StoreError> commit(const BondFileView& state) {
+    (void)state;
     return {};
   }
-  // Replaces the state (after loading), evicting the least recently used bonds
-  // beyond capacity; returns the evicted ones.
-  std::vector<Bond> load(BondFile file);
-  void notify_evicted(const std::vector<Bond>& evicted) const;
+  // Replaces the state with what data decodes to (all of it validated first:
+  // on error nothing changes), keeping the most recently used bonds when there
+  // are more than capacity; on_evicted hears of each one left out. Returns how
+  // many were left out.
+  Result<size_t, StoreError> load(Bytes data);
   const StoreOptions& options() const { return options_; }
 
  private:
-  Result<void, StoreError> apply(BondFile next, uint64_t next_counter, std::optional<Bond> evicted);
+  class Loader;
+  size_t index_of(const Address& identity) const;
+  Bond* find_slot(const Address& identity);
+  size_t least_recently_used() const;
+  void evicted(const Bond& bond) const;
+
   StoreOptions options_;
-  BondFile state_;
-  uint64_t counter_ = 0;  // the highest last_used handed out
+  std::optional<LocalIdentity> local_identity_;
+  size_t count_ = 0;
+  uint64_t counter_ = 0;                 // the highest last_used handed out
+  std::array<Bond, kMaxBonds> bonds_{};  // [0, count_) in use, in no particular order
 };
 
 }  // namespace sable::store

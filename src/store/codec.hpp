@@ -14,11 +14,17 @@
 //   trailer  CRC-32 (IEEE 802.3, as zlib's crc32) over header and body
 //
 // A change of layout bumps the version; decode() reads exactly kFormatVersion.
+// A record may hold up to kFormatMaxCccds CCCDs and a file kFormatMaxBonds
+// bonds, whatever this build's limits (store/limits.hpp): a bond keeps the
+// first kMaxCccdsPerBond of its CCCDs, and a store loading more bonds than it
+// holds keeps the most recently used (no bond is lost to a smaller build's
+// CCCD limit).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -31,12 +37,10 @@ inline constexpr uint8_t kMagic[8] = {'S', 'A', 'B', 'L', 'E', 'B', 'N', 'D'};
 inline constexpr uint16_t kFormatVersion = 1;
 inline constexpr size_t kHeaderSize = 16;
 inline constexpr size_t kTrailerSize = 4;
-inline constexpr size_t kMaxBonds = 1024;
-inline constexpr size_t kMaxCccdsPerBond = 512;
 // No valid store is larger than this; decode() rejects bigger input up front.
 inline constexpr size_t kMaxEncodedSize = 4u << 20;
 
-// Everything a store persists.
+// Everything a store persists, as values (tests and tools; allocates).
 struct BondFile {
   std::optional<LocalIdentity> local_identity;
   std::vector<Bond> bonds;
@@ -44,21 +48,48 @@ struct BondFile {
   friend bool operator==(const BondFile&, const BondFile&) = default;
 };
 
+// What encode() writes: a view of a store's state, no copy.
+struct BondFileView {
+  const LocalIdentity* local_identity = nullptr;  // none when nullptr
+  std::span<const Bond> bonds;
+
+  BondFileView() = default;
+  BondFileView(const LocalIdentity* identity, std::span<const Bond> b)
+      : local_identity(identity), bonds(b) {}
+  BondFileView(const BondFile& f)  // NOLINT(google-explicit-constructor): a view of it
+      : local_identity(f.local_identity ? &*f.local_identity : nullptr), bonds(f.bonds) {}
+};
+
+// Receives what decode() read, record by record, once the whole input is
+// known to be valid (so a sink never sees part of a corrupt store).
+class DecodeSink {
+ public:
+  virtual void on_local_identity(const LocalIdentity& identity) = 0;
+  virtual void on_bond(const Bond& bond) = 0;
+
+ protected:
+  ~DecodeSink() = default;
+};
+
 // CRC-32 (reflected polynomial 0xEDB88320, as zlib and Ethernet); pass the
 // previous result to continue over several pieces. crc32("123456789") == 0xCBF43926.
 uint32_t crc32(Bytes data, uint32_t previous = 0);
 
 // Octets encode() writes for file (whether or not it is valid).
-size_t encoded_size(const BondFile& file);
+size_t encoded_size(BondFileView file);
+// The most a store of `capacity` bonds ever encodes to.
+size_t max_encoded_size(size_t capacity);
 
 // Writes file into out; returns the octets written. kInvalidArgument when a
 // bond fails invalid_reason(), identities repeat, or a limit is exceeded (what
 // cannot be read back is never written); kFull when out is too small.
-Result<size_t, StoreError> encode(const BondFile& file, MutableBytes out);
+Result<size_t, StoreError> encode(BondFileView file, MutableBytes out);
 Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file);
 
-// Validates every length and field. kForeign: wrong magic; kUnsupportedVersion:
-// another format version; kCorrupt: anything else, with the offset and reason.
+// Validates every length and field, then hands the records to sink in order.
+// kForeign: wrong magic; kUnsupportedVersion: another format version;
+// kCorrupt: anything else, with the offset (of the record) and reason.
+Result<void, StoreError> decode(Bytes data, DecodeSink& sink);
 Result<BondFile, StoreError> decode(Bytes data);
 
 }  // namespace sable::store

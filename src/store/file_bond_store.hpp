@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/bond_store.hpp"
 
@@ -22,8 +23,9 @@ class FileBondStore final : public MemoryBondStore {
   // What open() found wrong with the existing file, and where it moved it.
   struct Recovery {
     StoreError error;               // kCorrupt, kForeign or kUnsupportedVersion, with offset
+    std::string path;               // the store's path
     std::string moved_to;           // PATH.corrupt-<unix time>[-N]
-    std::string to_string() const;  // "PATH: corrupt: offset 57: ...; moved to PATH.corrupt-..."
+    std::string to_string() const;  // "PATH: corrupt: ... (offset 57); moved to PATH.corrupt-..."
   };
 
   // kInvalidArgument: empty path or capacity outside 1..kMaxBonds. kIo: the
@@ -44,15 +46,18 @@ class FileBondStore final : public MemoryBondStore {
   const std::string& path() const { return path_; }
 
  protected:
-  Result<void, StoreError> commit(const BondFile& next) override;
+  // Encodes into a buffer reserved at open (no allocation), then replaces the file.
+  Result<void, StoreError> commit(const BondFileView& next) override;
 
  private:
   FileBondStore(StoreOptions options, std::string path, std::string name, int dir_fd, int lock_fd);
   Result<void, StoreError> load_existing();
   Result<std::string, StoreError> move_aside();
 
-  std::string path_;  // as given
-  std::string name_;  // the file name within the directory
+  std::string path_;             // as given
+  std::string name_;             // the file name within the directory
+  std::string tmp_name_;         // name_ + ".tmp"
+  std::vector<uint8_t> buffer_;  // the encoded store, reserved for the capacity
   int dir_fd_ = -1;
   int lock_fd_ = -1;
   std::optional<Recovery> recovery_;

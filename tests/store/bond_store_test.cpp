@@ -46,10 +46,10 @@ TEST(BondTest, CccdsStaySortedAndZeroRemoves) {
   b.set_cccd(0x20, 1);
   b.set_cccd(0x10, 2);
   b.set_cccd(0x20, 3);
-  EXPECT_EQ(b.cccds, (std::vector<CccdEntry>{{0x10, 2}, {0x20, 3}}));
+  EXPECT_EQ(b.cccds, (CccdList{{0x10, 2}, {0x20, 3}}));
   EXPECT_EQ(b.cccd(0x20), 3);
   b.set_cccd(0x10, 0);
-  EXPECT_EQ(b.cccds, (std::vector<CccdEntry>{{0x20, 3}}));
+  EXPECT_EQ(b.cccds, (CccdList{{0x20, 3}}));
   EXPECT_EQ(b.cccd(0x10), 0);
 }
 
@@ -115,27 +115,24 @@ TEST(MemoryBondStoreTest, NormalizesCccdsOnPutAndUpdate) {
   Bond b = sc_bond(1);
   b.cccds = {{9, 2}, {3, 0}, {4, 1}};
   ASSERT_TRUE(s.put(b).ok());
-  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (std::vector<CccdEntry>{{4, 1}, {9, 2}}));
+  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (CccdList{{4, 1}, {9, 2}}));
   const uint64_t used = s.find_by_identity(b.peer_identity)->last_used;
   const CccdEntry next[] = {{0x30, 1}};
   ASSERT_TRUE(s.update_cccds(b.peer_identity, next).ok());
-  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (std::vector<CccdEntry>{{0x30, 1}}));
+  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (CccdList{{0x30, 1}}));
   EXPECT_EQ(s.find_by_identity(b.peer_identity)->last_used, used);
   ASSERT_TRUE(s.set_cccd(b.peer_identity, 0x31, 2).ok());
   ASSERT_TRUE(s.set_cccd(b.peer_identity, 0x30, 0).ok());
-  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (std::vector<CccdEntry>{{0x31, 2}}));
+  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (CccdList{{0x31, 2}}));
   EXPECT_EQ(s.update_cccds(public_address(50), next).error().kind, StoreErrorKind::kNotFound);
   const CccdEntry bad[] = {{0x30, 8}};
   EXPECT_EQ(s.update_cccds(b.peer_identity, bad).error().kind, StoreErrorKind::kInvalidArgument);
-  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (std::vector<CccdEntry>{{0x31, 2}}));
+  EXPECT_EQ(s.find_by_identity(b.peer_identity)->cccds, (CccdList{{0x31, 2}}));
 }
 
 TEST(MemoryBondStoreTest, EvictsLeastRecentlyUsedAndNamesIt) {
   std::vector<Address> evicted;
-  StoreOptions o;
-  o.capacity = 3;
-  o.on_evicted = [&](const Bond& b) { evicted.push_back(b.peer_identity); };
-  MemoryBondStore s(o);
+  MemoryBondStore s(recording_evictions(3, evicted));
   for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(s.put(sc_bond(i)).ok());
   ASSERT_TRUE(s.touch(public_address(1)).ok());  // order now 2, 3, 1
   ASSERT_TRUE(s.put(sc_bond(2)).ok());           // replace refreshes: 3, 1, 2
@@ -174,8 +171,9 @@ TEST(MemoryBondStoreTest, FindsByResolvablePrivateAddress) {
   no_irk.peer_irk.reset();
   ASSERT_TRUE(s.put(no_irk).ok());
   // A stand-in for smp::ah: the RPA "resolves" when its prand octet names the IRK.
-  std::vector<Key128> asked;
-  RpaResolver resolver = [&](const Key128& irk, const std::array<uint8_t, 6>& rpa) {
+  static std::vector<Key128> asked;
+  asked.clear();
+  RpaResolver resolver = [](const Key128& irk, const std::array<uint8_t, 6>& rpa) {
     asked.push_back(irk);
     return irk[0] == rpa[3];
   };
@@ -183,13 +181,29 @@ TEST(MemoryBondStoreTest, FindsByResolvablePrivateAddress) {
   auto b = s.find_by_rpa(rpa, resolver);
   ASSERT_TRUE(b);
   EXPECT_EQ(b->peer_identity, public_address(2));
-  EXPECT_EQ(asked.front(), key_of(2));  // most recently used first
+  EXPECT_EQ(asked.size(), 2u);  // the bond without an IRK is not asked about
   rpa[3] = 0xEE;
   EXPECT_FALSE(s.find_by_rpa(rpa, resolver));
   asked.clear();
   rpa = {0, 0, 0, key_of(2)[0], 0, 0xC0};  // static random: not resolvable
   EXPECT_FALSE(s.find_by_rpa(rpa, resolver));
   EXPECT_TRUE(asked.empty());
+}
+
+TEST(MemoryBondStoreTest, TwoBondsResolvingTheSameRpaGiveTheMostRecentlyUsed) {
+  MemoryBondStore s;
+  Bond first = sc_bond(1);
+  Bond second = sc_bond(2);
+  second.peer_irk = first.peer_irk;  // the same peer bonded under two identities
+  ASSERT_TRUE(s.put(first).ok());
+  ASSERT_TRUE(s.put(second).ok());
+  RpaResolver resolver = [](const Key128& irk, const std::array<uint8_t, 6>& rpa) {
+    return irk[0] == rpa[3];
+  };
+  const std::array<uint8_t, 6> rpa = {0, 0, 0, first.peer_irk->at(0), 0, 0x40};
+  EXPECT_EQ(s.find_by_rpa(rpa, resolver)->peer_identity, second.peer_identity);
+  ASSERT_TRUE(s.touch(first.peer_identity).ok());
+  EXPECT_EQ(s.find_by_rpa(rpa, resolver)->peer_identity, first.peer_identity);
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ Bond bond_for_step(uint64_t step) {
   Bond b = full_bond(uint8_t(step % 13));
   b.ltk->rand = step;
   b.peer_csrk = key_of(uint8_t(step));
-  b.cccds.resize(step % 4);
+  const CccdList cccds = b.cccds;
+  b.cccds.assign(std::span<const CccdEntry>(cccds).first(step % 4));
   return b;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/bond.hpp"
+#include "store/bond_store.hpp"
 #include "store/codec.hpp"
 
 namespace sable::store::testing {
@@ -60,6 +61,22 @@ inline Bond sc_bond(uint8_t n) {
   b.peer_irk = key_of(n);
   b.ltk = LongTermKey{key_of(uint8_t(n + 1)), 0, 0, 16, true, true};
   return b;
+}
+
+// An eviction callback that appends the evicted identities to `out`.
+inline EvictionCallback record_evictions(std::vector<Address>& out) {
+  return EvictionCallback{[](void* context, const Bond& b) {
+                            static_cast<std::vector<Address>*>(context)->push_back(b.peer_identity);
+                          },
+                          &out};
+}
+
+// Options for a store of `capacity` bonds that records what it evicts in `out`.
+inline StoreOptions recording_evictions(size_t capacity, std::vector<Address>& out) {
+  StoreOptions o;
+  o.capacity = capacity;
+  o.on_evicted = record_evictions(out);
+  return o;
 }
 
 inline BondFile sample_file() {

@@ -1,6 +1,9 @@
 #include "region_bond_store.hpp"
 
 #include <cstring>
+#include <utility>
+
+#include "common/format.hpp"
 
 namespace sable::port {
 namespace {
@@ -24,37 +27,44 @@ void put_le32(uint8_t* p, uint32_t v) {
 }  // namespace
 
 RegionBondStore::RegionBondStore(uint8_t* region, size_t size, store::StoreOptions options)
-    : MemoryBondStore(std::move(options)), region_(region), slot_size_(size / 2) {
-  std::optional<store::BondFile> best;
+    : MemoryBondStore(options), region_(region), slot_size_(size / 2) {
+  // The newest slot that decodes wins; one that does not is reported.
+  int slots[2] = {0, 1};
   for (int i = 0; i < 2; ++i) {
     const uint8_t* s = slot(i);
-    uint32_t seq = get_le32(s);
-    if (unused_sequence(seq)) continue;
-    uint32_t len = get_le32(s + 4);
-    store::StoreError too_long;
-    too_long.kind = store::StoreErrorKind::kCorrupt;
-    too_long.message = "length beyond the slot";
-    auto decoded = len <= slot_size_ - kSlotHeader
-                       ? store::decode(Bytes(s + kSlotHeader, len))
-                       : Result<store::BondFile, store::StoreError>(fail(too_long));
-    if (!decoded.ok()) {
-      recovery_ = "bond region slot " + std::to_string(i) + ": " + decoded.error().to_string() +
-                  "; not used";
+    const uint32_t seq = get_le32(s);
+    if (unused_sequence(seq)) slots[i] = -1;
+  }
+  if (slots[0] >= 0 && slots[1] >= 0 && int32_t(get_le32(slot(1)) - get_le32(slot(0))) > 0) {
+    std::swap(slots[0], slots[1]);
+  }
+  for (int i : slots) {
+    if (i < 0) continue;
+    const uint8_t* s = slot(i);
+    const uint32_t len = get_le32(s + 4);
+    Result<size_t, store::StoreError> loaded = size_t(0);
+    if (len > slot_size_ - kSlotHeader) {
+      store::StoreError e;
+      e.kind = store::StoreErrorKind::kCorrupt;
+      e.reason = "length beyond the slot";
+      e.offset = 4;
+      loaded = fail(e);
+    } else {
+      loaded = load(Bytes(s + kSlotHeader, len));
+    }
+    if (!loaded.ok()) {
+      char what[24];
+      format(what, sizeof what, "bond region slot %d: ", i);
+      recovery_ = what + loaded.error().to_string() + "; not used";
       continue;
     }
-    if (!best || int32_t(seq - sequence_) > 0) {
-      best = std::move(decoded.value());
-      sequence_ = seq;
-      current_ = i;
-    }
-  }
-  if (best) {
-    std::vector<store::Bond> evicted = load(std::move(*best));
-    notify_evicted(evicted);
+    sequence_ = get_le32(s);
+    current_ = i;
+    break;
   }
 }
 
-Result<void, store::StoreError> RegionBondStore::commit(const store::BondFile& next) {
+Result<void, store::StoreError> RegionBondStore::commit(const store::BondFileView& next) {
   int target = current_ == 0 ? 1 : 0;
   uint8_t* s = slot(target);
   // Invalidate the target first, so that a torn write is never mistaken for

@@ -9,8 +9,9 @@
 // leaves the previous slot intact (as the file store's rename does). At start
 // the valid slot with the higher sequence number wins. A slot that holds
 // something but does not decode (corrupt, foreign, another format version)
-// is reported in
-// recovery() and the store starts from the other slot or empty.
+// is reported in recovery() and the store starts from the other slot or
+// empty. A change is encoded straight from the store's state into the slot:
+// no copy of the state, no allocation.
 //
 // On a real board the region would be two flash pages; on QEMU it is RAM
 // that survives a disconnect and reconnect but not a restart of QEMU.
@@ -34,7 +35,7 @@ class RegionBondStore final : public store::MemoryBondStore {
   const std::optional<std::string>& recovery() const { return recovery_; }
 
  protected:
-  Result<void, store::StoreError> commit(const store::BondFile& next) override;
+  Result<void, store::StoreError> commit(const store::BondFileView& next) override;
 
  private:
   uint8_t* slot(int i) const { return region_ + size_t(i) * slot_size_; }
