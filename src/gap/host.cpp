@@ -474,7 +474,7 @@ Result<void, Error> Host::remove_bond(const Address& identity) {
   auto r = ctx_.bonds().remove(id);
   if (!r.ok()) {
     ErrorMessage message = store::to_string(r.error().kind);
-    return fail(Error{ErrorKind::kBadArgument, message.append(": ").append(r.error().message)});
+    return fail(Error{ErrorKind::kBadArgument, message.append(": ").append(r.error().reason)});
   }
   for (auto& c : connections_) c->forget_bond(id);
   privacy_.load_resolving_list();
