@@ -37,28 +37,30 @@ const char* to_string(InitStep step) {
   return "?";
 }
 
-std::string InitError::to_string() const {
-  char buf[160];
+InitError::Text InitError::to_string() const {
+  Text text;
+  char* buf = text.chars.data();
+  const size_t size = text.chars.size();
   const char* name = hci::to_string(step);
   switch (kind) {
     case Kind::kStatus:
-      std::snprintf(buf, sizeof buf, "%s failed: %s (0x%02x)", name, hci::to_string(status),
+      std::snprintf(buf, size, "%s failed: %s (0x%02x)", name, status_text(status),
                     unsigned(status));
       break;
     case Kind::kTimeout:
-      std::snprintf(buf, sizeof buf, "%s timed out: controller not responding", name);
+      std::snprintf(buf, size, "%s timed out: controller not responding", name);
       break;
     case Kind::kMalformed:
-      std::snprintf(buf, sizeof buf, "%s returned malformed parameters", name);
+      std::snprintf(buf, size, "%s returned malformed parameters", name);
       break;
     case Kind::kNoBuffers:
-      std::snprintf(buf, sizeof buf, "%s: controller reports no ACL data buffers", name);
+      std::snprintf(buf, size, "%s: controller reports no ACL data buffers", name);
       break;
     case Kind::kBusy:
-      std::snprintf(buf, sizeof buf, "controller bring-up already running");
+      std::snprintf(buf, size, "controller bring-up already running");
       break;
   }
-  return buf;
+  return text;
 }
 
 namespace {
