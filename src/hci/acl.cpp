@@ -214,7 +214,7 @@ void AclOutbound::on_disconnection(uint16_t handle) {
 // ---- Inbound ----
 
 AclInbound::AclInbound(Sink sink, Config config)
-    : sink_(std::move(sink)),
+    : sink_(sink),
       config_(config),
       slots_(config.max_links),
       buffers_(config.max_links * config.max_pdu_size) {}

@@ -5,12 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <utility>
 #include <vector>
 
 #include "common/bytes.hpp"
 #include "hci/events.hpp"
+#include "hci/inline_function.hpp"
 #include "hci/sender.hpp"
 #include "sable/result.hpp"
 
@@ -121,13 +120,13 @@ class AclOutbound {
 // one), more octets than declared, a PDU over max_pdu_size, no free slot.
 class AclInbound {
  public:
-  using Sink = std::function<void(uint16_t handle, Bytes l2cap_pdu)>;
+  using Sink = InlineFunction<void(uint16_t handle, Bytes l2cap_pdu)>;
   struct Config {
     size_t max_links = 8;  // handles with a partial PDU at once
     size_t max_pdu_size = 4 + 1024;
   };
 
-  explicit AclInbound(Sink sink) : AclInbound(std::move(sink), Config{}) {}
+  explicit AclInbound(Sink sink) : AclInbound(sink, Config{}) {}
   AclInbound(Sink sink, Config config);
 
   // The PDU view passed to the sink is valid only during the call.

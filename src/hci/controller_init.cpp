@@ -1,7 +1,6 @@
 #include "hci/controller_init.hpp"
 
 #include <cstdio>
-#include <utility>
 
 #include "common/log.hpp"
 #include "hci/commands.hpp"
@@ -99,7 +98,7 @@ void ControllerInit::start(TimePoint now, Callback done) {
     return;
   }
   running_ = true;
-  done_ = std::move(done);
+  done_ = done;
   info_ = ControllerInfo{};
   issue(now, InitStep::kReset);
 }
@@ -114,14 +113,14 @@ void ControllerInit::fail_with(InitError::Kind kind, InitStep step, HciStatus st
   InitError e{kind, step, status};
   SABLE_LOG_ERROR("hci: bring-up failed: %s", e.to_string().c_str());
   running_ = false;
-  Callback done = std::move(done_);
+  Callback done = done_;
   done_ = nullptr;
   if (done) done(fail(e));
 }
 
 void ControllerInit::succeed() {
   running_ = false;
-  Callback done = std::move(done_);
+  Callback done = done_;
   done_ = nullptr;
   SABLE_LOG_INFO("hci: controller %s ready, HCI version %u, %u ACL buffers of %u octets",
                  info_.bd_addr.to_string().c_str(), info_.hci_version, info_.acl_packet_count,

@@ -13,10 +13,10 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 
 #include "common/time.hpp"
 #include "hci/command_channel.hpp"
+#include "hci/inline_function.hpp"
 #include "hci/opcodes.hpp"
 #include "hci/status.hpp"
 #include "sable/address.hpp"
@@ -99,7 +99,7 @@ inline constexpr uint64_t kDefaultLeEventMask =
 
 class ControllerInit {
  public:
-  using Callback = std::function<void(const Result<ControllerInfo, InitError>&)>;
+  using Callback = InlineFunction<void(const Result<ControllerInfo, InitError>&)>;
   struct Config {
     uint64_t event_mask = kDefaultEventMask;
     uint64_t le_event_mask = kDefaultLeEventMask;
