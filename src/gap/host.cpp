@@ -68,7 +68,7 @@ Error not_in_profile(const char* part) {
 }  // namespace
 
 ErrorMessage hci_error(const char* what, hci::HciStatus status) {
-  return ErrorMessage::format("%s failed: %s (0x%02x)", what, hci::to_string(status),
+  return ErrorMessage::format("%s failed: %s (0x%02x)", what, hci::status_text(status),
                               unsigned(status));
 }
 
@@ -148,7 +148,7 @@ void Host::on_bring_up(const Result<hci::ControllerInfo, hci::InitError>& r) {
     const auto& e = r.error();
     fatal(e.kind == hci::InitError::Kind::kTimeout ? ErrorKind::kControllerTimeout
                                                    : ErrorKind::kController,
-          "controller bring-up: " + e.to_string());
+          std::string("controller bring-up: ") + e.to_string().c_str());
     return;
   }
   ctx_.controller = r.value();

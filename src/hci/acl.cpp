@@ -26,19 +26,19 @@ Result<AclPacket, ParseError> AclPacket::parse(Bytes packet) {
 // ---- Outbound ----
 
 AclOutbound::AclOutbound(Sender& sender, Config config)
-    : sender_(sender), config_(config), links_(config.max_links) {}
+    : sender_(sender), config_(config), links_(std::make_unique<Link[]>(config.max_links)) {}
 
 void AclOutbound::configure(uint16_t buffer_length, uint16_t buffer_count) {
   buffer_length_ = buffer_length;
   buffer_count_ = buffer_count;
   credits_ = buffer_count;
-  for (auto& l : links_) l = Link{};
+  for (auto& l : links()) l = Link{};
   round_robin_ = 0;
   slot_size_ = AclPacket::kHeaderSize + buffer_length;
   const size_t n = (buffer_length == 0 || buffer_count == 0) ? 0 : config_.max_queued_fragments;
-  pool_.assign(n * slot_size_, 0);
-  slot_length_.assign(n, 0);
-  next_.assign(n, kNone);
+  fragment_count_ = n;
+  pool_ = std::make_unique<uint8_t[]>(n * slot_size_);
+  fragments_ = std::make_unique<Fragment[]>(n);
   free_head_ = kNone;
   free_count_ = 0;
   for (size_t i = n; i-- > 0;) push_free(int32_t(i));
@@ -47,33 +47,33 @@ void AclOutbound::configure(uint16_t buffer_length, uint16_t buffer_count) {
 int32_t AclOutbound::pop_free() {
   int32_t s = free_head_;
   if (s != kNone) {
-    free_head_ = next_[size_t(s)];
-    next_[size_t(s)] = kNone;
+    free_head_ = fragments_[size_t(s)].next;
+    fragments_[size_t(s)].next = kNone;
     --free_count_;
   }
   return s;
 }
 
 void AclOutbound::push_free(int32_t slot) {
-  next_[size_t(slot)] = free_head_;
+  fragments_[size_t(slot)].next = free_head_;
   free_head_ = slot;
   ++free_count_;
 }
 
 AclOutbound::Link* AclOutbound::find(uint16_t handle) {
-  for (auto& l : links_)
+  for (auto& l : links())
     if (l.used && l.handle == handle) return &l;
   return nullptr;
 }
 
 const AclOutbound::Link* AclOutbound::find(uint16_t handle) const {
-  for (const auto& l : links_)
+  for (const auto& l : links())
     if (l.used && l.handle == handle) return &l;
   return nullptr;
 }
 
 AclOutbound::Link* AclOutbound::allocate(uint16_t handle) {
-  for (auto& l : links_) {
+  for (auto& l : links()) {
     if (!l.used) {
       l = Link{};
       l.used = true;
@@ -100,7 +100,7 @@ size_t AclOutbound::queued_fragments(uint16_t handle) const {
 
 bool AclOutbound::send(uint16_t handle, Bytes l2cap_pdu) {
   handle &= kHandleMask;
-  if (buffer_length_ == 0 || pool_.empty()) {
+  if (buffer_length_ == 0 || fragment_count_ == 0) {
     SABLE_LOG_WARN("hci: ACL send on 0x%03x before buffers are configured", handle);
     return false;
   }
@@ -131,11 +131,11 @@ bool AclOutbound::send(uint16_t handle, Bytes l2cap_pdu) {
     put_le16(p, uint16_t(handle | (flag << 12)));  // BC = 0b00
     put_le16(p + 2, uint16_t(len));
     std::memcpy(p + AclPacket::kHeaderSize, l2cap_pdu.data() + offset, len);
-    slot_length_[size_t(slot)] = uint16_t(AclPacket::kHeaderSize + len);
+    fragments_[size_t(slot)].length = uint16_t(AclPacket::kHeaderSize + len);
     if (link->tail == kNone) {
       link->head = slot;
     } else {
-      next_[size_t(link->tail)] = slot;
+      fragments_[size_t(link->tail)].next = slot;
     }
     link->tail = slot;
     ++link->queued;
@@ -151,24 +151,25 @@ void AclOutbound::drain() {
   while (credits_ > 0) {
     // Round-robin: the next link after the last one served that has data.
     Link* link = nullptr;
-    for (size_t k = 0; k < links_.size(); ++k) {
-      size_t i = (round_robin_ + k) % links_.size();
+    const size_t count = config_.max_links;
+    for (size_t k = 0; k < count; ++k) {
+      size_t i = (round_robin_ + k) % count;
       if (links_[i].used && links_[i].queued > 0) {
         link = &links_[i];
-        round_robin_ = (i + 1) % links_.size();
+        round_robin_ = (i + 1) % count;
         break;
       }
     }
     if (!link) break;
     int32_t slot = link->head;
-    link->head = next_[size_t(slot)];
+    link->head = fragments_[size_t(slot)].next;
     if (link->head == kNone) link->tail = kNone;
-    next_[size_t(slot)] = kNone;
+    fragments_[size_t(slot)].next = kNone;
     --link->queued;
     ++link->in_flight;
     --credits_;
     // The slot is neither queued nor free while the sender reads it.
-    sender_.send_hci(HciPacketType::kAcl, Bytes(slot_data(slot), slot_length_[size_t(slot)]));
+    sender_.send_hci(HciPacketType::kAcl, Bytes(slot_data(slot), fragments_[size_t(slot)].length));
     push_free(slot);
   }
   draining_ = false;
@@ -202,7 +203,7 @@ void AclOutbound::on_disconnection(uint16_t handle) {
   Link* link = find(handle & kHandleMask);
   if (!link) return;
   for (int32_t s = link->head; s != kNone;) {
-    int32_t next = next_[size_t(s)];
+    int32_t next = fragments_[size_t(s)].next;
     push_free(s);
     s = next;
   }
@@ -214,19 +215,19 @@ void AclOutbound::on_disconnection(uint16_t handle) {
 // ---- Inbound ----
 
 AclInbound::AclInbound(Sink sink, Config config)
-    : sink_(std::move(sink)),
+    : sink_(sink),
       config_(config),
-      slots_(config.max_links),
-      buffers_(config.max_links * config.max_pdu_size) {}
+      slots_(std::make_unique<Slot[]>(config.max_links)),
+      buffers_(std::make_unique<uint8_t[]>(config.max_links * config.max_pdu_size)) {}
 
 AclInbound::Slot* AclInbound::find(uint16_t handle) {
-  for (auto& s : slots_)
+  for (auto& s : slots())
     if (s.active && s.handle == handle) return &s;
   return nullptr;
 }
 
 bool AclInbound::has_partial(uint16_t handle) const {
-  for (const auto& s : slots_)
+  for (const auto& s : slots())
     if (s.active && s.handle == handle) return true;
   return false;
 }
@@ -304,7 +305,7 @@ void AclInbound::on_acl(Bytes packet) {
     if (p.data.size() == expected) return sink_(p.handle, p.data);  // whole: no copy
   }
   Slot* s = nullptr;
-  for (auto& candidate : slots_) {
+  for (auto& candidate : slots()) {
     if (!candidate.active) {
       s = &candidate;
       break;

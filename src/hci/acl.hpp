@@ -5,12 +5,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <utility>
-#include <vector>
+#include <memory>
+#include <span>
 
 #include "common/bytes.hpp"
 #include "hci/events.hpp"
+#include "hci/inline_function.hpp"
 #include "hci/sender.hpp"
 #include "sable/result.hpp"
 
@@ -38,10 +38,10 @@ struct AclPacket {
 // Host → controller. Splits each L2CAP PDU into ACL packets of at most the
 // controller's buffer length (first PB=0b00, then PB=0b01) and sends them while
 // controller buffers (credits) remain. Every PDU is first copied, whole, into a
-// bounded fragment pool allocated by configure(); fragments then go out in
-// order per handle and round-robin, one fragment per turn, across handles.
-// A handle is tracked only while it has fragments queued or in flight.
-// Re-entrant calls from inside Sender::send_hci are safe.
+// bounded fragment pool allocated by configure() (at bring-up, never per packet); fragments then go
+// out in order per handle and round-robin, one fragment per turn, across handles. A handle is
+// tracked only while it has fragments queued or in flight. Re-entrant calls from inside
+// Sender::send_hci are safe.
 class AclOutbound {
  public:
   struct Config {
@@ -75,6 +75,8 @@ class AclOutbound {
   uint16_t in_flight(uint16_t handle) const;
   size_t queued_fragments(uint16_t handle) const;
   size_t free_fragments() const { return free_count_; }
+  AclOutbound(const AclOutbound&) = delete;
+  AclOutbound& operator=(const AclOutbound&) = delete;
 
  private:
   static constexpr int32_t kNone = -1;
@@ -87,6 +89,15 @@ class AclOutbound {
     size_t queued = 0;
   };
 
+  // A slot of the pool: its place in a link's FIFO or the free list, and the
+  // octets of the ACL packet it holds.
+  struct Fragment {
+    int32_t next = kNone;
+    uint16_t length = 0;
+  };
+
+  std::span<Link> links() { return {links_.get(), config_.max_links}; }
+  std::span<const Link> links() const { return {links_.get(), config_.max_links}; }
   Link* find(uint16_t handle);
   const Link* find(uint16_t handle) const;
   Link* allocate(uint16_t handle);
@@ -101,11 +112,11 @@ class AclOutbound {
   uint16_t buffer_length_ = 0;
   uint16_t buffer_count_ = 0;
   uint16_t credits_ = 0;
-  std::vector<Link> links_;
+  std::unique_ptr<Link[]> links_;  // config_.max_links
   size_t slot_size_ = 0;
-  std::vector<uint8_t> pool_;          // max_queued_fragments * (4 + buffer_length)
-  std::vector<uint16_t> slot_length_;  // octets of the ACL packet in each slot
-  std::vector<int32_t> next_;          // per-link FIFO and free list links
+  size_t fragment_count_ = 0;
+  std::unique_ptr<uint8_t[]> pool_;  // fragment_count_ * (4 + buffer_length)
+  std::unique_ptr<Fragment[]> fragments_;
   int32_t free_head_ = kNone;
   size_t free_count_ = 0;
   size_t round_robin_ = 0;
@@ -121,14 +132,17 @@ class AclOutbound {
 // one), more octets than declared, a PDU over max_pdu_size, no free slot.
 class AclInbound {
  public:
-  using Sink = std::function<void(uint16_t handle, Bytes l2cap_pdu)>;
+  using Sink = InlineFunction<void(uint16_t handle, Bytes l2cap_pdu)>;
   struct Config {
     size_t max_links = 8;  // handles with a partial PDU at once
     size_t max_pdu_size = 4 + 1024;
   };
 
-  explicit AclInbound(Sink sink) : AclInbound(std::move(sink), Config{}) {}
+  explicit AclInbound(Sink sink) : AclInbound(sink, Config{}) {}
+  // Allocates the recombination buffers, once.
   AclInbound(Sink sink, Config config);
+  AclInbound(const AclInbound&) = delete;
+  AclInbound& operator=(const AclInbound&) = delete;
 
   // The PDU view passed to the sink is valid only during the call.
   void on_acl(Bytes packet);
@@ -144,17 +158,19 @@ class AclInbound {
     size_t have = 0;
     size_t expected = 0;  // 0 until the 4-octet basic header is complete
   };
+  std::span<Slot> slots() { return {slots_.get(), config_.max_links}; }
+  std::span<const Slot> slots() const { return {slots_.get(), config_.max_links}; }
   Slot* find(uint16_t handle);
   uint8_t* buffer(const Slot& s) {
-    return &buffers_[size_t(&s - slots_.data()) * config_.max_pdu_size];
+    return &buffers_[size_t(&s - slots_.get()) * config_.max_pdu_size];
   }
   void drop_partial(Slot& s, const char* why);
   void append(Slot& s, Bytes data);
 
   Sink sink_;
   Config config_;
-  std::vector<Slot> slots_;
-  std::vector<uint8_t> buffers_;
+  std::unique_ptr<Slot[]> slots_;       // config_.max_links
+  std::unique_ptr<uint8_t[]> buffers_;  // config_.max_links * config_.max_pdu_size
   size_t dropped_ = 0;
 };
 

@@ -1,7 +1,6 @@
 #include "hci/command_channel.hpp"
 
 #include <algorithm>
-#include <utility>
 
 #include "common/log.hpp"
 #include "hci/events.hpp"
@@ -11,39 +10,73 @@ namespace sable::hci {
 
 CommandChannel::CommandChannel(Sender& sender, Config config) : sender_(sender), config_(config) {}
 
-void CommandChannel::send(TimePoint now, const CommandPacket& command, Callback callback) {
-  Pending p{command, std::move(callback), kNever};
-  if (credits_ > 0 && queue_.empty()) {
-    transmit(now, std::move(p));
-    return;
+size_t CommandChannel::count(State state) const {
+  size_t n = 0;
+  for (const Pending& p : pending_) n += p.state == state;
+  return n;
+}
+
+CommandChannel::Pending* CommandChannel::oldest(State state, uint16_t opcode, TimePoint due) {
+  Pending* found = nullptr;
+  for (Pending& p : pending_) {
+    if (p.state != state || (opcode != 0 && p.opcode != opcode) || p.deadline > due) continue;
+    // Wrap-safe comparison of the send() order.
+    if (!found || int32_t(p.order - found->order) < 0) found = &p;
   }
-  if (queue_.size() >= config_.max_queued) {
+  return found;
+}
+
+bool CommandChannel::send(TimePoint now, const CommandPacket& command, Callback callback) {
+  Pending* slot = oldest(State::kFree);
+  const bool direct = credits_ > 0 && queued() == 0;
+  if (!slot || (!direct && (queued() >= config_.max_queued ||
+                            command.size > queue_octets_.size() - queue_used_))) {
     SABLE_LOG_ERROR("hci: command queue full, dropping command 0x%04x", command.opcode());
     CommandResult r;
     r.opcode = command.opcode();
     r.status = HciStatus::kMemoryCapacityExceeded;
     r.now = now;
-    finish(p, r);
-    return;
+    if (callback) callback(r);
+    return false;
   }
-  queue_.push_back(std::move(p));
+  slot->opcode = command.opcode();
+  slot->order = next_order_++;
+  slot->callback = callback;
+  if (direct) {
+    // The caller's packet stays valid while a synchronous Sender (an
+    // in-process controller) answers from inside send_hci.
+    transmit(now, *slot, command.bytes());
+    return true;
+  }
+  slot->state = State::kQueued;
+  slot->size = uint16_t(command.size);
+  for (size_t i = 0; i < command.size; ++i) {
+    queue_octets_[(queue_head_ + queue_used_ + i) % queue_octets_.size()] = command.data[i];
+  }
+  queue_used_ += command.size;
+  return true;
 }
 
-void CommandChannel::transmit(TimePoint now, Pending pending) {
+void CommandChannel::transmit(TimePoint now, Pending& pending, Bytes packet) {
   --credits_;
+  pending.state = State::kInFlight;
   pending.deadline = now + config_.command_timeout;
-  // Copy the bytes out first: a synchronous Sender (an in-process controller)
-  // may answer from inside send_hci and complete this very command.
-  CommandPacket packet = pending.packet;
-  in_flight_.push_back(std::move(pending));
-  sender_.send_hci(HciPacketType::kCommand, packet.bytes());
+  sender_.send_hci(HciPacketType::kCommand, packet);
 }
 
 void CommandChannel::pump(TimePoint now) {
-  while (credits_ > 0 && !queue_.empty()) {
-    Pending p = std::move(queue_.front());
-    queue_.pop_front();
-    transmit(now, std::move(p));
+  while (credits_ > 0) {
+    Pending* p = oldest(State::kQueued);
+    if (!p) return;
+    // Out of the ring first: a synchronous Sender may queue more from inside.
+    CommandPacket packet;
+    packet.size = p->size;
+    for (size_t i = 0; i < packet.size; ++i) {
+      packet.data[i] = queue_octets_[(queue_head_ + i) % queue_octets_.size()];
+    }
+    queue_head_ = (queue_head_ + packet.size) % queue_octets_.size();
+    queue_used_ -= packet.size;
+    transmit(now, *p, packet.bytes());
   }
 }
 
@@ -52,27 +85,25 @@ void CommandChannel::set_credits(TimePoint now, uint8_t credits) {
   zero_credits_since_ = credits == 0 ? now : kNever;
 }
 
-void CommandChannel::finish(Pending& p, const CommandResult& r) {
-  if (p.callback) p.callback(r);
-}
-
 void CommandChannel::complete(TimePoint now, uint16_t opcode, HciStatus status, Bytes return_params,
                               bool by_command_status) {
-  for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
-    if (it->packet.opcode() != opcode) continue;
-    Pending p = std::move(*it);
-    in_flight_.erase(it);
-    CommandResult r;
-    r.opcode = opcode;
-    r.status = status;
-    r.return_params = return_params;
-    r.by_command_status = by_command_status;
-    r.now = now;
-    finish(p, r);
+  // Answers carry only the opcode: the oldest command in flight with it.
+  Pending* found = oldest(State::kInFlight, opcode);
+  if (!found) {
+    SABLE_LOG_WARN("hci: %s for opcode 0x%04x with no such command in flight, ignored",
+                   by_command_status ? "Command Status" : "Command Complete", opcode);
     return;
   }
-  SABLE_LOG_WARN("hci: %s for opcode 0x%04x with no such command in flight, ignored",
-                 by_command_status ? "Command Status" : "Command Complete", opcode);
+  // Free the slot before the callback, which may send again.
+  Callback callback = found->callback;
+  *found = Pending{};
+  CommandResult r;
+  r.opcode = opcode;
+  r.status = status;
+  r.return_params = return_params;
+  r.by_command_status = by_command_status;
+  r.now = now;
+  if (callback) callback(r);
 }
 
 bool CommandChannel::on_event(TimePoint now, Bytes event_packet) {
@@ -124,8 +155,16 @@ bool CommandChannel::on_event(TimePoint now, Bytes event_packet) {
 
 TimePoint CommandChannel::next_deadline() const {
   TimePoint d = kNever;
-  for (const auto& p : in_flight_) d = std::min(d, p.deadline);
-  if (credits_ == 0 && in_flight_.empty() && !queue_.empty() && zero_credits_since_ != kNever) {
+  bool in_flight = false;
+  bool queued = false;
+  for (const Pending& p : pending_) {
+    if (p.state == State::kInFlight) {
+      d = std::min(d, p.deadline);
+      in_flight = true;
+    }
+    queued = queued || p.state == State::kQueued;
+  }
+  if (credits_ == 0 && !in_flight && queued && zero_credits_since_ != kNever) {
     d = std::min(d, zero_credits_since_ + config_.command_timeout);
   }
   return d;
@@ -135,29 +174,31 @@ void CommandChannel::on_timeout(TimePoint now) {
   TimePoint deadline = next_deadline();
   if (deadline == kNever || now < deadline) return;
 
-  uint16_t expired = queue_.empty() ? 0 : queue_.front().packet.opcode();
-  for (const auto& p : in_flight_) {
-    if (p.deadline <= now) {
-      expired = p.packet.opcode();
-      break;
-    }
-  }
+  // The first command sent that is past its deadline, else (a zero-credit
+  // stall) the first one queued.
+  Pending* first = oldest(State::kInFlight, 0, now);
+  if (!first) first = oldest(State::kQueued);
+  const uint16_t expired = first ? first->opcode : 0;
   SABLE_LOG_ERROR("hci: controller not responding (command 0x%04x timed out)", expired);
 
-  // Take everything out before running callbacks: they may send again.
-  std::deque<Pending> failed = std::move(in_flight_);
-  for (auto& p : queue_) failed.push_back(std::move(p));
-  in_flight_.clear();
-  queue_.clear();
+  // Mark everything failed before running callbacks: they may send again,
+  // and what they send goes out on the fresh credit.
+  for (Pending& p : pending_) {
+    if (p.state != State::kFree) p.state = State::kFailed;
+  }
+  queue_head_ = 0;
+  queue_used_ = 0;
   set_credits(now, 1);
 
-  for (auto& p : failed) {
+  while (Pending* p = oldest(State::kFailed)) {
+    Callback callback = p->callback;
     CommandResult r;
-    r.opcode = p.packet.opcode();
+    r.opcode = p->opcode;
     r.status = HciStatus::kUnspecifiedError;
     r.timed_out = true;
     r.now = now;
-    finish(p, r);
+    *p = Pending{};
+    if (callback) callback(r);
   }
   if (on_controller_timeout_) on_controller_timeout_(expired);
 }

@@ -20,16 +20,24 @@
 // (status Unspecified Error), the on_controller_timeout hook fires once with the
 // expired opcode, and the channel resets to one credit so that the owner may
 // send HCI_Reset or report the failure; a late answer is then ignored as stray.
+//
+// Storage: fixed at compile time (hci/limits.hpp), no heap: kMaxPendingCommands
+// slots for queued and in-flight commands together, and a FIFO of
+// kCommandQueueOctets octets holding the packets of the queued ones. When
+// either is full, send() fails the command at once: its callback runs inside
+// send() with Memory Capacity Exceeded and send() returns false. Callbacks are
+// InlineFunctions (a lambda capturing `this` and a value or two).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <functional>
 
 #include "common/bytes.hpp"
 #include "common/time.hpp"
 #include "hci/commands.hpp"
+#include "hci/inline_function.hpp"
+#include "hci/limits.hpp"
 #include "hci/sender.hpp"
 #include "hci/status.hpp"
 
@@ -51,22 +59,26 @@ struct CommandResult {
 
 class CommandChannel {
  public:
-  using Callback = std::function<void(const CommandResult&)>;
-  using TimeoutHook = std::function<void(uint16_t opcode)>;
+  using Callback = InlineFunction<void(const CommandResult&)>;
+  using TimeoutHook = InlineFunction<void(uint16_t opcode)>;
 
   struct Config {
     Duration command_timeout{2000};
-    // Commands waiting for a credit; beyond this send() fails the command at
-    // once with Memory Capacity Exceeded (the callback runs inside send()).
-    size_t max_queued = 64;
+    // Commands waiting for a credit (at most kMaxPendingCommands in all).
+    size_t max_queued = kMaxPendingCommands;
   };
 
   explicit CommandChannel(Sender& sender) : CommandChannel(sender, Config{}) {}
   CommandChannel(Sender& sender, Config config);
+  // Callbacks of pending commands refer to their owners: not copyable.
+  CommandChannel(const CommandChannel&) = delete;
+  CommandChannel& operator=(const CommandChannel&) = delete;
 
   // Sends now if a credit is available and nothing is queued, else queues.
-  // The callback may be empty; it may call send() again.
-  void send(TimePoint now, const CommandPacket& command, Callback callback);
+  // The callback may be empty; it may call send() again. False when the
+  // channel is full: the command was not sent and its callback has already
+  // run with Memory Capacity Exceeded.
+  bool send(TimePoint now, const CommandPacket& command, Callback callback);
 
   // Consumes Command Complete / Command Status (returns true, also when it is
   // malformed and dropped); returns false for every other event.
@@ -76,32 +88,42 @@ class CommandChannel {
   void on_timeout(TimePoint now);
 
   // "Controller not responding": called after the failed commands' callbacks.
-  void set_on_controller_timeout(TimeoutHook hook) { on_controller_timeout_ = std::move(hook); }
+  void set_on_controller_timeout(TimeoutHook hook) { on_controller_timeout_ = hook; }
 
   uint8_t credits() const { return credits_; }
-  size_t in_flight() const { return in_flight_.size(); }
-  size_t queued() const { return queue_.size(); }
+  size_t in_flight() const { return count(State::kInFlight); }
+  size_t queued() const { return count(State::kQueued); }
 
  private:
+  enum class State : uint8_t { kFree, kQueued, kInFlight, kFailed };
   struct Pending {
-    CommandPacket packet;
-    Callback callback;
+    State state = State::kFree;
+    uint16_t opcode = 0;
+    uint16_t size = 0;   // octets of the packet in queue_octets_ while queued
+    uint32_t order = 0;  // send() order: FIFO among queued, oldest first
     TimePoint deadline = kNever;
+    Callback callback;
   };
 
+  size_t count(State state) const;
+  // The first sent of the commands in `state`, with `opcode` unless 0, due by `due`.
+  Pending* oldest(State state, uint16_t opcode = 0, TimePoint due = kNever);
   void pump(TimePoint now);
-  void transmit(TimePoint now, Pending pending);
+  void transmit(TimePoint now, Pending& pending, Bytes packet);
   void set_credits(TimePoint now, uint8_t credits);
   void complete(TimePoint now, uint16_t opcode, HciStatus status, Bytes return_params,
                 bool by_command_status);
-  static void finish(Pending& p, const CommandResult& r);
 
   Sender& sender_;
   Config config_;
   uint8_t credits_ = 1;
   TimePoint zero_credits_since_ = kNever;
-  std::deque<Pending> in_flight_;
-  std::deque<Pending> queue_;
+  uint32_t next_order_ = 0;
+  std::array<Pending, kMaxPendingCommands> pending_{};
+  // Ring of the queued packets, in send() order.
+  std::array<uint8_t, kCommandQueueOctets> queue_octets_{};
+  size_t queue_head_ = 0;
+  size_t queue_used_ = 0;
   TimeoutHook on_controller_timeout_;
 };
 

@@ -1,7 +1,6 @@
 #include "hci/controller_init.hpp"
 
 #include <cstdio>
-#include <utility>
 
 #include "common/log.hpp"
 #include "hci/commands.hpp"
@@ -37,28 +36,30 @@ const char* to_string(InitStep step) {
   return "?";
 }
 
-std::string InitError::to_string() const {
-  char buf[160];
+InitError::Text InitError::to_string() const {
+  Text text;
+  char* buf = text.chars.data();
+  const size_t size = text.chars.size();
   const char* name = hci::to_string(step);
   switch (kind) {
     case Kind::kStatus:
-      std::snprintf(buf, sizeof buf, "%s failed: %s (0x%02x)", name, hci::to_string(status),
+      std::snprintf(buf, size, "%s failed: %s (0x%02x)", name, status_text(status),
                     unsigned(status));
       break;
     case Kind::kTimeout:
-      std::snprintf(buf, sizeof buf, "%s timed out: controller not responding", name);
+      std::snprintf(buf, size, "%s timed out: controller not responding", name);
       break;
     case Kind::kMalformed:
-      std::snprintf(buf, sizeof buf, "%s returned malformed parameters", name);
+      std::snprintf(buf, size, "%s returned malformed parameters", name);
       break;
     case Kind::kNoBuffers:
-      std::snprintf(buf, sizeof buf, "%s: controller reports no ACL data buffers", name);
+      std::snprintf(buf, size, "%s: controller reports no ACL data buffers", name);
       break;
     case Kind::kBusy:
-      std::snprintf(buf, sizeof buf, "controller bring-up already running");
+      std::snprintf(buf, size, "controller bring-up already running");
       break;
   }
-  return buf;
+  return text;
 }
 
 namespace {
@@ -97,7 +98,7 @@ void ControllerInit::start(TimePoint now, Callback done) {
     return;
   }
   running_ = true;
-  done_ = std::move(done);
+  done_ = done;
   info_ = ControllerInfo{};
   issue(now, InitStep::kReset);
 }
@@ -112,14 +113,14 @@ void ControllerInit::fail_with(InitError::Kind kind, InitStep step, HciStatus st
   InitError e{kind, step, status};
   SABLE_LOG_ERROR("hci: bring-up failed: %s", e.to_string().c_str());
   running_ = false;
-  Callback done = std::move(done_);
+  Callback done = done_;
   done_ = nullptr;
   if (done) done(fail(e));
 }
 
 void ControllerInit::succeed() {
   running_ = false;
-  Callback done = std::move(done_);
+  Callback done = done_;
   done_ = nullptr;
   SABLE_LOG_INFO("hci: controller %s ready, HCI version %u, %u ACL buffers of %u octets",
                  info_.bd_addr.to_string().c_str(), info_.hci_version, info_.acl_packet_count,

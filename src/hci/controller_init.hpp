@@ -13,11 +13,10 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <string>
 
 #include "common/time.hpp"
 #include "hci/command_channel.hpp"
+#include "hci/inline_function.hpp"
 #include "hci/opcodes.hpp"
 #include "hci/status.hpp"
 #include "sable/address.hpp"
@@ -72,8 +71,14 @@ struct InitError {
   InitStep step = InitStep::kReset;
   HciStatus status = HciStatus::kSuccess;
 
-  // e.g. "HCI_Reset failed: Hardware Failure (0x03)", "HCI_Reset timed out".
-  std::string to_string() const;
+  // One line in a fixed buffer (no heap), e.g. "HCI_Reset failed: Hardware
+  // Failure (0x03)" ("HCI error" for the name in a build without status names,
+  // see status_text), "HCI_Reset timed out: controller not responding".
+  struct Text {
+    std::array<char, 128> chars{};
+    const char* c_str() const { return chars.data(); }
+  };
+  Text to_string() const;
 };
 
 // Default masks: what the host handles.
@@ -94,7 +99,7 @@ inline constexpr uint64_t kDefaultLeEventMask =
 
 class ControllerInit {
  public:
-  using Callback = std::function<void(const Result<ControllerInfo, InitError>&)>;
+  using Callback = InlineFunction<void(const Result<ControllerInfo, InitError>&)>;
   struct Config {
     uint64_t event_mask = kDefaultEventMask;
     uint64_t le_event_mask = kDefaultLeEventMask;

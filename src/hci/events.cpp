@@ -3,26 +3,40 @@
 namespace sable::hci {
 namespace {
 
-uint64_t read_le64(ByteReader& r) {
-  uint64_t lo = r.le32();
-  uint64_t hi = r.le32();
-  return lo | (hi << 32);
-}
+// Fixed layouts are checked once for their size, then read without a check
+// per field: one comparison instead of one per field keeps each parser small.
+class Fields {
+ public:
+  explicit Fields(const uint8_t* p) : p_(p) {}
+  uint8_t u8() { return *p_++; }
+  uint16_t le16() {
+    uint16_t v = get_le16(p_);
+    p_ += 2;
+    return v;
+  }
+  uint64_t le64() {
+    uint64_t lo = get_le32(p_);
+    uint64_t hi = get_le32(p_ + 4);
+    p_ += 8;
+    return lo | (hi << 32);
+  }
+  HciStatus status() { return HciStatus(u8()); }
+  uint16_t handle() { return le16() & kHandleMask; }
+  Address address(uint8_t type) {
+    Address a;
+    for (size_t i = 0; i < a.bytes.size(); ++i) a.bytes[i] = p_[i];
+    a.type = AddressType(type);
+    p_ += a.bytes.size();
+    return a;
+  }
+  void copy(std::array<uint8_t, 6>& out) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = p_[i];
+    p_ += out.size();
+  }
 
-HciStatus read_status(ByteReader& r) {
-  return HciStatus(r.u8());
-}
-uint16_t read_handle(ByteReader& r) {
-  return r.le16() & kHandleMask;
-}
-
-Address read_address(ByteReader& r, uint8_t type) {
-  Address a;
-  Bytes b = r.take(6);
-  for (size_t i = 0; i < b.size(); ++i) a.bytes[i] = b[i];
-  a.type = AddressType(type);
-  return a;
-}
+ private:
+  const uint8_t* p_;
+};
 
 // Address types in events are 0..3 (Core 5.4 Vol 4 Part E 7.7.65.10); the
 // legacy Connection Complete and Advertising Report use only 0..1 but
@@ -47,13 +61,11 @@ const char* to_string(ParseError e) {
 
 // Core 5.4 Vol 4 Part E 5.4.4: Event_Code (1), Parameter_Total_Length (1).
 Result<EventPacket, ParseError> EventPacket::parse(Bytes packet) {
-  ByteReader r(packet);
+  if (packet.size() < 2) return fail(ParseError::kTruncated);
+  if (packet.size() - 2 != packet[1]) return fail(ParseError::kLengthMismatch);
   EventPacket e;
-  e.code = r.u8();
-  uint8_t length = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  if (r.remaining() != length) return fail(ParseError::kLengthMismatch);
-  e.params = r.rest();
+  e.code = packet[0];
+  e.params = packet.subspan(2);
   return e;
 }
 
@@ -63,128 +75,124 @@ std::optional<HciStatus> CommandCompleteEvent::status() const {
 }
 
 Result<CommandCompleteEvent, ParseError> CommandCompleteEvent::parse(Bytes params) {
-  ByteReader r(params);
+  if (params.size() < 3) return fail(ParseError::kTruncated);
+  Fields f(params.data());
   CommandCompleteEvent e;
-  e.num_hci_command_packets = r.u8();
-  e.opcode = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  e.return_params = r.rest();
+  e.num_hci_command_packets = f.u8();
+  e.opcode = f.le16();
+  e.return_params = params.subspan(3);
   return e;
 }
 
 Result<CommandStatusEvent, ParseError> CommandStatusEvent::parse(Bytes params) {
-  ByteReader r(params);
+  if (params.size() < 4) return fail(ParseError::kTruncated);
+  Fields f(params.data());
   CommandStatusEvent e;
-  e.status = read_status(r);
-  e.num_hci_command_packets = r.u8();
-  e.opcode = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.status = f.status();
+  e.num_hci_command_packets = f.u8();
+  e.opcode = f.le16();
   return e;
 }
 
 Result<DisconnectionCompleteEvent, ParseError> DisconnectionCompleteEvent::parse(Bytes params) {
-  ByteReader r(params);
+  if (params.size() < 4) return fail(ParseError::kTruncated);
+  Fields f(params.data());
   DisconnectionCompleteEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  e.reason = HciStatus(r.u8());
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.status = f.status();
+  e.handle = f.handle();
+  e.reason = f.status();
   return e;
 }
 
 Result<EncryptionChangeEvent, ParseError> EncryptionChangeEvent::parse(Bytes params) {
-  ByteReader r(params);
+  if (params.size() < 4) return fail(ParseError::kTruncated);
+  Fields f(params.data());
   EncryptionChangeEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  e.encryption_enabled = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.status = f.status();
+  e.handle = f.handle();
+  e.encryption_enabled = f.u8();
   return e;
 }
 
 Result<EncryptionKeyRefreshCompleteEvent, ParseError> EncryptionKeyRefreshCompleteEvent::parse(
     Bytes params) {
-  ByteReader r(params);
+  if (params.size() < 3) return fail(ParseError::kTruncated);
+  Fields f(params.data());
   EncryptionKeyRefreshCompleteEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.status = f.status();
+  e.handle = f.handle();
   return e;
 }
 
 Result<NumberOfCompletedPacketsEvent, ParseError> NumberOfCompletedPacketsEvent::parse(
     Bytes params) {
-  ByteReader r(params);
-  uint8_t num_handles = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  if (r.remaining() != size_t(num_handles) * 4) return fail(ParseError::kLengthMismatch);
+  if (params.empty()) return fail(ParseError::kTruncated);
+  if (params.size() - 1 != size_t(params[0]) * 4) return fail(ParseError::kLengthMismatch);
   NumberOfCompletedPacketsEvent e;
-  e.entries_ = r.rest();
+  e.entries_ = params.subspan(1);
   return e;
 }
 
 Result<HardwareErrorEvent, ParseError> HardwareErrorEvent::parse(Bytes params) {
-  ByteReader r(params);
-  HardwareErrorEvent e;
-  e.hardware_code = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  return e;
+  if (params.empty()) return fail(ParseError::kTruncated);
+  return HardwareErrorEvent{params[0]};
 }
 
 Result<DataBufferOverflowEvent, ParseError> DataBufferOverflowEvent::parse(Bytes params) {
-  ByteReader r(params);
-  DataBufferOverflowEvent e;
-  e.link_type = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  return e;
+  if (params.empty()) return fail(ParseError::kTruncated);
+  return DataBufferOverflowEvent{params[0]};
 }
 
 Result<LeMetaEvent, ParseError> LeMetaEvent::parse(Bytes params) {
-  ByteReader r(params);
+  if (params.empty()) return fail(ParseError::kTruncated);
   LeMetaEvent e;
-  e.subevent = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  e.params = r.rest();
+  e.subevent = params[0];
+  e.params = params.subspan(1);
   return e;
 }
 
-Result<LeConnectionCompleteEvent, ParseError> LeConnectionCompleteEvent::parse(Bytes sub) {
-  ByteReader r(sub);
-  LeConnectionCompleteEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  e.role = r.u8();
-  uint8_t type = r.u8();
-  e.peer_address = read_address(r, type);
-  e.connection_interval = r.le16();
-  e.peripheral_latency = r.le16();
-  e.supervision_timeout = r.le16();
-  e.central_clock_accuracy = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+namespace {
+// Part E 7.7.65.1 and 7.7.65.10 share their layout but for the two resolvable
+// private addresses (rpa_octets, 0 or 12) between the peer address and the
+// interval; `rpas` receives them.
+Result<LeConnectionFields, ParseError> parse_connection_fields(Bytes sub, size_t rpa_octets,
+                                                               uint8_t* rpas) {
+  if (sub.size() < 18 + rpa_octets) return fail(ParseError::kTruncated);
+  Fields f(sub.data());
+  LeConnectionFields e;
+  e.status = f.status();
+  e.handle = f.handle();
+  e.role = f.u8();
+  const uint8_t type = f.u8();
   if (!valid_address_type(type)) return fail(ParseError::kInvalidValue);
+  e.peer_address = f.address(type);
+  for (size_t i = 0; i < rpa_octets; ++i) rpas[i] = f.u8();
+  e.connection_interval = f.le16();
+  e.peripheral_latency = f.le16();
+  e.supervision_timeout = f.le16();
+  e.central_clock_accuracy = f.u8();
+  return e;
+}
+}  // namespace
+
+Result<LeConnectionCompleteEvent, ParseError> LeConnectionCompleteEvent::parse(Bytes sub) {
+  auto fields = parse_connection_fields(sub, 0, nullptr);
+  if (!fields) return fail(fields.error());
+  LeConnectionCompleteEvent e;
+  static_cast<LeConnectionFields&>(e) = *fields;
   return e;
 }
 
 Result<LeEnhancedConnectionCompleteEvent, ParseError> LeEnhancedConnectionCompleteEvent::parse(
     Bytes sub) {
-  ByteReader r(sub);
+  std::array<uint8_t, 12> rpas{};
+  auto fields = parse_connection_fields(sub, rpas.size(), rpas.data());
+  if (!fields) return fail(fields.error());
   LeEnhancedConnectionCompleteEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  e.role = r.u8();
-  uint8_t type = r.u8();
-  e.peer_address = read_address(r, type);
-  Bytes local_rpa = r.take(6);
-  Bytes peer_rpa = r.take(6);
-  e.connection_interval = r.le16();
-  e.peripheral_latency = r.le16();
-  e.supervision_timeout = r.le16();
-  e.central_clock_accuracy = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  if (!valid_address_type(type)) return fail(ParseError::kInvalidValue);
+  static_cast<LeConnectionFields&>(e) = *fields;
   for (size_t i = 0; i < 6; ++i) {
-    e.local_resolvable_private_address[i] = local_rpa[i];
-    e.peer_resolvable_private_address[i] = peer_rpa[i];
+    e.local_resolvable_private_address[i] = rpas[i];
+    e.peer_resolvable_private_address[i] = rpas[6 + i];
   }
   return e;
 }
@@ -225,14 +233,18 @@ LeAdvertisingReportEvent::Iterator::Iterator(Bytes rest, size_t left) : rest_(re
 
 void LeAdvertisingReportEvent::Iterator::load() {
   // Already validated by parse(); the reader still guards every access.
-  ByteReader r(rest_);
-  current_.event_type = r.u8();
-  uint8_t type = r.u8();
-  current_.address = read_address(r, type);
-  uint8_t data_length = r.u8();
-  current_.data = r.take(data_length);
-  current_.rssi = int8_t(r.u8());
-  rest_ = rest_.subspan(r.ok() ? kReportFixed + data_length : rest_.size());
+  if (rest_.size() < kReportFixed || rest_.size() < kReportFixed + rest_[8]) {
+    rest_ = {};
+    return;
+  }
+  Fields f(rest_.data());
+  current_.event_type = f.u8();
+  const uint8_t type = f.u8();
+  current_.address = f.address(type);
+  const uint8_t data_length = f.u8();
+  current_.data = rest_.subspan(9, data_length);
+  current_.rssi = int8_t(rest_[9 + data_length]);
+  rest_ = rest_.subspan(kReportFixed + data_length);
 }
 
 LeAdvertisingReportEvent::Iterator& LeAdvertisingReportEvent::Iterator::operator++() {
@@ -242,99 +254,93 @@ LeAdvertisingReportEvent::Iterator& LeAdvertisingReportEvent::Iterator::operator
 
 Result<LeConnectionUpdateCompleteEvent, ParseError> LeConnectionUpdateCompleteEvent::parse(
     Bytes sub) {
-  ByteReader r(sub);
+  if (sub.size() < 9) return fail(ParseError::kTruncated);
+  Fields f(sub.data());
   LeConnectionUpdateCompleteEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  e.connection_interval = r.le16();
-  e.peripheral_latency = r.le16();
-  e.supervision_timeout = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.status = f.status();
+  e.handle = f.handle();
+  e.connection_interval = f.le16();
+  e.peripheral_latency = f.le16();
+  e.supervision_timeout = f.le16();
   return e;
 }
 
 Result<LeReadRemoteFeaturesCompleteEvent, ParseError> LeReadRemoteFeaturesCompleteEvent::parse(
     Bytes sub) {
-  ByteReader r(sub);
+  if (sub.size() < 11) return fail(ParseError::kTruncated);
+  Fields f(sub.data());
   LeReadRemoteFeaturesCompleteEvent e;
-  e.status = read_status(r);
-  e.handle = read_handle(r);
-  e.le_features = read_le64(r);
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.status = f.status();
+  e.handle = f.handle();
+  e.le_features = f.le64();
   return e;
 }
 
 Result<LeLongTermKeyRequestEvent, ParseError> LeLongTermKeyRequestEvent::parse(Bytes sub) {
-  ByteReader r(sub);
+  if (sub.size() < 12) return fail(ParseError::kTruncated);
+  Fields f(sub.data());
   LeLongTermKeyRequestEvent e;
-  e.handle = read_handle(r);
-  e.random_number = read_le64(r);
-  e.encrypted_diversifier = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.handle = f.handle();
+  e.random_number = f.le64();
+  e.encrypted_diversifier = f.le16();
   return e;
 }
 
 Result<LeRemoteConnectionParameterRequestEvent, ParseError>
 LeRemoteConnectionParameterRequestEvent::parse(Bytes sub) {
-  ByteReader r(sub);
+  if (sub.size() < 10) return fail(ParseError::kTruncated);
+  Fields f(sub.data());
   LeRemoteConnectionParameterRequestEvent e;
-  e.handle = read_handle(r);
-  e.interval_min = r.le16();
-  e.interval_max = r.le16();
-  e.max_latency = r.le16();
-  e.timeout = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.handle = f.handle();
+  e.interval_min = f.le16();
+  e.interval_max = f.le16();
+  e.max_latency = f.le16();
+  e.timeout = f.le16();
   return e;
 }
 
 Result<LeDataLengthChangeEvent, ParseError> LeDataLengthChangeEvent::parse(Bytes sub) {
-  ByteReader r(sub);
+  if (sub.size() < 10) return fail(ParseError::kTruncated);
+  Fields f(sub.data());
   LeDataLengthChangeEvent e;
-  e.handle = read_handle(r);
-  e.max_tx_octets = r.le16();
-  e.max_tx_time = r.le16();
-  e.max_rx_octets = r.le16();
-  e.max_rx_time = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  e.handle = f.handle();
+  e.max_tx_octets = f.le16();
+  e.max_tx_time = f.le16();
+  e.max_rx_octets = f.le16();
+  e.max_rx_time = f.le16();
   return e;
 }
 
 // ---- Return parameters ----
 
 Result<LocalVersionInformation, ParseError> decode_read_local_version_information(Bytes rp) {
-  ByteReader r(rp);
+  if (rp.size() < 8) return fail(ParseError::kTruncated);
+  Fields f(rp.data());
   LocalVersionInformation v;
-  v.hci_version = r.u8();
-  v.hci_subversion = r.le16();
-  v.lmp_version = r.u8();
-  v.company_identifier = r.le16();
-  v.lmp_subversion = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  v.hci_version = f.u8();
+  v.hci_subversion = f.le16();
+  v.lmp_version = f.u8();
+  v.company_identifier = f.le16();
+  v.lmp_subversion = f.le16();
   return v;
 }
 
 Result<Address, ParseError> decode_read_bd_addr(Bytes rp) {
-  ByteReader r(rp);
-  Address a = read_address(r, uint8_t(AddressType::kPublic));
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  return a;
+  if (rp.size() < 6) return fail(ParseError::kTruncated);
+  return Fields(rp.data()).address(uint8_t(AddressType::kPublic));
 }
 
 Result<std::array<uint8_t, 64>, ParseError> decode_read_local_supported_commands(Bytes rp) {
-  ByteReader r(rp);
-  Bytes b = r.take(64);
-  if (!r.ok()) return fail(ParseError::kTruncated);
   std::array<uint8_t, 64> out{};
-  for (size_t i = 0; i < out.size(); ++i) out[i] = b[i];
+  if (rp.size() < out.size()) return fail(ParseError::kTruncated);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = rp[i];
   return out;
 }
 
 namespace {
 Result<uint64_t, ParseError> decode_le64(Bytes rp) {
-  ByteReader r(rp);
-  uint64_t v = read_le64(r);
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  return v;
+  if (rp.size() < 8) return fail(ParseError::kTruncated);
+  return Fields(rp.data()).le64();
 }
 }  // namespace
 
@@ -347,33 +353,33 @@ Result<uint64_t, ParseError> decode_le_read_local_supported_features(Bytes rp) {
 }
 
 Result<LeBufferSize, ParseError> decode_le_read_buffer_size(Bytes rp) {
-  ByteReader r(rp);
+  if (rp.size() < 3) return fail(ParseError::kTruncated);
+  Fields f(rp.data());
   LeBufferSize s;
-  s.acl_data_length = r.le16();
-  s.acl_packet_count = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  s.acl_data_length = f.le16();
+  s.acl_packet_count = f.u8();
   return s;
 }
 
 Result<LeBufferSize, ParseError> decode_le_read_buffer_size_v2(Bytes rp) {
-  ByteReader r(rp);
+  if (rp.size() < 6) return fail(ParseError::kTruncated);
+  Fields f(rp.data());
   LeBufferSize s;
-  s.acl_data_length = r.le16();
-  s.acl_packet_count = r.u8();
-  s.iso_data_length = r.le16();
-  s.iso_packet_count = r.u8();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  s.acl_data_length = f.le16();
+  s.acl_packet_count = f.u8();
+  s.iso_data_length = f.le16();
+  s.iso_packet_count = f.u8();
   return s;
 }
 
 Result<BufferSize, ParseError> decode_read_buffer_size(Bytes rp) {
-  ByteReader r(rp);
+  if (rp.size() < 7) return fail(ParseError::kTruncated);
+  Fields f(rp.data());
   BufferSize s;
-  s.acl_data_length = r.le16();
-  s.synchronous_data_length = r.u8();
-  s.acl_packet_count = r.le16();
-  s.synchronous_packet_count = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
+  s.acl_data_length = f.le16();
+  s.synchronous_data_length = f.u8();
+  s.acl_packet_count = f.le16();
+  s.synchronous_packet_count = f.le16();
   return s;
 }
 

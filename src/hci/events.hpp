@@ -129,32 +129,28 @@ struct LeMetaEvent {
 inline constexpr uint8_t kRoleCentral = 0x00;
 inline constexpr uint8_t kRolePeripheral = 0x01;
 
-// Part E 7.7.65.1 (18 octets).
-struct LeConnectionCompleteEvent {
+// What both LE Connection Complete events carry.
+struct LeConnectionFields {
   HciStatus status = HciStatus::kSuccess;
   uint16_t handle = 0;
   uint8_t role = 0;
-  Address peer_address;              // type 0 public / 1 random
+  Address peer_address;              // type 0 public / 1 random (2, 3: identity, enhanced)
   uint16_t connection_interval = 0;  // 1.25 ms units
   uint16_t peripheral_latency = 0;
   uint16_t supervision_timeout = 0;  // 10 ms units
   uint8_t central_clock_accuracy = 0;
+};
+
+// Part E 7.7.65.1 (18 octets).
+struct LeConnectionCompleteEvent : LeConnectionFields {
   static Result<LeConnectionCompleteEvent, ParseError> parse(Bytes sub);
 };
 
 // Part E 7.7.65.10 (v1, 30 octets). peer_address.type may be 0..3; the RPAs are
 // all-zero when not used.
-struct LeEnhancedConnectionCompleteEvent {
-  HciStatus status = HciStatus::kSuccess;
-  uint16_t handle = 0;
-  uint8_t role = 0;
-  Address peer_address;
+struct LeEnhancedConnectionCompleteEvent : LeConnectionFields {
   std::array<uint8_t, 6> local_resolvable_private_address{};
   std::array<uint8_t, 6> peer_resolvable_private_address{};
-  uint16_t connection_interval = 0;
-  uint16_t peripheral_latency = 0;
-  uint16_t supervision_timeout = 0;
-  uint8_t central_clock_accuracy = 0;
   static Result<LeEnhancedConnectionCompleteEvent, ParseError> parse(Bytes sub);
 };
 

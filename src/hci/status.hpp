@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/log.hpp"
+
 namespace sable::hci {
 
 enum class HciStatus : uint8_t {
@@ -77,8 +79,26 @@ enum class HciStatus : uint8_t {
   kTooEarly = 0x47,
 };
 
-// "Unknown HCI Command (0x01)"-style text; unknown values give "Reserved (0xNN)"
-// without the value (callers print the number themselves if they need it).
+// The status's name from Core 5.4 Vol 1 Part F 1.3, e.g. "Unknown HCI Command";
+// unknown values give "Reserved" (callers print the number themselves). The
+// table is 2 KB of text in its own translation unit (status.cpp): core code
+// that only builds messages calls status_text() instead, so a build without
+// names never links it.
 const char* to_string(HciStatus status);
+
+// Whether messages name HCI statuses: only when log statements above the error
+// level are compiled in (cmake/SableLogLevel.cmake). A size-constrained build
+// (the firmware logs errors only) prints the numeric status alone, which every
+// message carries anyway ("... failed: HCI error (0x03)").
+inline constexpr bool kStatusNames = log_compiled_in(LogLevel::kWarn);
+
+// to_string(status) when the build has names, else "HCI error".
+inline const char* status_text(HciStatus status) {
+  if constexpr (kStatusNames) {
+    return to_string(status);
+  } else {
+    return "HCI error";
+  }
+}
 
 }  // namespace sable::hci

@@ -241,11 +241,104 @@ TEST_F(CommandChannelTest, FullQueueFailsAtOnce) {
   CommandChannel small(sender, CommandChannel::Config{Duration(2000), 1});
   std::vector<HciStatus> st;
   auto rec = [&](const CommandResult& r) { st.push_back(r.status); };
-  small.send(at_ms(0), reset(), rec);    // in flight
-  small.send(at_ms(0), le_rand(), rec);  // queued
-  small.send(at_ms(0), le_rand(), rec);  // no room
+  EXPECT_TRUE(small.send(at_ms(0), reset(), rec));     // in flight
+  EXPECT_TRUE(small.send(at_ms(0), le_rand(), rec));   // queued
+  EXPECT_FALSE(small.send(at_ms(0), le_rand(), rec));  // no room
   ASSERT_EQ(st.size(), 1u);
   EXPECT_EQ(st[0], HciStatus::kMemoryCapacityExceeded);
+  EXPECT_EQ(small.queued(), 1u);
+}
+
+// The fixed capacity (hci/limits.hpp): kMaxPendingCommands commands in all;
+// one more fails at once, the others go out in order and each callback runs
+// exactly once with its own result.
+TEST_F(CommandChannelTest, FixedCapacityFailsTheCommandBeyondIt) {
+  struct Log {
+    std::vector<int> done = std::vector<int>(kMaxPendingCommands + 1, 0);
+    std::vector<HciStatus> status = std::vector<HciStatus>(kMaxPendingCommands + 1);
+  } log;
+  auto& done = log.done;
+  auto& status = log.status;
+  for (size_t i = 0; i <= kMaxPendingCommands; ++i) {
+    // Reset first, then LE_Set_Advertising_Enable with the index's parity.
+    CommandPacket cmd = i == 0 ? reset() : le_set_advertising_enable(i % 2 == 1);
+    const bool accepted = channel.send(at_ms(0), cmd, [&log, i](const CommandResult& r) {
+      ++log.done[i];
+      log.status[i] = r.status;
+    });
+    EXPECT_EQ(accepted, i < kMaxPendingCommands) << i;
+  }
+  EXPECT_EQ(done[kMaxPendingCommands], 1);
+  EXPECT_EQ(status[kMaxPendingCommands], HciStatus::kMemoryCapacityExceeded);
+  EXPECT_EQ(channel.in_flight(), 1u);
+  EXPECT_EQ(channel.queued(), kMaxPendingCommands - 1);
+
+  // Answer each in turn with a status that names it (i & 0x0F).
+  for (size_t i = 0; i < kMaxPendingCommands; ++i) {
+    ASSERT_EQ(sender.commands().size(), i + 1);
+    const Packet sent = sender.commands()[i];
+    if (i > 0) {
+      EXPECT_EQ(sent, (Packet{0x0A, 0x20, 0x01, uint8_t(i % 2)})) << i;  // FIFO order
+    }
+    feed(at_ms(1), command_complete(1, get_le16(sent.data()), {uint8_t(i & 0x0F)}));
+  }
+  for (size_t i = 0; i < kMaxPendingCommands; ++i) {
+    EXPECT_EQ(done[i], 1) << i;
+    EXPECT_EQ(status[i], HciStatus(i & 0x0F)) << i;
+  }
+  EXPECT_EQ(channel.in_flight() + channel.queued(), 0u);
+}
+
+// Queued packets share kCommandQueueOctets: when the next one does not fit,
+// it fails although slots remain; sent ones give their octets back.
+TEST_F(CommandChannelTest, QueueOctetsFullFailsTheCommand) {
+  const Packet big(CommandPacket::kMaxParams, 0xAB);
+  const CommandPacket large = make_command(0xFC00, bytes(big));  // vendor opcode, 258 octets
+  channel.send(at_ms(0), reset(), record());
+  size_t fit = 0;
+  while (channel.send(at_ms(0), large, record())) ++fit;
+  EXPECT_EQ(fit, kCommandQueueOctets / large.size);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, HciStatus::kMemoryCapacityExceeded);
+  EXPECT_LT(channel.queued(), kMaxPendingCommands);
+
+  feed(at_ms(1), command_complete(1, op::kReset, {0x00}));  // one large one goes out
+  ASSERT_EQ(sender.commands().size(), 2u);
+  EXPECT_EQ(sender.commands()[1], Packet(large.bytes().begin(), large.bytes().end()));
+  EXPECT_TRUE(channel.send(at_ms(2), large, record()));  // its octets are free again
+}
+
+TEST_F(CommandChannelTest, CallbackOfATimedOutCommandMaySendAgain) {
+  channel.send(at_ms(0), reset(), [&](const CommandResult& r) {
+    EXPECT_TRUE(r.timed_out);
+    channel.send(r.now, reset(), record());
+  });
+  channel.send(at_ms(0), le_rand(), record());  // queued: fails with the first
+  channel.on_timeout(at_ms(2000));
+  ASSERT_EQ(results.size(), 1u);  // LE_Rand; the new Reset is in flight
+  EXPECT_TRUE(results[0].timed_out);
+  EXPECT_EQ(channel.in_flight(), 1u);
+  EXPECT_EQ(sender.commands().size(), 2u);
+  feed(at_ms(2001), command_complete(1, op::kReset, {0x00}));
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[1].timed_out);
+}
+
+TEST(InlineFunctionTest, CopiesCapturesAndCallsThem) {
+  int calls = 0;
+  InlineFunction<int(int)> empty;
+  EXPECT_FALSE(empty);
+  InlineFunction<int(int)> add = [&calls, base = 40](int x) {
+    ++calls;
+    return base + x;
+  };
+  InlineFunction<int(int)> copy = add;
+  EXPECT_TRUE(copy);
+  EXPECT_EQ(copy(2), 42);
+  EXPECT_EQ(add(3), 43);
+  EXPECT_EQ(calls, 2);
+  copy = nullptr;
+  EXPECT_FALSE(copy);
 }
 
 }  // namespace

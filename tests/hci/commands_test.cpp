@@ -275,5 +275,15 @@ TEST(StatusTest, Names) {
   EXPECT_STREQ(to_string(HciStatus(0x2B)), "Reserved");
 }
 
+// Messages name the status only in builds that link the names (log level warn
+// or more detailed); otherwise a fixed word, the number being printed beside it.
+TEST(StatusTest, TextFollowsTheBuild) {
+  if constexpr (kStatusNames) {
+    EXPECT_STREQ(status_text(HciStatus::kHardwareFailure), "Hardware Failure");
+  } else {
+    EXPECT_STREQ(status_text(HciStatus::kHardwareFailure), "HCI error");
+  }
+}
+
 }  // namespace
 }  // namespace sable::hci
