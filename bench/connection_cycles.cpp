@@ -12,14 +12,16 @@
 // it hands a packet to the fake controller, so neither the central host nor
 // the fake controller's queues are attributed to it.
 //
-//   sable-bench-cycles [--cycles N] [--trace]
+//   sable-bench-cycles [--cycles N] [--trace] [--expect-none]
 //
 // Prints one line per cycle and a summary line:
 //   cycles N: first cycle A allocs, later cycles B..C allocs each, total T
 // Allocations made inside the crypto library (Debian's libmbedcrypto, whose
 // bignums use the C heap on Linux) are reported apart. --trace prints a
 // backtrace (glibc backtrace_symbols_fd) for each counted allocation, to find
-// the call sites (bench/alloc_sites.py groups them).
+// the call sites (bench/alloc_sites.py groups them). --expect-none makes the
+// exit status 3 when sable's code allocated at all (the ctest smoke check:
+// the count is deterministic, not a timing).
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <unistd.h>
@@ -256,8 +258,10 @@ class Cycles {
 };
 
 int usage(const char* why) {
-  std::fprintf(stderr, "sable-bench-cycles: %s\nusage: sable-bench-cycles [--cycles N] [--trace]\n",
-               why);
+  std::fprintf(
+      stderr,
+      "sable-bench-cycles: %s\nusage: sable-bench-cycles [--cycles N] [--trace] [--expect-none]\n",
+      why);
   return 2;
 }
 
@@ -267,10 +271,13 @@ int usage(const char* why) {
 int main(int argc, char** argv) {
   using namespace sable::bench;
   int cycles = 5;
+  bool expect_none = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--trace") {
       g_trace = true;
+    } else if (a == "--expect-none") {
+      expect_none = true;
     } else if (a == "--cycles" && i + 1 < argc) {
       char* end = nullptr;
       long n = std::strtol(argv[++i], &end, 10);
@@ -308,5 +315,10 @@ int main(int argc, char** argv) {
       "cycles %d: first cycle %llu allocs, later cycles %llu..%llu allocs each, total %llu\n",
       cycles, static_cast<unsigned long long>(first), static_cast<unsigned long long>(low),
       static_cast<unsigned long long>(high), static_cast<unsigned long long>(total));
+  if (expect_none && total > 0) {
+    std::fprintf(stderr, "sable-bench-cycles: %llu allocations after start-up (expected none)\n",
+                 static_cast<unsigned long long>(total));
+    return 3;
+  }
   return 0;
 }

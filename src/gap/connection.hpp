@@ -177,7 +177,7 @@ class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingD
     friend bool operator==(const Reported&, const Reported&) = default;
   };
   Reported reported_{};
-  std::vector<gatt::CccdEntry> saved_cccds_;
+  gatt::CccdValues saved_cccds_;  // what the store last got (fixed: no allocation)
   uint32_t saved_generation_ = 0;
 };
 

@@ -251,14 +251,14 @@ void Connection::save_client_state() {
   if (!server_ || !bond_ || !desc_.bonded || !desc_.encrypted) return;
   if (server_->client_state_generation() == saved_generation_) return;
   saved_generation_ = server_->client_state_generation();
-  auto cccds = server_->client_state().cccds;
+  const gatt::CccdValues cccds = server_->client_state().cccds;
   if (cccds == saved_cccds_) return;
   if (auto r = s_.ctx.bonds().update_cccds(bond_->peer_identity, cccds); !r.ok()) {
     SABLE_LOG_ERROR("subscriptions of %s not stored: %s", bond_->peer_identity.to_string().c_str(),
                     r.error().to_string().c_str());
     return;
   }
-  saved_cccds_ = std::move(cccds);
+  saved_cccds_ = cccds;
 }
 
 void Connection::restore_client_state() {

@@ -6,8 +6,10 @@
 // the indication's 30 s transaction timer. Sans-I/O.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <vector>
@@ -40,8 +42,39 @@ const char* to_string(ValueSendResult r);
 // per bond (src/common).
 using CccdEntry = sable::CccdEntry;
 // What a bonded client configured (Core 5.4 Vol 3 Part G 3.3.3.3, 7.2).
+// CCCD values of one client in a fixed array (kMaxCccds: as many as a
+// database may have), so that saving and restoring them allocates nothing.
+class CccdValues {
+ public:
+  CccdValues() = default;
+  CccdValues(std::initializer_list<CccdEntry> entries) {
+    for (const CccdEntry& e : entries) push_back(e);
+  }
+  // False (nothing added) when full.
+  bool push_back(const CccdEntry& e) {
+    if (size_ == entries_.size()) return false;
+    entries_[size_++] = e;
+    return true;
+  }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const CccdEntry* begin() const { return entries_.data(); }
+  const CccdEntry* end() const { return entries_.data() + size_; }
+  operator std::span<const CccdEntry>() const { return {begin(), size_}; }
+  friend bool operator==(const CccdValues& a, const CccdValues& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const CccdValues& a, std::span<const CccdEntry> b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  std::array<CccdEntry, kMaxCccds> entries_{};
+  size_t size_ = 0;
+};
+
 struct ClientState {
-  std::vector<CccdEntry> cccds;  // only non-zero entries
+  CccdValues cccds;  // only non-zero entries
   uint8_t client_supported_features = 0;
   friend bool operator==(const ClientState&, const ClientState&) = default;
 };

@@ -86,8 +86,7 @@ TEST_F(ServerTest, CccdStatePerConnectionAndExportImport) {
   EXPECT_EQ(request({0x12, 0x0B, 0x00, 0x01}), (V{0x13}));  // Robust Caching
 
   const ClientState saved = server_.client_state();
-  EXPECT_EQ(saved.cccds,
-            (std::vector<CccdEntry>{{h::kRefCccd, 0x0001}, {h::kIndicateCccd, 0x0002}}));
+  EXPECT_EQ(saved.cccds, (CccdValues{{h::kRefCccd, 0x0001}, {h::kIndicateCccd, 0x0002}}));
   EXPECT_EQ(saved.client_supported_features, 0x01);
 
   // A second connection starts unsubscribed.
@@ -166,4 +165,16 @@ TEST_F(ServerTest, ServiceChangedCccdIsOpen) {
 }
 
 }  // namespace
+// A client's saved CCCDs live in a fixed array as large as a database's CCCD
+// table: a copy allocates nothing, and nothing beyond it is taken.
+TEST(CccdValues, HoldsAsManyEntriesAsADatabaseHasCccds) {
+  CccdValues values;
+  for (size_t i = 0; i < kMaxCccds; ++i) EXPECT_TRUE(values.push_back({uint16_t(i + 1), 0x0001}));
+  EXPECT_FALSE(values.push_back({0xFFFF, 0x0001}));
+  EXPECT_EQ(values.size(), kMaxCccds);
+  const CccdValues copy = values;
+  EXPECT_EQ(copy, values);
+  EXPECT_EQ(copy.begin()[kMaxCccds - 1].handle, kMaxCccds);
+}
+
 }  // namespace sable::gatt::testing
