@@ -1,33 +1,13 @@
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
+#include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
 
 #include "sable/error.hpp"
-
-// This test binary counts operator new so that a test can say a piece of code
-// allocates nothing. The array, nothrow and sized forms of the library call
-// this one; aligned allocation is not used by the code under test.
-namespace {
-size_t g_news = 0;
-}  // namespace
-
-void* operator new(size_t size) {
-  ++g_news;
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) std::abort();
-  return p;
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "support/heap/heap_count.hpp"
 
 namespace sable {
 namespace {
@@ -139,7 +119,7 @@ TEST(ErrorMessageTest, StdStringCanBeBuiltFromIt) {
 // (Error used to hold a std::string: every message longer than the small
 // string buffer was a heap allocation, and so was each copy).
 TEST(ErrorTest, BuildingCopyingAndMovingAllocateNothing) {
-  size_t before = g_news;
+  const uint64_t before = testing::heap_allocations();
   Error made{ErrorKind::kController,
              "encryption with the bonded key failed: Connection Failed to be Established (0x3e)",
              0x3E};
@@ -154,7 +134,7 @@ TEST(ErrorTest, BuildingCopyingAndMovingAllocateNothing) {
   slot = std::move(moved);
   copy = *slot;
   copy.message += " (while reconnecting)";
-  size_t after = g_news;
+  const uint64_t after = testing::heap_allocations();
   EXPECT_EQ(after, before);
   EXPECT_EQ(copy.message,
             "pairing failed: Numeric Comparison Failed (0x0c, peer) (while reconnecting)");
@@ -165,9 +145,9 @@ TEST(ErrorTest, BuildingCopyingAndMovingAllocateNothing) {
 // The counter above really counts: a std::string too long for its inline
 // buffer allocates (so the test above could fail).
 TEST(ErrorTest, TheAllocationCounterCounts) {
-  size_t before = g_news;
+  const uint64_t before = testing::heap_allocations();
   std::string s(200, 'x');
-  EXPECT_GT(g_news, before);
+  EXPECT_GT(testing::heap_allocations(), before);
   EXPECT_EQ(s.size(), 200u);
 }
 

@@ -1,59 +1,16 @@
 // The HCI layer allocates nothing after start-up: command round trips (sent at
 // once, queued, timed out) and ACL packets both ways are counted through a
-// replacement of the global operator new in this test binary.
+// replacement of the global operator new (tests/support/heap).
 #include <gtest/gtest.h>
 
 #include <array>
-#include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 
 #include "hci/acl.hpp"
 #include "hci/command_channel.hpp"
 #include "hci/commands.hpp"
 #include "hci/controller_init.hpp"
-
-// AddressSanitizer has its own allocator: there the counter is left out and
-// the test skips.
-#if defined(__SANITIZE_ADDRESS__)
-#define SABLE_COUNTS_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SABLE_COUNTS_ALLOCATIONS 0
-#endif
-#endif
-#ifndef SABLE_COUNTS_ALLOCATIONS
-#define SABLE_COUNTS_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-#if SABLE_COUNTS_ALLOCATIONS
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) std::abort();
-  return p;
-}
-void* operator new[](size_t size) {
-  return operator new(size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  std::free(p);
-}
-#endif
+#include "support/heap/heap_count.hpp"
 
 namespace sable::hci {
 namespace {
@@ -88,7 +45,6 @@ struct Counts {
 };
 
 TEST(NoHeapTest, CommandRoundTripsAndAclPacketsAllocateNothing) {
-  if (!SABLE_COUNTS_ALLOCATIONS) GTEST_SKIP() << "AddressSanitizer build";
   // Start-up: everything is constructed and configured here.
   CountingSender sender;
   CommandChannel channel(sender);
@@ -107,7 +63,7 @@ TEST(NoHeapTest, CommandRoundTripsAndAclPacketsAllocateNothing) {
   // Number Of Completed Packets (Part E 7.7.19): handle 0x040, 3 packets.
   const std::array<uint8_t, 5> nocp{0x01, 0x40, 0x00, 0x03, 0x00};
 
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = testing::heap_allocations();
   TimePoint now{};
   for (int round = 0; round < 100; ++round) {
     now += 10ms;
@@ -132,7 +88,7 @@ TEST(NoHeapTest, CommandRoundTripsAndAclPacketsAllocateNothing) {
     auto event = NumberOfCompletedPacketsEvent::parse(Bytes(nocp));
     if (event) out.on_number_of_completed_packets(*event);
   }
-  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t allocations = testing::heap_allocations() - before;
 
   EXPECT_EQ(allocations, 0u);
   EXPECT_EQ(counts.completed, 400u);

@@ -5,15 +5,16 @@
 #include <memory>
 
 #include "../../ports/cortex-m4/store/region_bond_store.hpp"
-#include "heap_count.hpp"
 #include "store/bond_store.hpp"
 #include "store/file_bond_store.hpp"
 #include "store_test_util.hpp"
+#include "support/heap/heap_count.hpp"
 
 namespace sable::store {
 namespace {
 
 using namespace sable::store::testing;
+using sable::testing::heap_allocations;
 
 // Bond number i (0..65535): a distinct public identity.
 Bond numbered_bond(size_t i) {

@@ -1,5 +1,5 @@
 // Replacement global allocation functions that count, then allocate with
-// malloc (see heap_count.hpp). Linked into sable_store_tests only.
+// malloc (see heap_count.hpp).
 #include "heap_count.hpp"
 
 #include <atomic>
@@ -28,11 +28,11 @@ void* or_abort(void* p) {
 
 }  // namespace
 
-namespace sable::store::testing {
+namespace sable::testing {
 uint64_t heap_allocations() {
   return g_allocations.load(std::memory_order_relaxed);
 }
-}  // namespace sable::store::testing
+}  // namespace sable::testing
 
 void* operator new(size_t size) {
   return or_abort(counted(size));
