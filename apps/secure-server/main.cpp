@@ -121,17 +121,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "warning: debug keys accepted: pairings can be decrypted by anyone\n");
   }
   security.on_passkey_display([](const ConnDesc& desc, uint32_t passkey) {
-    std::printf("pairing with %s: passkey %06u\n", desc.address.to_string().c_str(),
-                unsigned(passkey));
+    std::printf("pairing with %s: passkey %06u\n", desc.address.text().c_str(), unsigned(passkey));
     std::fflush(stdout);
   });
   security.on_pairing_complete([](const ConnDesc& desc) {
-    std::printf("paired: %s\n", desc.to_string().c_str());
+    std::printf("paired: %s\n", desc.text().c_str());
     std::fflush(stdout);
   });
   security.on_pairing_failed([](const ConnDesc& desc, const Error& error) {
-    std::printf("pairing with %s failed: %s\n", desc.address.to_string().c_str(),
-                error.message.c_str());
+    std::printf("pairing with %s failed: %s\n", desc.address.text().c_str(), error.message.c_str());
     std::fflush(stdout);
   });
   if (auto warning = device.bond_store_warning())
@@ -140,19 +138,18 @@ int main(int argc, char** argv) {
   // 3./4. Connection callbacks.
   Server& server = device.server();
   server.on_connect([](Server& s, const ConnDesc& desc) {
-    std::printf("connected: %s\n", desc.to_string().c_str());
+    std::printf("connected: %s\n", desc.text().c_str());
     std::fflush(stdout);
     // 30-60 ms interval, latency 0, 600 ms supervision timeout.
     if (auto r = s.update_conn_params(desc.handle, 24, 48, 0, 60); !r.ok())
       std::fprintf(stderr, "update_conn_params: %s\n", r.error().message.c_str());
   });
   server.on_disconnect([](const ConnDesc& desc, DisconnectReason reason) {
-    std::printf("disconnected: %s reason 0x%02x; advertising again\n", desc.to_string().c_str(),
-                reason);
+    std::printf("disconnected: %s reason 0x%02x; advertising again\n", desc.text().c_str(), reason);
     std::fflush(stdout);
   });
   server.on_security_changed([](const ConnDesc& desc) {
-    std::printf("security changed: %s\n", desc.to_string().c_str());
+    std::printf("security changed: %s\n", desc.text().c_str());
     std::fflush(stdout);
   });
 
@@ -184,8 +181,7 @@ int main(int argc, char** argv) {
   characteristic.on_notified([last = NotifyStatus::kNotStarted](std::span<const uint8_t> value,
                                                                 const NotifyResult& r) mutable {
     if (r.status != last || r.sent > 0) {
-      std::printf("notify %u: %s\n", value.empty() ? 0u : unsigned(value[0]),
-                  r.to_string().c_str());
+      std::printf("notify %u: %s\n", value.empty() ? 0u : unsigned(value[0]), r.text().c_str());
       std::fflush(stdout);
       last = r.status;
     }
@@ -204,7 +200,7 @@ int main(int argc, char** argv) {
         r.status == NotifyStatus::kNotConnected || r.status == NotifyStatus::kNotStarted ||
         r.status == NotifyStatus::kNoCccd || r.status == NotifyStatus::kValueTooLong;
     if (refused && r.status != last) {
-      std::printf("notify %u: %s\n", counter, r.to_string().c_str());
+      std::printf("notify %u: %s\n", counter, r.text().c_str());
       std::fflush(stdout);
     }
     last = r.status;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "sable/fixed_text.hpp"
+
 namespace sable {
 
 enum class AddressType : uint8_t {
@@ -30,6 +32,7 @@ struct Address {
 
   // "AA:BB:CC:DD:EE:FF" (most significant octet first, as people write it).
   std::string to_string() const;
+  FixedText<18> text() const;  // the same as to_string(), without the heap
   // Parses "AA:BB:CC:DD:EE:FF"; the type is given separately.
   static std::optional<Address> parse(std::string_view text,
                                       AddressType type = AddressType::kPublic);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sable/address.hpp"
+#include "sable/fixed_text.hpp"
 
 namespace sable {
 
@@ -33,6 +34,7 @@ struct ConnDesc {
   int supervision_timeout_ms() const { return supervision_timeout * 10; }
   // One line: "handle 0x0040 peer 00:AA:01:01:00:42 (public) id ... interval 30.00 ms ..."
   std::string to_string() const;
+  FixedText<400> text() const;  // the same, without the heap
 };
 
 }  // namespace sable

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sable/fixed_text.hpp"
+
 namespace sable {
 
 // Why a notification reached nobody (or not everybody).
@@ -29,6 +31,7 @@ struct NotifyResult {
   // Sent to at least one peer, or queued for the stack's thread.
   bool ok() const { return sent > 0 || status == NotifyStatus::kQueued; }
   std::string to_string() const;
+  FixedText<160> text() const;  // the same, without the heap
 };
 
 }  // namespace sable

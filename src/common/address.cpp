@@ -4,11 +4,15 @@
 
 namespace sable {
 
+FixedText<18> Address::text() const {
+  FixedText<18> t;
+  std::snprintf(t.chars, sizeof t.chars, "%02X:%02X:%02X:%02X:%02X:%02X", bytes[5], bytes[4],
+                bytes[3], bytes[2], bytes[1], bytes[0]);
+  return t;
+}
+
 std::string Address::to_string() const {
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "%02X:%02X:%02X:%02X:%02X:%02X", bytes[5], bytes[4], bytes[3],
-                bytes[2], bytes[1], bytes[0]);
-  return buf;
+  return text().c_str();
 }
 
 std::optional<Address> Address::parse(std::string_view text, AddressType type) {

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <regex>
+#include <sstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -174,6 +176,12 @@ TEST_F(FirmwareOnBtvirt, ReferenceFlowWithSableCli) {
   EXPECT_EQ(qemu_->output().find("UART0 overruns 0"), qemu_->output().find("UART0 overruns"))
       << qemu_->output();
   EXPECT_TRUE(qemu_->running()) << qemu_->output();
+
+  // Its memory lines (stack, heaps, allocations), for the footprint figures
+  // (`ctest -R FirmwareOnBtvirt -V` shows them).
+  std::istringstream lines(qemu_->output());
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("firmware: memory") != std::string::npos) std::cout << line << "\n";
 }
 
 TEST(FirmwareRunQemu, BadInputGivesOneLineError) {
