@@ -145,25 +145,16 @@ class CycleHost final : public hci::Sender, public gap::HostListener {
 class Cycles {
  public:
   Cycles() {
-    gap::HostConfig cc;
-    cc.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-    cc.security.io_cap = IoCap::KeyboardDisplay;
     auto& server_ctl = air_.add_controller(*Address::parse("00:AA:01:00:00:01"));
     auto& central_ctl = air_.add_controller(*Address::parse("00:AA:01:01:00:02"));
     server_address_ = server_ctl.address();
     server_ =
         std::make_unique<CycleHost>(air_, server_ctl, testing::reference_server_config(), 1, true);
-    central_ = std::make_unique<CycleHost>(air_, central_ctl, cc, 2, false);
-    server_->host().set_database(&db_);
-    server_->host().start(air_.now());
-    central_->host().start(air_.now());
-    run();
-    auto chr = *db_.find_characteristic(kService, kCharacteristic);
-    value_handle_ = chr.value;
-    cccd_handle_ = chr.cccd;
-    write_handle_ = db_.find_characteristic(kService, kWritable)->value;
-    (void)server_->host().set_advertising_data(
-        air_.now(), AdvertisementData().name(testing::kReferenceDeviceName));
+    central_ = std::make_unique<CycleHost>(air_, central_ctl, bench_central_config(), 2, false);
+    const BenchHandles h = start_hosts(air_, server_->host(), central_->host(), db_);
+    value_handle_ = h.value;
+    cccd_handle_ = h.cccd;
+    write_handle_ = h.write;
     run();
   }
 

@@ -124,31 +124,53 @@ inline gatt::Database bench_database() {
   return testing::reference_database(std::move(extra));
 }
 
+// The central of the benchmarks: bonding, MITM, LE SC, keyboard and display.
+inline gap::HostConfig bench_central_config() {
+  gap::HostConfig cc;
+  cc.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
+  cc.security.io_cap = IoCap::KeyboardDisplay;
+  return cc;
+}
+
+// The handles of bench_database() the benchmarks use.
+struct BenchHandles {
+  uint16_t value = 0;  // the reference characteristic's value (notified)
+  uint16_t cccd = 0;
+  uint16_t write = 0;  // the writable characteristic's value
+};
+
+// Brings both hosts up, the server with `db` and its advertising data (name)
+// set, not yet advertising.
+inline BenchHandles start_hosts(testing::FakeAir& air, gap::Host& server, gap::Host& central,
+                                gatt::Database& db) {
+  server.set_database(&db);
+  server.start(air.now());
+  central.start(air.now());
+  run_air(air);
+  auto chr = *db.find_characteristic(kService, kCharacteristic);
+  BenchHandles h{chr.value, chr.cccd, db.find_characteristic(kService, kWritable)->value};
+  (void)server.set_advertising_data(air.now(),
+                                    AdvertisementData().name(testing::kReferenceDeviceName));
+  return h;
+}
+
 // Server and central, paired and subscribed, MTU exchanged to `mtu`.
 class SteadyState {
  public:
   explicit SteadyState(uint16_t mtu) {
     gap::HostConfig sc = testing::reference_server_config();
     sc.max_att_mtu = mtu;
-    gap::HostConfig cc;
-    cc.security.auth = AuthReq::bond() | AuthReq::mitm() | AuthReq::sc();
-    cc.security.io_cap = IoCap::KeyboardDisplay;
+    gap::HostConfig cc = bench_central_config();
     cc.max_att_mtu = mtu;
     auto& server_ctl = air_.add_controller(*Address::parse("00:AA:01:00:00:01"));
     auto& central_ctl = air_.add_controller(*Address::parse("00:AA:01:01:00:02"));
     server_ = std::make_unique<BenchHost>(air_, server_ctl, sc, 1);
     central_ = std::make_unique<BenchHost>(air_, central_ctl, cc, 2);
     central_->passkey_to_enter = 123456;
-    server_->host().set_database(&db_);
-    server_->host().start(air_.now());
-    central_->host().start(air_.now());
-    run();
-    auto chr = *db_.find_characteristic(kService, kCharacteristic);
-    value_handle = chr.value;
-    cccd_handle = chr.cccd;
-    write_handle = db_.find_characteristic(kService, kWritable)->value;
-    (void)server_->host().set_advertising_data(
-        air_.now(), AdvertisementData().name(testing::kReferenceDeviceName));
+    const BenchHandles h = start_hosts(air_, server_->host(), central_->host(), db_);
+    value_handle = h.value;
+    cccd_handle = h.cccd;
+    write_handle = h.write;
     (void)server_->host().start_advertising(air_.now());
     advance(Duration(10));
     (void)central_->host().connect(air_.now(), server_ctl.address());
