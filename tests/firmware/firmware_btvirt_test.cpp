@@ -7,9 +7,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <regex>
 #include <sstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
