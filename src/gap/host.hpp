@@ -70,7 +70,8 @@ class Host final {
 
   // Security policy, used by the next pairing.
   void set_security_config(const SecurityConfig& security);
-  // Bonds live here (default: an in-memory store). Set before start().
+  // Bonds live here (default: an in-memory store, made at start() if none is
+  // set). Set before start().
   void set_bond_store(store::BondStore* store) { ctx_.bond_store = store; }
   store::BondStore& bond_store() { return ctx_.bonds(); }
 

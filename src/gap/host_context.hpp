@@ -4,6 +4,7 @@
 // advertiser, the central role, privacy and each Connection hold a reference.
 #pragma once
 
+#include <memory>
 #include <utility>
 
 #include "common/time.hpp"
@@ -30,7 +31,16 @@ class HostContext {
     if (failed) return;
     commands.send(now, packet, std::move(cb));
   }
-  store::BondStore& bonds() { return *bond_store; }
+  // The application's store (Host::set_bond_store), else an in-memory one made
+  // on first use (bring-up): a port with its own store never pays for the
+  // default's fixed arrays.
+  store::BondStore& bonds() {
+    if (bond_store == nullptr) {
+      default_bonds = std::make_unique<store::MemoryBondStore>();
+      bond_store = default_bonds.get();
+    }
+    return *bond_store;
+  }
 
   HostConfig config;
   crypto::RandomSource& random;
@@ -40,8 +50,8 @@ class HostContext {
   TimePoint now{};
   bool ready = false;
   bool failed = false;
-  store::MemoryBondStore default_bonds;
-  store::BondStore* bond_store = &default_bonds;
+  std::unique_ptr<store::MemoryBondStore> default_bonds;
+  store::BondStore* bond_store = nullptr;
 };
 
 // "<what> failed: <status name> (0xNN)", for logs and Error messages.
