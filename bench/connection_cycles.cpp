@@ -94,7 +94,7 @@ struct ControllerScope {
   int saved_;
 };
 
-class CycleHost final : public hci::Sender, public gap::HostListener {
+class CycleHost final : public hci::Sender, public BenchListener {
  public:
   CycleHost(testing::FakeAir& air, testing::FakeController& controller,
             const gap::HostConfig& config, uint64_t seed, bool counted)
@@ -115,23 +115,14 @@ class CycleHost final : public hci::Sender, public gap::HostListener {
     ControllerScope outside;
     controller_.from_host(type, packet);
   }
-  void on_ready() override { ready = true; }
-  void on_fatal(const Error&) override { fatal = true; }
-  void on_connected(const ConnDesc& d) override { handle = d.handle; }
-  void on_disconnected(const ConnDesc&, uint8_t) override { handle.reset(); }
   // Answered by the cycle once the server has displayed its passkey.
   void on_passkey_request(const ConnDesc&) override { passkey_wanted = true; }
   void on_passkey_display(const ConnDesc&, uint32_t passkey) override { displayed = passkey; }
   void on_numeric_comparison(const ConnDesc& d, uint32_t) override {
     (void)host_.numeric_comparison_reply(air_.now(), d.handle, true);
   }
-  void on_pairing_complete(const ConnDesc&) override { paired = true; }
 
-  bool ready = false;
-  bool fatal = false;
-  bool paired = false;
   bool passkey_wanted = false;
-  std::optional<uint16_t> handle;
   std::optional<uint32_t> displayed;
 
  private:
