@@ -40,7 +40,7 @@ def owner(obj):
     if 'libmbedcrypto_cm4.a' in obj: return 'mbedTLS 2.28'
     if 'main.cpp' in obj: return 'app (secure-server main.cpp)'
     if re.search(r'lib(stdc\+\+|supc\+\+)', obj): return 'libstdc++'
-    if re.search(r'lib(c|g|m|nosys)\.a', obj): return 'libc (newlib)'
+    if re.search(r'lib(c|g|m|nosys)(_nano)?\.a', obj): return 'libc (newlib)'
     if 'libgcc' in obj: return 'libgcc'
     return 'other'
 
