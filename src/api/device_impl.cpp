@@ -189,34 +189,49 @@ void DeviceImpl::on_pairing_failed(const ConnDesc& desc, const Error& error) {
 }
 
 void DeviceImpl::on_passkey_display(const ConnDesc& desc, uint32_t passkey) {
-  if (auto fn = security_.passkey_display()) run_prompt([fn, desc, passkey] { fn(desc, passkey); });
+  if (security_.passkey_display())
+    run_prompt({PairingPrompt::Kind::kPasskeyDisplay, desc, passkey});
 }
 
 void DeviceImpl::on_passkey_request(const ConnDesc& desc) {
-  auto fn = security_.passkey_request();
-  if (!fn) {
+  if (!security_.passkey_request()) {
     // Nobody can type a passkey: refuse (Passkey Entry Failed).
     (void)host_->passkey_reply(now(), desc.handle, std::nullopt);
     return;
   }
-  run_prompt([this, fn, desc] {
-    std::optional<uint32_t> value = fn(desc);
-    post([this, desc, value] { (void)host_->passkey_reply(now(), desc.handle, value); });
-  });
+  run_prompt({PairingPrompt::Kind::kPasskeyRequest, desc, 0});
 }
 
 void DeviceImpl::on_numeric_comparison(const ConnDesc& desc, uint32_t value) {
-  auto fn = security_.numeric_comparison();
-  if (!fn) {
+  if (!security_.numeric_comparison()) {
     (void)host_->numeric_comparison_reply(now(), desc.handle, false);
     return;
   }
-  run_prompt([this, fn, desc, value] {
-    bool accept = fn(desc, value);
-    post([this, desc, accept] {
-      (void)host_->numeric_comparison_reply(now(), desc.handle, accept);
-    });
-  });
+  run_prompt({PairingPrompt::Kind::kNumericComparison, desc, value});
+}
+
+void DeviceImpl::answer_prompt(const PairingPrompt& prompt) {
+  // The replies capture only the handle and the answer: small enough for
+  // std::function's inline storage on a 32-bit port.
+  const uint16_t handle = prompt.desc.handle;
+  switch (prompt.kind) {
+    case PairingPrompt::Kind::kPasskeyDisplay:
+      if (auto fn = security_.passkey_display()) fn(prompt.desc, prompt.value);
+      return;
+    case PairingPrompt::Kind::kPasskeyRequest: {
+      auto fn = security_.passkey_request();
+      std::optional<uint32_t> value = fn ? fn(prompt.desc) : std::nullopt;
+      post([this, handle, value] { (void)host_->passkey_reply(now(), handle, value); });
+      return;
+    }
+    case PairingPrompt::Kind::kNumericComparison: {
+      auto fn = security_.numeric_comparison();
+      bool accept = fn && fn(prompt.desc, prompt.value);
+      post(
+          [this, handle, accept] { (void)host_->numeric_comparison_reply(now(), handle, accept); });
+      return;
+    }
+  }
 }
 
 }  // namespace sable::detail

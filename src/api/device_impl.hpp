@@ -53,6 +53,16 @@ class FunctionRef {
   void (*invoke_)(void*);
 };
 
+// One question to the person at the device during pairing (Core 5.4 Vol 3
+// Part H 2.3.5.6.2/.3): held by value so that asking it needs no closure
+// (the firmware answers it in place, without a heap allocation).
+struct PairingPrompt {
+  enum class Kind : uint8_t { kPasskeyDisplay, kPasskeyRequest, kNumericComparison };
+  Kind kind;
+  ConnDesc desc;
+  uint32_t value;  // the passkey shown or the number to compare
+};
+
 class DeviceImpl : public gap::HostListener, public hci::Sender {
  public:
   // Opens the platform's controller and brings the stack up (one definition
@@ -125,8 +135,12 @@ class DeviceImpl : public gap::HostListener, public hci::Sender {
   virtual bool on_stack_thread() const = 0;
   // Runs fn later on the stack's thread.
   virtual void post(std::function<void()> fn) = 0;
-  // Runs an application callback that may block (a person typing a passkey).
-  virtual void run_prompt(std::function<void()> work) = 0;
+  // Asks the application's callback for prompt (it may block: a person typing
+  // a passkey) through answer_prompt(), on a thread that may wait.
+  virtual void run_prompt(const PairingPrompt& prompt) = 0;
+  // Calls the application's callback for prompt and hands the answer to the
+  // host on the stack's thread.
+  void answer_prompt(const PairingPrompt& prompt);
   // Notifications were queued: call send_queued_notifications() soon.
   virtual void wake_stack() = 0;
 

@@ -53,7 +53,7 @@ class BoardDevice final : public DeviceImpl {
   void run_sync(FunctionRef fn) override { fn(); }
   bool on_stack_thread() const override { return true; }
   void post(std::function<void()> fn) override { fn(); }
-  void run_prompt(std::function<void()> work) override { work(); }
+  void run_prompt(const PairingPrompt& prompt) override { answer_prompt(prompt); }
   void wake_stack() override {}
 
   Result<void, Error> gather_entropy();

@@ -94,9 +94,9 @@ void LinuxDevice::post(std::function<void()> fn) {
   });
 }
 
-void LinuxDevice::run_prompt(std::function<void()> work) {
+void LinuxDevice::run_prompt(const PairingPrompt& prompt) {
   std::lock_guard lock(workers_mutex_);
-  workers_.emplace_back(std::move(work));
+  workers_.emplace_back([this, prompt] { answer_prompt(prompt); });
 }
 
 void LinuxDevice::on_readable() {

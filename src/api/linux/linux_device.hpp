@@ -57,7 +57,7 @@ class LinuxDevice final : public DeviceImpl {
   void run_sync(FunctionRef fn) override;
   bool on_stack_thread() const override { return loop_.on_loop_thread(); }
   void post(std::function<void()> fn) override;
-  void run_prompt(std::function<void()> work) override;
+  void run_prompt(const PairingPrompt& prompt) override;
   void wake_stack() override { loop_.wake(); }
 
   void on_readable();
