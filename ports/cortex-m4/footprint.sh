@@ -2,7 +2,8 @@
 # Prints the firmware's footprint per layer (text/data/bss, bytes) from its
 # linker map: the same section accounting as bench/footprint.sh (the
 # measurement issue's script), with this firmware's layers: the sable core,
-# the parts of src/ the port reuses (H4 deframer, uuid128), the crypto
+# the parts of src/ the port reuses (H4 deframer, the public API of
+# src/api/*.cpp, uuid128), the crypto
 # binding (src/crypto), mbedTLS, the port (public API on the run loop, bond
 # store, DRBG), board support, the C/C++ runtime replacements
 # (runtime/: console printf through our formatter, operator new, no
@@ -72,7 +73,7 @@ for line in open(sys.argv[1], errors='replace'):
     pending = None
 
 core = ['common', 'hci', 'l2cap', 'att', 'gatt', 'smp', 'gap', 'store']
-reused = ['transport_h4', 'api_strings', 'crypto']
+reused = ['transport_h4', 'api', 'api_strings', 'crypto']
 rest = ['mbedTLS 2.28', 'port', 'board', 'runtime', 'app (secure-server main.cpp)', 'libstdc++',
         'libc (newlib)', 'libgcc', 'other', 'padding']
 def row(n, d): return f"{n:30s} {d['text']:8d} {d['data']:6d} {d['bss']:6d}"
