@@ -1,41 +1,39 @@
 // bonds list / bonds delete: work on the bond file directly, without opening a
-// controller (the public API only reaches bonds through a Device, which needs
-// one), through the same store the stack uses (src/store).
+// controller (sable::BondFile, the same store a Device uses).
 #include <cstdio>
 
 #include "cli.hpp"
-#include "store/file_bond_store.hpp"
+#include "sable/bond_file.hpp"
 
 namespace sable_cli {
 
 int run_bonds(const Options& o, Output& out) {
   const std::string& path = o.device.bond_store;
-  auto opened = sable::store::FileBondStore::open(path);
-  if (!opened.ok())
-    return out.fail(kExitFailed, "bond store " + path + ": " + opened.error().to_string());
-  sable::store::FileBondStore& store = *opened.value();
-  if (const auto& rec = store.recovery())
-    std::fprintf(stderr, "warning: bond store: %s\n", rec->to_string().c_str());
+  auto opened = sable::BondFile::open(path);
+  if (!opened.ok()) return out.fail(kExitFailed, std::string(opened.error().message));
+  sable::BondFile& store = *opened.value();
+  if (auto warning = store.warning())
+    std::fprintf(stderr, "warning: bond store: %s\n", warning->c_str());
 
   if (o.subcommand == "list") {
-    auto bonds = store.all();
+    auto bonds = store.bonds();
     for (const auto& b : bonds) {
       char line[256];
       std::snprintf(line, sizeof line,
                     "bond %s (%s) irk %s authenticated %s secure connections %s key size %u "
                     "subscriptions %zu",
-                    b.peer_identity.to_string().c_str(), address_type_name(b.peer_identity),
-                    b.peer_irk ? "yes" : "no", b.authenticated() ? "yes" : "no",
-                    b.secure_connections() ? "yes" : "no", unsigned(b.key_size()), b.cccds.size());
+                    b.identity.to_string().c_str(), address_type_name(b.identity),
+                    b.has_irk ? "yes" : "no", b.authenticated ? "yes" : "no",
+                    b.secure_connections ? "yes" : "no", unsigned(b.key_size), b.subscriptions);
       out.result(line, "bond",
                  Json()
-                     .str("identity", b.peer_identity.to_string())
-                     .str("identity_type", address_type_name(b.peer_identity))
-                     .boolean("irk", b.peer_irk.has_value())
-                     .boolean("authenticated", b.authenticated())
-                     .boolean("secure_connections", b.secure_connections())
-                     .num("key_size", b.key_size())
-                     .num("subscriptions", (long long)b.cccds.size()));
+                     .str("identity", b.identity.to_string())
+                     .str("identity_type", address_type_name(b.identity))
+                     .boolean("irk", b.has_irk)
+                     .boolean("authenticated", b.authenticated)
+                     .boolean("secure_connections", b.secure_connections)
+                     .num("key_size", b.key_size)
+                     .num("subscriptions", (long long)b.subscriptions));
     }
     out.result(std::to_string(bonds.size()) + " bond(s) in " + path, "bonds",
                Json().str("store", path).num("count", (long long)bonds.size()));
@@ -44,14 +42,13 @@ int run_bonds(const Options& o, Output& out) {
 
   // delete
   std::vector<sable::Address> victims;
-  for (const auto& b : store.all())
-    if (o.all || b.peer_identity.bytes == o.bond_address->bytes) victims.push_back(b.peer_identity);
+  for (const auto& b : store.bonds())
+    if (o.all || b.identity.bytes == o.bond_address->bytes) victims.push_back(b.identity);
   if (victims.empty() && !o.all)
     return out.fail(kExitNotFound, "no bond with " + o.bond_address->to_string() + " in " + path);
   for (const auto& a : victims) {
-    if (auto r = store.remove(a); !r.ok())
-      return out.fail(kExitFailed, "cannot delete the bond with " + a.to_string() + ": " +
-                                       r.error().to_string());
+    if (auto r = store.delete_bond(a); !r.ok())
+      return out.fail(kExitFailed, std::string(r.error().message));
     out.result("deleted bond " + a.to_string(), "bond_deleted",
                Json().str("identity", a.to_string()));
   }

@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "cli.hpp"
-#include "common/log.hpp"
 
 namespace sable_cli {
 namespace {
@@ -114,12 +113,13 @@ class Session {
   }
 
   int open(bool secures) {
-    auto taken = Device::take(o_.device);
-    if (!taken.ok()) return out_.fail(kExitFailed, std::string(taken.error().message));
-    device = std::move(taken.value());
     // The stack logs warnings (e.g. "pairing failed") that the tool reports
     // itself as its one error line: keep them for -v.
-    if (o_.device.verbosity <= 0) sable::set_log_level(sable::LogLevel::kError);
+    sable::DeviceOptions options = o_.device;
+    if (options.verbosity == 0) options.verbosity = -1;
+    auto taken = Device::take(options);
+    if (!taken.ok()) return out_.fail(kExitFailed, std::string(taken.error().message));
+    device = std::move(taken.value());
     if (auto warning = device->bond_store_warning())
       std::fprintf(stderr, "warning: bond store: %s\n", warning->c_str());
     if (secures) configure_security();

@@ -12,6 +12,19 @@ namespace sable {
 
 using detail::DeviceImpl;
 
+namespace detail {
+Device::BondInfo bond_info(const store::Bond& b) {
+  Device::BondInfo i;
+  i.identity = b.peer_identity;
+  i.has_irk = b.peer_irk.has_value();
+  i.authenticated = b.authenticated();
+  i.secure_connections = b.secure_connections();
+  i.key_size = b.key_size();
+  i.subscriptions = b.cccds.size();
+  return i;
+}
+}  // namespace detail
+
 // ---- Device ----
 
 Result<std::unique_ptr<Device>, Error> Device::take(const DeviceOptions& options) {
@@ -47,16 +60,7 @@ std::optional<std::string> Device::bond_store_warning() const {
 std::vector<Device::BondInfo> Device::bonds() const {
   return impl_->call([&] {
     std::vector<BondInfo> out;
-    for (const auto& b : impl_->bond_store()->all()) {
-      BondInfo i;
-      i.identity = b.peer_identity;
-      i.has_irk = b.peer_irk.has_value();
-      i.authenticated = b.authenticated();
-      i.secure_connections = b.secure_connections();
-      i.key_size = b.key_size();
-      i.subscriptions = b.cccds.size();
-      out.push_back(i);
-    }
+    for (const auto& b : impl_->bond_store()->all()) out.push_back(detail::bond_info(b));
     return out;
   });
 }

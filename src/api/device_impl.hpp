@@ -53,6 +53,9 @@ class FunctionRef {
   void (*invoke_)(void*);
 };
 
+// What the public API shows of a bond (Device::bonds, BondFile::bonds).
+Device::BondInfo bond_info(const store::Bond& bond);
+
 // One question to the person at the device during pairing (Core 5.4 Vol 3
 // Part H 2.3.5.6.2/.3): held by value so that asking it needs no closure
 // (the firmware answers it in place, without a heap allocation).
