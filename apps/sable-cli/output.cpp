@@ -47,7 +47,11 @@ void Json::key(const char* k) {
 
 Json& Json::str(const char* k, const std::string& value) {
   key(k);
-  body_ += "\"" + json_escape(value) + "\"";
+  // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict) on
+  // "literal" + std::string&&.
+  body_ += '"';
+  body_ += json_escape(value);
+  body_ += '"';
   return *this;
 }
 
@@ -83,9 +87,14 @@ void Output::result(const std::string& human, const std::string& event, const Js
   std::lock_guard lock(mutex_);
   if (json_) {
     std::string body = fields.text();
-    std::string line = "{\"event\":\"" + json_escape(event) + "\"";
-    if (body.size() > 2) line += "," + body.substr(1, body.size() - 2);
-    line += "}";
+    std::string line = "{\"event\":\"";  // appended piece by piece, as in Json::str
+    line += json_escape(event);
+    line += '"';
+    if (body.size() > 2) {
+      line += ',';
+      line.append(body, 1, body.size() - 2);
+    }
+    line += '}';
     std::printf("%s\n", line.c_str());
   } else {
     std::printf("%s\n", human.c_str());
