@@ -1,6 +1,7 @@
 #include "hci/controller_init.hpp"
 
 #include <cstdio>
+#include <iterator>
 
 #include "common/log.hpp"
 #include "hci/commands.hpp"
@@ -63,33 +64,22 @@ InitError::Text InitError::to_string() const {
 }
 
 namespace {
-CommandPacket command_for(InitStep step, const ControllerInit::Config& config) {
-  switch (step) {
-    case InitStep::kReset:
-      return reset();
-    case InitStep::kReadLocalVersionInformation:
-      return read_local_version_information();
-    case InitStep::kReadLocalSupportedCommands:
-      return read_local_supported_commands();
-    case InitStep::kReadLocalSupportedFeatures:
-      return read_local_supported_features();
-    case InitStep::kLeReadLocalSupportedFeatures:
-      return le_read_local_supported_features();
-    case InitStep::kReadBdAddr:
-      return read_bd_addr();
-    case InitStep::kLeReadBufferSizeV2:
-      return le_read_buffer_size_v2();
-    case InitStep::kLeReadBufferSize:
-      return le_read_buffer_size();
-    case InitStep::kReadBufferSize:
-      return read_buffer_size();
-    case InitStep::kSetEventMask:
-      return set_event_mask(config.event_mask);
-    case InitStep::kLeSetEventMask:
-      return le_set_event_mask(config.le_event_mask);
-  }
-  return reset();
-}
+// The command of each step, in InitStep order (Core 5.4 Vol 4 Part E 7.3.2,
+// 7.4.1, 7.4.2, 7.4.3, 7.8.3, 7.4.6, 7.8.2, 7.8.2, 7.4.5, 7.3.1, 7.8.1).
+constexpr uint16_t kStepOpcodes[] = {
+    op::kReset,
+    op::kReadLocalVersionInformation,
+    op::kReadLocalSupportedCommands,
+    op::kReadLocalSupportedFeatures,
+    op::kLeReadLocalSupportedFeatures,
+    op::kReadBdAddr,
+    op::kLeReadBufferSizeV2,
+    op::kLeReadBufferSize,
+    op::kReadBufferSize,
+    op::kSetEventMask,
+    op::kLeSetEventMask,
+};
+static_assert(std::size(kStepOpcodes) == size_t(InitStep::kLeSetEventMask) + 1);
 }  // namespace
 
 void ControllerInit::start(TimePoint now, Callback done) {
@@ -105,7 +95,15 @@ void ControllerInit::start(TimePoint now, Callback done) {
 
 void ControllerInit::issue(TimePoint now, InitStep step) {
   SABLE_LOG_DEBUG("hci: bring-up: %s", to_string(step));
-  channel_.send(now, command_for(step, config_),
+  // Only the two event mask steps carry a parameter: the mask, 8 octets.
+  uint8_t mask[8];
+  Bytes params;
+  if (step >= InitStep::kSetEventMask) {
+    const uint64_t m = step == InitStep::kSetEventMask ? config_.event_mask : config_.le_event_mask;
+    for (int i = 0; i < 8; ++i) mask[i] = uint8_t(m >> (8 * i));
+    params = mask;
+  }
+  channel_.send(now, make_command(kStepOpcodes[size_t(step)], params),
                 [this, step](const CommandResult& r) { on_result(step, r); });
 }
 
