@@ -37,8 +37,9 @@ CommandChannel::Pending* CommandChannel::oldest(State state, uint16_t opcode, Ti
 
 bool CommandChannel::send(TimePoint now, const CommandPacket& command, Callback callback) {
   Pending* slot = oldest(State::kFree);
-  const bool direct = credits_ > 0 && queued() == 0;
-  if (!slot || (!direct && (queued() >= config_.max_queued ||
+  const size_t waiting = queued();
+  const bool direct = credits_ > 0 && waiting == 0;
+  if (!slot || (!direct && (waiting >= config_.max_queued ||
                             command.size > queue_octets_.size() - queue_used_))) {
     SABLE_LOG_ERROR("hci: command queue full, dropping command 0x%04x", command.opcode());
     CommandResult r;
