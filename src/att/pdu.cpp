@@ -73,7 +73,9 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
   const size_t i = find_rule(pdu[0]);
   if (i == kLengths.size()) return fail(ParseError::kUnknownOpcode);
   const size_t n = pdu.size();
-  if (n < kLengths[i].min || n > kLengths[i].max) return fail(ParseError::kInvalidLength);
+  const LengthRule& rule = kLengths[i];
+  if (n < rule.min || (rule.max != kUnbounded8 && n > rule.max))
+    return fail(ParseError::kInvalidLength);
 
   const uint8_t* p = pdu.data();
   const uint8_t b1 = n > 1 ? p[1] : 0;
