@@ -5,180 +5,198 @@
 namespace sable::att {
 namespace {
 
-constexpr uint16_t kUnbounded = 0xFFFF;
+// 0xFF as a maximum: bounded only by the MTU (every bounded maximum is below it).
+constexpr uint8_t kUnbounded8 = 0xFF;
+
+struct LengthRule {
+  Opcode opcode;
+  uint8_t min;
+  uint8_t max;
+};
 
 // Core 5.4 Vol 3 Part F 3.4: total PDU length (opcode included) per opcode.
-constexpr std::array<PduLength, 31> kLengths = {{
-    {Opcode::kErrorResponse, 5, 5},                             // 3.4.1.1
-    {Opcode::kExchangeMtuRequest, 3, 3},                        // 3.4.2.1
-    {Opcode::kExchangeMtuResponse, 3, 3},                       // 3.4.2.2
-    {Opcode::kFindInformationRequest, 5, 5},                    // 3.4.3.1
-    {Opcode::kFindInformationResponse, 6, kUnbounded},          // 3.4.3.2
-    {Opcode::kFindByTypeValueRequest, 7, kUnbounded},           // 3.4.3.3
-    {Opcode::kFindByTypeValueResponse, 5, kUnbounded},          // 3.4.3.4
-    {Opcode::kReadByTypeRequest, 7, 21},                        // 3.4.4.1 (7 or 21)
-    {Opcode::kReadByTypeResponse, 4, kUnbounded},               // 3.4.4.2
-    {Opcode::kReadRequest, 3, 3},                               // 3.4.4.3
-    {Opcode::kReadResponse, 1, kUnbounded},                     // 3.4.4.4
-    {Opcode::kReadBlobRequest, 5, 5},                           // 3.4.4.5
-    {Opcode::kReadBlobResponse, 1, kUnbounded},                 // 3.4.4.6
-    {Opcode::kReadMultipleRequest, 5, kUnbounded},              // 3.4.4.7
-    {Opcode::kReadMultipleResponse, 1, kUnbounded},             // 3.4.4.8
-    {Opcode::kReadByGroupTypeRequest, 7, 21},                   // 3.4.4.9 (7 or 21)
-    {Opcode::kReadByGroupTypeResponse, 6, kUnbounded},          // 3.4.4.10
-    {Opcode::kWriteRequest, 3, kUnbounded},                     // 3.4.5.1
-    {Opcode::kWriteResponse, 1, 1},                             // 3.4.5.2
-    {Opcode::kPrepareWriteRequest, 5, kUnbounded},              // 3.4.6.1
-    {Opcode::kPrepareWriteResponse, 5, kUnbounded},             // 3.4.6.2
-    {Opcode::kExecuteWriteRequest, 2, 2},                       // 3.4.6.3
-    {Opcode::kExecuteWriteResponse, 1, 1},                      // 3.4.6.4
-    {Opcode::kReadMultipleVariableRequest, 5, kUnbounded},      // 3.4.4.11
-    {Opcode::kReadMultipleVariableResponse, 1, kUnbounded},     // 3.4.4.12
-    {Opcode::kMultipleHandleValueNotification, 9, kUnbounded},  // 3.4.7.4
-    {Opcode::kHandleValueNotification, 3, kUnbounded},          // 3.4.7.1
-    {Opcode::kHandleValueIndication, 3, kUnbounded},            // 3.4.7.2
-    {Opcode::kHandleValueConfirmation, 1, 1},                   // 3.4.7.3
-    {Opcode::kWriteCommand, 3, kUnbounded},                     // 3.4.5.3
-    {Opcode::kSignedWriteCommand, 15, kUnbounded},              // 3.4.5.4 (12-octet signature)
+// parse_pdu switches on the position in this table.
+constexpr std::array<LengthRule, 31> kLengths = {{
+    {Opcode::kErrorResponse, 5, 5},                              // 3.4.1.1
+    {Opcode::kExchangeMtuRequest, 3, 3},                         // 3.4.2.1
+    {Opcode::kExchangeMtuResponse, 3, 3},                        // 3.4.2.2
+    {Opcode::kFindInformationRequest, 5, 5},                     // 3.4.3.1
+    {Opcode::kFindInformationResponse, 6, kUnbounded8},          // 3.4.3.2
+    {Opcode::kFindByTypeValueRequest, 7, kUnbounded8},           // 3.4.3.3
+    {Opcode::kFindByTypeValueResponse, 5, kUnbounded8},          // 3.4.3.4
+    {Opcode::kReadByTypeRequest, 7, 21},                         // 3.4.4.1 (7 or 21)
+    {Opcode::kReadByTypeResponse, 4, kUnbounded8},               // 3.4.4.2
+    {Opcode::kReadRequest, 3, 3},                                // 3.4.4.3
+    {Opcode::kReadResponse, 1, kUnbounded8},                     // 3.4.4.4
+    {Opcode::kReadBlobRequest, 5, 5},                            // 3.4.4.5
+    {Opcode::kReadBlobResponse, 1, kUnbounded8},                 // 3.4.4.6
+    {Opcode::kReadMultipleRequest, 5, kUnbounded8},              // 3.4.4.7
+    {Opcode::kReadMultipleResponse, 1, kUnbounded8},             // 3.4.4.8
+    {Opcode::kReadByGroupTypeRequest, 7, 21},                    // 3.4.4.9 (7 or 21)
+    {Opcode::kReadByGroupTypeResponse, 6, kUnbounded8},          // 3.4.4.10
+    {Opcode::kWriteRequest, 3, kUnbounded8},                     // 3.4.5.1
+    {Opcode::kWriteResponse, 1, 1},                              // 3.4.5.2
+    {Opcode::kPrepareWriteRequest, 5, kUnbounded8},              // 3.4.6.1
+    {Opcode::kPrepareWriteResponse, 5, kUnbounded8},             // 3.4.6.2
+    {Opcode::kExecuteWriteRequest, 2, 2},                        // 3.4.6.3
+    {Opcode::kExecuteWriteResponse, 1, 1},                       // 3.4.6.4
+    {Opcode::kReadMultipleVariableRequest, 5, kUnbounded8},      // 3.4.4.11
+    {Opcode::kReadMultipleVariableResponse, 1, kUnbounded8},     // 3.4.4.12
+    {Opcode::kMultipleHandleValueNotification, 9, kUnbounded8},  // 3.4.7.4
+    {Opcode::kHandleValueNotification, 3, kUnbounded8},          // 3.4.7.1
+    {Opcode::kHandleValueIndication, 3, kUnbounded8},            // 3.4.7.2
+    {Opcode::kHandleValueConfirmation, 1, 1},                    // 3.4.7.3
+    {Opcode::kWriteCommand, 3, kUnbounded8},                     // 3.4.5.3
+    {Opcode::kSignedWriteCommand, 15, kUnbounded8},              // 3.4.5.4 (12-octet signature)
 }};
 
-// A UUID carried as an ATT field: 2 or 16 octets only (Core 5.4 Vol 3 Part F 3.2.1).
-std::optional<Uuid> att_uuid(Bytes b) {
-  if (b.size() != 2 && b.size() != 16) return std::nullopt;
-  return Uuid::from_wire(b);
+// The position of `opcode` in kLengths; kLengths.size() if unknown.
+size_t find_rule(uint8_t opcode) {
+  size_t i = 0;
+  while (i < kLengths.size() && uint8_t(kLengths[i].opcode) != opcode) ++i;
+  return i;
 }
 
 }  // namespace
 
 std::optional<PduLength> pdu_length(uint8_t opcode) {
-  for (const auto& e : kLengths)
-    if (uint8_t(e.opcode) == opcode) return e;
-  return std::nullopt;
+  const size_t i = find_rule(opcode);
+  if (i == kLengths.size()) return std::nullopt;
+  const LengthRule& e = kLengths[i];
+  return PduLength{e.opcode, e.min, uint16_t(e.max == kUnbounded8 ? 0xFFFF : e.max)};
 }
 
+// Each format's fixed fields sit at fixed offsets, and the table's minimum
+// length guarantees that every field a format reads is present.
 Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
   if (pdu.empty()) return fail(ParseError::kEmpty);
-  const uint8_t op = pdu[0];
-  const auto len = pdu_length(op);
-  if (!len) return fail(ParseError::kUnknownOpcode);
-  if (pdu.size() < len->min || pdu.size() > len->max) return fail(ParseError::kInvalidLength);
+  const size_t i = find_rule(pdu[0]);
+  if (i == kLengths.size()) return fail(ParseError::kUnknownOpcode);
+  const size_t n = pdu.size();
+  const LengthRule& rule = kLengths[i];
+  if (n < rule.min || (rule.max != kUnbounded8 && n > rule.max))
+    return fail(ParseError::kInvalidLength);
 
-  ByteReader r(pdu.subspan(1));
-  switch (Opcode(op)) {
-    case Opcode::kErrorResponse: {
-      ErrorResponse v{r.u8(), r.le16(), AttErrorCode(r.u8())};
-      return Pdu(v);
-    }
-    case Opcode::kExchangeMtuRequest:
-      return Pdu(ExchangeMtuRequest{r.le16()});
-    case Opcode::kExchangeMtuResponse:
-      return Pdu(ExchangeMtuResponse{r.le16()});
-    case Opcode::kFindInformationRequest: {
-      FindInformationRequest v{r.le16(), r.le16()};
-      return Pdu(v);
-    }
-    case Opcode::kFindInformationResponse: {
-      FindInformationResponse v{r.u8(), r.rest()};
-      const size_t unit = v.format == 0x01 ? 4 : v.format == 0x02 ? 18 : 0;
+  const uint8_t* p = pdu.data();
+  const uint8_t b1 = n > 1 ? p[1] : 0;
+  const uint16_t f1 = n > 2 ? get_le16(p + 1) : 0;
+  const uint16_t f3 = n > 4 ? get_le16(p + 3) : 0;
+  Result<Pdu, ParseError> out{Pdu{}};
+  Pdu& v = out.value();
+  switch (i) {
+    case 0:  // Error Response
+      v.emplace<ErrorResponse>(b1, get_le16(p + 2), AttErrorCode(p[4]));
+      break;
+    case 1:
+      v.emplace<ExchangeMtuRequest>(f1);
+      break;
+    case 2:
+      v.emplace<ExchangeMtuResponse>(f1);
+      break;
+    case 3:
+      v.emplace<FindInformationRequest>(f1, f3);
+      break;
+    case 4: {  // Find Information Response: format 1 (16-bit UUIDs) or 2 (128-bit)
+      const size_t unit = b1 == 0x01 ? 4 : b1 == 0x02 ? 18 : 0;
       if (unit == 0) return fail(ParseError::kInvalidParameter);
-      if (v.data.size() % unit != 0) return fail(ParseError::kInvalidLength);
-      return Pdu(v);
+      if ((n - 2) % unit != 0) return fail(ParseError::kInvalidLength);
+      v.emplace<FindInformationResponse>(b1, pdu.subspan(2));
+      break;
     }
-    case Opcode::kFindByTypeValueRequest: {
-      FindByTypeValueRequest v{r.le16(), r.le16(), r.le16(), r.rest()};
-      return Pdu(v);
-    }
-    case Opcode::kFindByTypeValueResponse: {
-      FindByTypeValueResponse v{r.rest()};
-      if (v.handles_info.size() % 4 != 0) return fail(ParseError::kInvalidLength);
-      return Pdu(v);
-    }
-    case Opcode::kReadByTypeRequest:
-    case Opcode::kReadByGroupTypeRequest: {
-      const uint16_t start = r.le16();
-      const uint16_t end = r.le16();
-      const auto type = att_uuid(r.rest());
+    case 5:
+      v.emplace<FindByTypeValueRequest>(f1, f3, get_le16(p + 5), pdu.subspan(7));
+      break;
+    case 6:  // Find By Type Value Response: handle pairs
+      if ((n - 1) % 4 != 0) return fail(ParseError::kInvalidLength);
+      v.emplace<FindByTypeValueResponse>(pdu.subspan(1));
+      break;
+    case 7:
+    case 15: {  // Read By (Group) Type Request
+      // A UUID carried as an ATT field: 2 or 16 octets only (Core 5.4 Vol 3 Part F 3.2.1).
+      std::optional<Uuid> type;
+      if (n == 7 || n == 21) type = Uuid::from_wire(pdu.subspan(5));
       if (!type) return fail(ParseError::kInvalidLength);
-      if (Opcode(op) == Opcode::kReadByTypeRequest)
-        return Pdu(ReadByTypeRequest{start, end, *type});
-      return Pdu(ReadByGroupTypeRequest{start, end, *type});
+      if (i == 7)
+        v.emplace<ReadByTypeRequest>(f1, f3, *type);
+      else
+        v.emplace<ReadByGroupTypeRequest>(f1, f3, *type);
+      break;
     }
-    case Opcode::kReadByTypeResponse:
-    case Opcode::kReadByGroupTypeResponse: {
-      const uint8_t length = r.u8();
-      const Bytes data = r.rest();
-      const size_t min_entry = Opcode(op) == Opcode::kReadByTypeResponse ? 2 : 4;
-      if (length < min_entry || data.size() % length != 0) return fail(ParseError::kInvalidLength);
-      if (Opcode(op) == Opcode::kReadByTypeResponse) return Pdu(ReadByTypeResponse{length, data});
-      return Pdu(ReadByGroupTypeResponse{length, data});
+    case 8:
+    case 16: {  // Read By (Group) Type Response: entries of b1 octets
+      const size_t min_entry = i == 8 ? 2 : 4;
+      if (b1 < min_entry || (n - 2) % b1 != 0) return fail(ParseError::kInvalidLength);
+      if (i == 8)
+        v.emplace<ReadByTypeResponse>(b1, pdu.subspan(2));
+      else
+        v.emplace<ReadByGroupTypeResponse>(b1, pdu.subspan(2));
+      break;
     }
-    case Opcode::kReadRequest:
-      return Pdu(ReadRequest{r.le16()});
-    case Opcode::kReadResponse:
-      return Pdu(ReadResponse{r.rest()});
-    case Opcode::kReadBlobRequest: {
-      ReadBlobRequest v{r.le16(), r.le16()};
-      return Pdu(v);
-    }
-    case Opcode::kReadBlobResponse:
-      return Pdu(ReadBlobResponse{r.rest()});
-    case Opcode::kReadMultipleRequest:
-    case Opcode::kReadMultipleVariableRequest: {
-      const Bytes handles = r.rest();  // "Set Of Handles": two or more handles
-      if (handles.size() % 2 != 0) return fail(ParseError::kInvalidLength);
-      if (Opcode(op) == Opcode::kReadMultipleRequest) return Pdu(ReadMultipleRequest{handles});
-      return Pdu(ReadMultipleVariableRequest{handles});
-    }
-    case Opcode::kReadMultipleResponse:
-      return Pdu(ReadMultipleResponse{r.rest()});
-    case Opcode::kReadMultipleVariableResponse:
-      return Pdu(ReadMultipleVariableResponse{r.rest()});
-    case Opcode::kWriteRequest: {
-      WriteRequest v{r.le16(), r.rest()};
-      return Pdu(v);
-    }
-    case Opcode::kWriteResponse:
-      return Pdu(WriteResponse{});
-    case Opcode::kWriteCommand: {
-      WriteCommand v{r.le16(), r.rest()};
-      return Pdu(v);
-    }
-    case Opcode::kSignedWriteCommand: {
-      const uint16_t handle = r.le16();
-      const Bytes rest = r.rest();
-      SignedWriteCommand v{handle, rest.first(rest.size() - 12), rest.last(12)};
-      return Pdu(v);
-    }
-    case Opcode::kPrepareWriteRequest:
-    case Opcode::kPrepareWriteResponse: {
-      const uint16_t handle = r.le16();
-      const uint16_t offset = r.le16();
-      const Bytes value = r.rest();
-      if (Opcode(op) == Opcode::kPrepareWriteRequest)
-        return Pdu(PrepareWriteRequest{handle, offset, value});
-      return Pdu(PrepareWriteResponse{handle, offset, value});
-    }
-    case Opcode::kExecuteWriteRequest: {
-      const uint8_t flags = r.u8();
-      if (flags > 0x01) return fail(ParseError::kInvalidParameter);  // 3.4.6.3: reserved
-      return Pdu(ExecuteWriteRequest{flags});
-    }
-    case Opcode::kExecuteWriteResponse:
-      return Pdu(ExecuteWriteResponse{});
-    case Opcode::kHandleValueNotification: {
-      HandleValueNotification v{r.le16(), r.rest()};
-      return Pdu(v);
-    }
-    case Opcode::kHandleValueIndication: {
-      HandleValueIndication v{r.le16(), r.rest()};
-      return Pdu(v);
-    }
-    case Opcode::kHandleValueConfirmation:
-      return Pdu(HandleValueConfirmation{});
-    case Opcode::kMultipleHandleValueNotification:
-      return Pdu(MultipleHandleValueNotification{r.rest()});
+    case 9:
+      v.emplace<ReadRequest>(f1);
+      break;
+    case 10:
+      v.emplace<ReadResponse>(pdu.subspan(1));
+      break;
+    case 11:
+      v.emplace<ReadBlobRequest>(f1, f3);
+      break;
+    case 12:
+      v.emplace<ReadBlobResponse>(pdu.subspan(1));
+      break;
+    case 13:
+    case 23:  // Read Multiple (Variable) Request: "Set Of Handles", two or more
+      if ((n - 1) % 2 != 0) return fail(ParseError::kInvalidLength);
+      if (i == 13)
+        v.emplace<ReadMultipleRequest>(pdu.subspan(1));
+      else
+        v.emplace<ReadMultipleVariableRequest>(pdu.subspan(1));
+      break;
+    case 14:
+      v.emplace<ReadMultipleResponse>(pdu.subspan(1));
+      break;
+    case 17:
+      v.emplace<WriteRequest>(f1, pdu.subspan(3));
+      break;
+    case 18:
+      v.emplace<WriteResponse>();
+      break;
+    case 19:
+      v.emplace<PrepareWriteRequest>(f1, f3, pdu.subspan(5));
+      break;
+    case 20:
+      v.emplace<PrepareWriteResponse>(f1, f3, pdu.subspan(5));
+      break;
+    case 21:  // Execute Write Request: flags above 0x01 are reserved (3.4.6.3)
+      if (b1 > 0x01) return fail(ParseError::kInvalidParameter);
+      v.emplace<ExecuteWriteRequest>(b1);
+      break;
+    case 22:
+      v.emplace<ExecuteWriteResponse>();
+      break;
+    case 24:
+      v.emplace<ReadMultipleVariableResponse>(pdu.subspan(1));
+      break;
+    case 25:
+      v.emplace<MultipleHandleValueNotification>(pdu.subspan(1));
+      break;
+    case 26:
+      v.emplace<HandleValueNotification>(f1, pdu.subspan(3));
+      break;
+    case 27:
+      v.emplace<HandleValueIndication>(f1, pdu.subspan(3));
+      break;
+    case 28:
+      v.emplace<HandleValueConfirmation>();
+      break;
+    case 29:
+      v.emplace<WriteCommand>(f1, pdu.subspan(3));
+      break;
+    default:  // 30: Signed Write Command: value, then a 12-octet signature
+      v.emplace<SignedWriteCommand>(f1, pdu.subspan(3, n - 15), pdu.last(12));
+      break;
   }
-  return fail(ParseError::kUnknownOpcode);
+  return out;
 }
 
 void write_error_response(ByteWriter& w, uint8_t request_opcode, uint16_t handle,

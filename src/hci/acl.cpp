@@ -6,20 +6,28 @@
 #include "common/log.hpp"
 
 namespace sable::hci {
+namespace {
+
+// Why a partial PDU was dropped, for the warning; the texts are left out of
+// builds without warn-level logs (nothing would print them).
+constexpr const char* reason(const char* text) {
+  return log_compiled_in(LogLevel::kWarn) ? text : "";
+}
+
+}  // namespace
 
 // ---- Header ----
 
 Result<AclPacket, ParseError> AclPacket::parse(Bytes packet) {
-  ByteReader r(packet);
-  uint16_t handle_and_flags = r.le16();
-  uint16_t length = r.le16();
-  if (!r.ok()) return fail(ParseError::kTruncated);
-  if (r.remaining() != length) return fail(ParseError::kLengthMismatch);
+  if (packet.size() < kHeaderSize) return fail(ParseError::kTruncated);
+  const uint16_t handle_and_flags = get_le16(packet.data());
+  if (packet.size() - kHeaderSize != get_le16(packet.data() + 2))
+    return fail(ParseError::kLengthMismatch);
   AclPacket p;
   p.handle = handle_and_flags & kHandleMask;
   p.packet_boundary = uint8_t((handle_and_flags >> 12) & 0x3);
-  p.broadcast = uint8_t((handle_and_flags >> 14) & 0x3);
-  p.data = r.rest();
+  p.broadcast = uint8_t(handle_and_flags >> 14);
+  p.data = packet.subspan(kHeaderSize);
   return p;
 }
 
@@ -268,58 +276,46 @@ void AclInbound::on_acl(Bytes packet) {
       ++dropped_;
       return;
     }
-    if (slot->have + p.data.size() > config_.max_pdu_size) {
-      return drop_partial(*slot, "larger than the maximum PDU size");
+  } else {
+    // A start fragment (0b10 from a controller; 0b00 accepted as well).
+    if (slot) drop_partial(*slot, reason("a new start fragment arrived"));
+    // Core 5.4 Vol 3 Part A 3.1: Length (2) of the basic header excludes the header.
+    if (p.data.size() >= 4 && p.data.size() <= config_.max_pdu_size &&
+        p.data.size() == 4 + size_t(get_le16(p.data.data()))) {
+      return sink_(p.handle, p.data);  // whole: no copy
     }
-    append(*slot, p.data);
-    if (slot->expected != 0) {
-      if (slot->expected > config_.max_pdu_size) {
-        return drop_partial(*slot, "larger than the maximum PDU size");
-      }
-      if (slot->have > slot->expected) return drop_partial(*slot, "more octets than declared");
-      if (slot->have == slot->expected) {
-        Bytes pdu(buffer(*slot), slot->have);
-        *slot = Slot{};  // free before the sink runs; the buffer stays intact
-        sink_(p.handle, pdu);
+    slot = nullptr;
+    for (auto& candidate : slots()) {
+      if (!candidate.active) {
+        slot = &candidate;
+        break;
       }
     }
-    return;
-  }
-
-  // A start fragment (0b10 from a controller; 0b00 accepted as well).
-  if (slot) drop_partial(*slot, "a new start fragment arrived");
-  if (p.data.size() >= 4) {
-    const size_t expected = 4 + size_t(get_le16(p.data.data()));
-    if (expected > config_.max_pdu_size) {
-      SABLE_LOG_WARN("hci: ACL 0x%03x: L2CAP PDU of %zu octets over the maximum, dropped", p.handle,
-                     expected);
+    if (!slot) {
+      SABLE_LOG_WARN("hci: ACL 0x%03x: no free recombination buffer, dropped", p.handle);
       ++dropped_;
       return;
     }
-    if (p.data.size() > expected) {
-      SABLE_LOG_WARN("hci: ACL 0x%03x: %zu octets for a %zu-octet L2CAP PDU, dropped", p.handle,
-                     p.data.size(), expected);
-      ++dropped_;
-      return;
-    }
-    if (p.data.size() == expected) return sink_(p.handle, p.data);  // whole: no copy
+    *slot = Slot{};
+    slot->active = true;
+    slot->handle = p.handle;
   }
-  Slot* s = nullptr;
-  for (auto& candidate : slots()) {
-    if (!candidate.active) {
-      s = &candidate;
-      break;
-    }
+  // The same checks for the start and every continuation: a partial PDU that
+  // cannot become a valid one is dropped at once.
+  if (slot->have + p.data.size() > config_.max_pdu_size) {
+    return drop_partial(*slot, reason("larger than the maximum PDU size"));
   }
-  if (!s) {
-    SABLE_LOG_WARN("hci: ACL 0x%03x: no free recombination buffer, dropped", p.handle);
-    ++dropped_;
-    return;
+  append(*slot, p.data);
+  if (slot->expected == 0) return;
+  if (slot->expected > config_.max_pdu_size) {
+    return drop_partial(*slot, reason("larger than the maximum PDU size"));
   }
-  *s = Slot{};
-  s->active = true;
-  s->handle = p.handle;
-  append(*s, p.data);
+  if (slot->have > slot->expected) return drop_partial(*slot, reason("more octets than declared"));
+  if (slot->have == slot->expected) {
+    Bytes pdu(buffer(*slot), slot->have);
+    *slot = Slot{};  // free before the sink runs; the buffer stays intact
+    sink_(p.handle, pdu);
+  }
 }
 
 void AclInbound::on_disconnection(uint16_t handle) {

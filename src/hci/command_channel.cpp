@@ -7,6 +7,15 @@
 #include "hci/opcodes.hpp"
 
 namespace sable::hci {
+namespace {
+
+// Frees a pending-command slot: one out-of-line copy of the reset.
+template <class Slot>
+[[gnu::noinline]] void clear(Slot& slot) {
+  slot = Slot{};
+}
+
+}  // namespace
 
 CommandChannel::CommandChannel(Sender& sender, Config config) : sender_(sender), config_(config) {}
 
@@ -28,8 +37,9 @@ CommandChannel::Pending* CommandChannel::oldest(State state, uint16_t opcode, Ti
 
 bool CommandChannel::send(TimePoint now, const CommandPacket& command, Callback callback) {
   Pending* slot = oldest(State::kFree);
-  const bool direct = credits_ > 0 && queued() == 0;
-  if (!slot || (!direct && (queued() >= config_.max_queued ||
+  const size_t waiting = queued();
+  const bool direct = credits_ > 0 && waiting == 0;
+  if (!slot || (!direct && (waiting >= config_.max_queued ||
                             command.size > queue_octets_.size() - queue_used_))) {
     SABLE_LOG_ERROR("hci: command queue full, dropping command 0x%04x", command.opcode());
     CommandResult r;
@@ -69,14 +79,15 @@ void CommandChannel::pump(TimePoint now) {
     Pending* p = oldest(State::kQueued);
     if (!p) return;
     // Out of the ring first: a synchronous Sender may queue more from inside.
-    CommandPacket packet;
-    packet.size = p->size;
-    for (size_t i = 0; i < packet.size; ++i) {
-      packet.data[i] = queue_octets_[(queue_head_ + i) % queue_octets_.size()];
+    // (Not a CommandPacket: no zeroing of octets that are not sent.)
+    std::array<uint8_t, CommandPacket::kHeaderSize + CommandPacket::kMaxParams> packet;
+    const size_t size = p->size;
+    for (size_t i = 0; i < size; ++i) {
+      packet[i] = queue_octets_[(queue_head_ + i) % queue_octets_.size()];
     }
-    queue_head_ = (queue_head_ + packet.size) % queue_octets_.size();
-    queue_used_ -= packet.size;
-    transmit(now, *p, packet.bytes());
+    queue_head_ = (queue_head_ + size) % queue_octets_.size();
+    queue_used_ -= size;
+    transmit(now, *p, Bytes(packet.data(), size));
   }
 }
 
@@ -96,7 +107,7 @@ void CommandChannel::complete(TimePoint now, uint16_t opcode, HciStatus status, 
   }
   // Free the slot before the callback, which may send again.
   Callback callback = found->callback;
-  *found = Pending{};
+  clear(*found);
   CommandResult r;
   r.opcode = opcode;
   r.status = status;
@@ -109,48 +120,49 @@ void CommandChannel::complete(TimePoint now, uint16_t opcode, HciStatus status, 
 bool CommandChannel::on_event(TimePoint now, Bytes event_packet) {
   auto packet = EventPacket::parse(event_packet);
   if (!packet) return false;  // not ours to judge; the event dispatcher logs it
-  if (packet->code == ev::kCommandComplete) {
+  const bool by_command_status = packet->code == ev::kCommandStatus;
+  if (!by_command_status && packet->code != ev::kCommandComplete) return false;
+  // What both events carry, then one path: credits, completion, the queue.
+  uint8_t credits = 0;
+  uint16_t opcode = 0;
+  HciStatus status = HciStatus::kUnspecifiedError;
+  Bytes rest;
+  bool completes = true;
+  if (!by_command_status) {
     auto cc = CommandCompleteEvent::parse(packet->params);
     if (!cc) {
       SABLE_LOG_WARN("hci: malformed Command Complete dropped (%s)", to_string(cc.error()));
       return true;
     }
-    set_credits(now, cc->num_hci_command_packets);
-    if (cc->opcode != op::kNop) {
-      // Core 5.4 Vol 4 Part E 7.7.14: the first return parameter is the status.
-      // Return parameters may be shorter than the command defines (btvirt).
-      HciStatus status = HciStatus::kUnspecifiedError;
-      Bytes rest;
-      if (auto s = cc->status()) {
-        status = *s;
-        rest = cc->return_params.subspan(1);
-      } else {
-        SABLE_LOG_WARN("hci: Command Complete for 0x%04x without status", cc->opcode);
-      }
-      complete(now, cc->opcode, status, rest, false);
+    credits = cc->num_hci_command_packets;
+    opcode = cc->opcode;
+    // Core 5.4 Vol 4 Part E 7.7.14: the first return parameter is the status.
+    // Return parameters may be shorter than the command defines (btvirt).
+    if (auto s = cc->status()) {
+      status = *s;
+      rest = cc->return_params.subspan(1);
+    } else if (opcode != op::kNop) {
+      SABLE_LOG_WARN("hci: Command Complete for 0x%04x without status", opcode);
     }
-    pump(now);
-    return true;
-  }
-  if (packet->code == ev::kCommandStatus) {
+  } else {
     auto cs = CommandStatusEvent::parse(packet->params);
     if (!cs) {
       SABLE_LOG_WARN("hci: malformed Command Status dropped (%s)", to_string(cs.error()));
       return true;
     }
-    set_credits(now, cs->num_hci_command_packets);
-    if (cs->opcode != op::kNop) {
-      if (cs->status != HciStatus::kSuccess || completes_with_command_status(cs->opcode)) {
-        complete(now, cs->opcode, cs->status, {}, true);
-      } else {
-        SABLE_LOG_DEBUG("hci: pending Command Status for 0x%04x, waiting for Command Complete",
-                        cs->opcode);
-      }
+    credits = cs->num_hci_command_packets;
+    opcode = cs->opcode;
+    status = cs->status;
+    completes = status != HciStatus::kSuccess || completes_with_command_status(opcode);
+    if (!completes && opcode != op::kNop) {
+      SABLE_LOG_DEBUG("hci: pending Command Status for 0x%04x, waiting for Command Complete",
+                      opcode);
     }
-    pump(now);
-    return true;
   }
-  return false;
+  set_credits(now, credits);
+  if (opcode != op::kNop && completes) complete(now, opcode, status, rest, by_command_status);
+  pump(now);
+  return true;
 }
 
 TimePoint CommandChannel::next_deadline() const {
@@ -197,7 +209,7 @@ void CommandChannel::on_timeout(TimePoint now) {
     r.status = HciStatus::kUnspecifiedError;
     r.timed_out = true;
     r.now = now;
-    *p = Pending{};
+    clear(*p);
     if (callback) callback(r);
   }
   if (on_controller_timeout_) on_controller_timeout_(expired);

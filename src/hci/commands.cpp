@@ -1,70 +1,88 @@
 #include "hci/commands.hpp"
 
+#include <cstring>
+
 #include "common/log.hpp"
 
 namespace sable::hci {
 namespace {
 
-// Writes the 3-octet header (Core 5.4 Vol 4 Part E 5.4.1) once the parameters
-// are in place after it.
-class Builder {
- public:
-  explicit Builder(uint16_t opcode)
-      : w_(MutableBytes(pkt_.data).subspan(CommandPacket::kHeaderSize)) {
-    put_le16(pkt_.data.data(), opcode);
-  }
-  ByteWriter& w() { return w_; }
-  CommandPacket done() {
-    // Every builder below writes at most 255 octets; w_ cannot overflow.
-    pkt_.data[2] = uint8_t(w_.size());
-    pkt_.size = CommandPacket::kHeaderSize + w_.size();
-    return pkt_;
-  }
-
- private:
-  CommandPacket pkt_;
-  ByteWriter w_;
-};
-
-void put_address(ByteWriter& w, const Address& a) {
-  w.bytes(Bytes(a.bytes));
+// Each builder lays its parameters out in a small array on the stack with
+// plain stores (the sizes are fixed and known here) and hands them to
+// make_command, the one routine that writes a packet: one copy of the header
+// code instead of one per command.
+uint8_t* put16(uint8_t* p, uint16_t v) {
+  put_le16(p, v);
+  return p + 2;
 }
 
-void put_le64(ByteWriter& w, uint64_t v) {
-  w.le32(uint32_t(v));
-  w.le32(uint32_t(v >> 32));
+uint8_t* put64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) *p++ = uint8_t(v >> (8 * i));
+  return p;
 }
 
-void put_connection_parameters(ByteWriter& w, const ConnectionParameters& p) {
-  w.le16(p.interval_min)
-      .le16(p.interval_max)
-      .le16(p.max_latency)
-      .le16(p.supervision_timeout)
-      .le16(p.min_ce_length)
-      .le16(p.max_ce_length);
+uint8_t* put_bytes(uint8_t* p, Bytes b) {
+  if (!b.empty()) std::memcpy(p, b.data(), b.size());
+  return p + b.size();
+}
+
+// Address type (0 public, 1 random) then the address (Core 5.4 Vol 4 Part E
+// 7.8.5, 7.8.38, 7.8.77).
+uint8_t* put_typed_address(uint8_t* p, const Address& a) {
+  *p++ = a.is_random() ? 0x01 : 0x00;
+  return put_bytes(p, a.bytes);
+}
+
+uint8_t* put_connection_parameters(uint8_t* p, const ConnectionParameters& c) {
+  for (uint16_t v : {c.interval_min, c.interval_max, c.max_latency, c.supervision_timeout,
+                     c.min_ce_length, c.max_ce_length})
+    p = put16(p, v);
+  return p;
+}
+
+template <size_t N>
+CommandPacket packet(uint16_t opcode, const uint8_t (&buf)[N], const uint8_t* end) {
+  return make_command(opcode, Bytes(buf, size_t(end - buf)));
 }
 
 Result<CommandPacket, CommandError> data_command(uint16_t opcode, Bytes data) {
   // Core 5.4 Vol 4 Part E 7.8.7: Data_Length (1) + 31 octets, unused octets zero.
   constexpr size_t kMaxData = 31;
   if (data.size() > kMaxData) return fail(CommandError::kDataTooLong);
-  Builder b(opcode);
-  b.w().u8(uint8_t(data.size())).bytes(data);
-  for (size_t i = data.size(); i < kMaxData; ++i) b.w().u8(0);
-  return b.done();
+  uint8_t buf[1 + kMaxData] = {uint8_t(data.size())};
+  put_bytes(buf + 1, data);
+  return make_command(opcode, buf);
+}
+
+[[gnu::noinline]] CommandPacket le16_command(uint16_t opcode, uint16_t v) {
+  uint8_t buf[2];
+  return packet(opcode, buf, put16(buf, v));
+}
+
+[[gnu::noinline]] CommandPacket u8_command(uint16_t opcode, uint8_t v) {
+  return make_command(opcode, Bytes(&v, 1));
+}
+
+[[gnu::noinline]] CommandPacket le64_command(uint16_t opcode, uint64_t v) {
+  uint8_t buf[8];
+  return packet(opcode, buf, put64(buf, v));
 }
 
 }  // namespace
 
 CommandPacket make_command(uint16_t opcode, Bytes params) {
-  Builder b(opcode);
+  CommandPacket pkt;
   if (params.size() > CommandPacket::kMaxParams) {
     SABLE_LOG_ERROR("hci: command 0x%04x parameters too long (%zu), sent without them", opcode,
                     params.size());
-  } else {
-    b.w().bytes(params);
+    params = {};
   }
-  return b.done();
+  // Core 5.4 Vol 4 Part E 5.4.1: opcode, parameter total length, parameters.
+  put_le16(pkt.data.data(), opcode);
+  pkt.data[2] = uint8_t(params.size());
+  put_bytes(pkt.data.data() + CommandPacket::kHeaderSize, params);
+  pkt.size = CommandPacket::kHeaderSize + params.size();
+  return pkt;
 }
 
 CommandPacket reset() {
@@ -87,15 +105,11 @@ CommandPacket read_bd_addr() {
 }
 
 CommandPacket set_event_mask(uint64_t mask) {
-  Builder b(op::kSetEventMask);
-  put_le64(b.w(), mask);
-  return b.done();
+  return le64_command(op::kSetEventMask, mask);
 }
 
 CommandPacket le_set_event_mask(uint64_t mask) {
-  Builder b(op::kLeSetEventMask);
-  put_le64(b.w(), mask);
-  return b.done();
+  return le64_command(op::kLeSetEventMask, mask);
 }
 
 CommandPacket le_read_buffer_size() {
@@ -109,22 +123,18 @@ CommandPacket le_read_local_supported_features() {
 }
 
 CommandPacket le_set_random_address(const Address& random_address) {
-  Builder b(op::kLeSetRandomAddress);
-  put_address(b.w(), random_address);
-  return b.done();
+  return make_command(op::kLeSetRandomAddress, random_address.bytes);
 }
 
-CommandPacket le_set_advertising_parameters(const AdvertisingParameters& p) {
-  Builder b(op::kLeSetAdvertisingParameters);
-  b.w()
-      .le16(p.interval_min)
-      .le16(p.interval_max)
-      .u8(p.advertising_type)
-      .u8(p.own_address_type)
-      .u8(p.peer_address.is_random() ? 0x01 : 0x00);
-  put_address(b.w(), p.peer_address);
-  b.w().u8(p.channel_map).u8(p.filter_policy);
-  return b.done();
+CommandPacket le_set_advertising_parameters(const AdvertisingParameters& a) {
+  uint8_t buf[15];
+  uint8_t* p = put16(put16(buf, a.interval_min), a.interval_max);
+  *p++ = a.advertising_type;
+  *p++ = a.own_address_type;
+  p = put_typed_address(p, a.peer_address);
+  *p++ = a.channel_map;
+  *p++ = a.filter_policy;
+  return packet(op::kLeSetAdvertisingParameters, buf, p);
 }
 
 Result<CommandPacket, CommandError> le_set_advertising_data(Bytes data) {
@@ -136,34 +146,30 @@ Result<CommandPacket, CommandError> le_set_scan_response_data(Bytes data) {
 }
 
 CommandPacket le_set_advertising_enable(bool enable) {
-  Builder b(op::kLeSetAdvertisingEnable);
-  b.w().u8(enable ? 1 : 0);
-  return b.done();
+  return u8_command(op::kLeSetAdvertisingEnable, enable ? 1 : 0);
 }
 
-CommandPacket le_set_scan_parameters(const ScanParameters& p) {
-  Builder b(op::kLeSetScanParameters);
-  b.w().u8(p.scan_type).le16(p.interval).le16(p.window).u8(p.own_address_type).u8(p.filter_policy);
-  return b.done();
+CommandPacket le_set_scan_parameters(const ScanParameters& s) {
+  uint8_t buf[7] = {s.scan_type};
+  uint8_t* p = put16(put16(buf + 1, s.interval), s.window);
+  *p++ = s.own_address_type;
+  *p++ = s.filter_policy;
+  return packet(op::kLeSetScanParameters, buf, p);
 }
 
 CommandPacket le_set_scan_enable(bool enable, bool filter_duplicates) {
-  Builder b(op::kLeSetScanEnable);
-  b.w().u8(enable ? 1 : 0).u8(filter_duplicates ? 1 : 0);
-  return b.done();
+  const uint8_t buf[2] = {uint8_t(enable ? 1 : 0), uint8_t(filter_duplicates ? 1 : 0)};
+  return make_command(op::kLeSetScanEnable, buf);
 }
 
-CommandPacket le_create_connection(const CreateConnectionParameters& p) {
-  Builder b(op::kLeCreateConnection);
-  b.w()
-      .le16(p.scan_interval)
-      .le16(p.scan_window)
-      .u8(p.initiator_filter_policy)
-      .u8(uint8_t(p.peer_address.type));  // 0..3, identity types with a resolving list
-  put_address(b.w(), p.peer_address);
-  b.w().u8(p.own_address_type);
-  put_connection_parameters(b.w(), p.connection);
-  return b.done();
+CommandPacket le_create_connection(const CreateConnectionParameters& c) {
+  uint8_t buf[25];
+  uint8_t* p = put16(put16(buf, c.scan_interval), c.scan_window);
+  *p++ = c.initiator_filter_policy;
+  *p++ = uint8_t(c.peer_address.type);  // 0..3, identity types with a resolving list
+  p = put_bytes(p, c.peer_address.bytes);
+  *p++ = c.own_address_type;
+  return packet(op::kLeCreateConnection, buf, put_connection_parameters(p, c.connection));
 }
 
 CommandPacket le_create_connection_cancel() {
@@ -171,52 +177,46 @@ CommandPacket le_create_connection_cancel() {
 }
 
 CommandPacket disconnect(uint16_t handle, HciStatus reason) {
-  Builder b(op::kDisconnect);
-  b.w().le16(handle).u8(uint8_t(reason));
-  return b.done();
+  uint8_t buf[3];
+  put16(buf, handle);
+  buf[2] = uint8_t(reason);
+  return make_command(op::kDisconnect, buf);
 }
 
-CommandPacket le_connection_update(uint16_t handle, const ConnectionParameters& p) {
-  Builder b(op::kLeConnectionUpdate);
-  b.w().le16(handle);
-  put_connection_parameters(b.w(), p);
-  return b.done();
+CommandPacket le_connection_update(uint16_t handle, const ConnectionParameters& c) {
+  uint8_t buf[14];
+  return packet(op::kLeConnectionUpdate, buf, put_connection_parameters(put16(buf, handle), c));
 }
 
 CommandPacket le_remote_connection_parameter_request_reply(uint16_t handle,
-                                                           const ConnectionParameters& p) {
-  Builder b(op::kLeRemoteConnectionParameterRequestReply);
-  b.w().le16(handle);
-  put_connection_parameters(b.w(), p);
-  return b.done();
+                                                           const ConnectionParameters& c) {
+  uint8_t buf[14];
+  return packet(op::kLeRemoteConnectionParameterRequestReply, buf,
+                put_connection_parameters(put16(buf, handle), c));
 }
 
 CommandPacket le_remote_connection_parameter_request_negative_reply(uint16_t handle,
                                                                     HciStatus reason) {
-  Builder b(op::kLeRemoteConnectionParameterRequestNegativeReply);
-  b.w().le16(handle).u8(uint8_t(reason));
-  return b.done();
+  uint8_t buf[3];
+  put16(buf, handle);
+  buf[2] = uint8_t(reason);
+  return make_command(op::kLeRemoteConnectionParameterRequestNegativeReply, buf);
 }
 
 CommandPacket le_start_encryption(uint16_t handle, uint64_t random_number,
                                   uint16_t encrypted_diversifier, const Key128& ltk) {
-  Builder b(op::kLeStartEncryption);
-  b.w().le16(handle);
-  put_le64(b.w(), random_number);
-  b.w().le16(encrypted_diversifier).bytes(Bytes(ltk));
-  return b.done();
+  uint8_t buf[28];
+  uint8_t* p = put16(put64(put16(buf, handle), random_number), encrypted_diversifier);
+  return packet(op::kLeStartEncryption, buf, put_bytes(p, ltk));
 }
 
 CommandPacket le_long_term_key_request_reply(uint16_t handle, const Key128& ltk) {
-  Builder b(op::kLeLongTermKeyRequestReply);
-  b.w().le16(handle).bytes(Bytes(ltk));
-  return b.done();
+  uint8_t buf[18];
+  return packet(op::kLeLongTermKeyRequestReply, buf, put_bytes(put16(buf, handle), ltk));
 }
 
 CommandPacket le_long_term_key_request_negative_reply(uint16_t handle) {
-  Builder b(op::kLeLongTermKeyRequestNegativeReply);
-  b.w().le16(handle);
-  return b.done();
+  return le16_command(op::kLeLongTermKeyRequestNegativeReply, handle);
 }
 
 CommandPacket le_rand() {
@@ -224,24 +224,19 @@ CommandPacket le_rand() {
 }
 
 CommandPacket le_read_remote_features(uint16_t handle) {
-  Builder b(op::kLeReadRemoteFeatures);
-  b.w().le16(handle);
-  return b.done();
+  return le16_command(op::kLeReadRemoteFeatures, handle);
 }
 
 CommandPacket le_set_data_length(uint16_t handle, uint16_t tx_octets, uint16_t tx_time) {
-  Builder b(op::kLeSetDataLength);
-  b.w().le16(handle).le16(tx_octets).le16(tx_time);
-  return b.done();
+  uint8_t buf[6];
+  return packet(op::kLeSetDataLength, buf, put16(put16(put16(buf, handle), tx_octets), tx_time));
 }
 
 CommandPacket le_add_device_to_resolving_list(const Address& peer_identity, const Key128& peer_irk,
                                               const Key128& local_irk) {
-  Builder b(op::kLeAddDeviceToResolvingList);
-  b.w().u8(peer_identity.is_random() ? 0x01 : 0x00);
-  put_address(b.w(), peer_identity);
-  b.w().bytes(Bytes(peer_irk)).bytes(Bytes(local_irk));
-  return b.done();
+  uint8_t buf[39];
+  uint8_t* p = put_bytes(put_typed_address(buf, peer_identity), peer_irk);
+  return packet(op::kLeAddDeviceToResolvingList, buf, put_bytes(p, local_irk));
 }
 
 CommandPacket le_clear_resolving_list() {
@@ -249,23 +244,18 @@ CommandPacket le_clear_resolving_list() {
 }
 
 CommandPacket le_set_address_resolution_enable(bool enable) {
-  Builder b(op::kLeSetAddressResolutionEnable);
-  b.w().u8(enable ? 1 : 0);
-  return b.done();
+  return u8_command(op::kLeSetAddressResolutionEnable, enable ? 1 : 0);
 }
 
 CommandPacket le_set_resolvable_private_address_timeout(uint16_t seconds) {
-  Builder b(op::kLeSetResolvablePrivateAddressTimeout);
-  b.w().le16(seconds);
-  return b.done();
+  return le16_command(op::kLeSetResolvablePrivateAddressTimeout, seconds);
 }
 
 CommandPacket le_set_privacy_mode(const Address& peer_identity, uint8_t privacy_mode) {
-  Builder b(op::kLeSetPrivacyMode);
-  b.w().u8(peer_identity.is_random() ? 0x01 : 0x00);
-  put_address(b.w(), peer_identity);
-  b.w().u8(privacy_mode);
-  return b.done();
+  uint8_t buf[8];
+  uint8_t* p = put_typed_address(buf, peer_identity);
+  *p++ = privacy_mode;
+  return packet(op::kLeSetPrivacyMode, buf, p);
 }
 
 }  // namespace sable::hci

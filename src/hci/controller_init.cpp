@@ -1,6 +1,7 @@
 #include "hci/controller_init.hpp"
 
 #include <cstdio>
+#include <iterator>
 
 #include "common/log.hpp"
 #include "hci/commands.hpp"
@@ -63,33 +64,22 @@ InitError::Text InitError::to_string() const {
 }
 
 namespace {
-CommandPacket command_for(InitStep step, const ControllerInit::Config& config) {
-  switch (step) {
-    case InitStep::kReset:
-      return reset();
-    case InitStep::kReadLocalVersionInformation:
-      return read_local_version_information();
-    case InitStep::kReadLocalSupportedCommands:
-      return read_local_supported_commands();
-    case InitStep::kReadLocalSupportedFeatures:
-      return read_local_supported_features();
-    case InitStep::kLeReadLocalSupportedFeatures:
-      return le_read_local_supported_features();
-    case InitStep::kReadBdAddr:
-      return read_bd_addr();
-    case InitStep::kLeReadBufferSizeV2:
-      return le_read_buffer_size_v2();
-    case InitStep::kLeReadBufferSize:
-      return le_read_buffer_size();
-    case InitStep::kReadBufferSize:
-      return read_buffer_size();
-    case InitStep::kSetEventMask:
-      return set_event_mask(config.event_mask);
-    case InitStep::kLeSetEventMask:
-      return le_set_event_mask(config.le_event_mask);
-  }
-  return reset();
-}
+// The command of each step, in InitStep order (Core 5.4 Vol 4 Part E 7.3.2,
+// 7.4.1, 7.4.2, 7.4.3, 7.8.3, 7.4.6, 7.8.2, 7.8.2, 7.4.5, 7.3.1, 7.8.1).
+constexpr uint16_t kStepOpcodes[] = {
+    op::kReset,
+    op::kReadLocalVersionInformation,
+    op::kReadLocalSupportedCommands,
+    op::kReadLocalSupportedFeatures,
+    op::kLeReadLocalSupportedFeatures,
+    op::kReadBdAddr,
+    op::kLeReadBufferSizeV2,
+    op::kLeReadBufferSize,
+    op::kReadBufferSize,
+    op::kSetEventMask,
+    op::kLeSetEventMask,
+};
+static_assert(std::size(kStepOpcodes) == size_t(InitStep::kLeSetEventMask) + 1);
 }  // namespace
 
 void ControllerInit::start(TimePoint now, Callback done) {
@@ -105,7 +95,15 @@ void ControllerInit::start(TimePoint now, Callback done) {
 
 void ControllerInit::issue(TimePoint now, InitStep step) {
   SABLE_LOG_DEBUG("hci: bring-up: %s", to_string(step));
-  channel_.send(now, command_for(step, config_),
+  // Only the two event mask steps carry a parameter: the mask, 8 octets.
+  uint8_t mask[8];
+  Bytes params;
+  if (step >= InitStep::kSetEventMask) {
+    const uint64_t m = step == InitStep::kSetEventMask ? config_.event_mask : config_.le_event_mask;
+    for (int i = 0; i < 8; ++i) mask[i] = uint8_t(m >> (8 * i));
+    params = mask;
+  }
+  channel_.send(now, make_command(kStepOpcodes[size_t(step)], params),
                 [this, step](const CommandResult& r) { on_result(step, r); });
 }
 
@@ -137,81 +135,92 @@ void ControllerInit::on_result(InitStep step, const CommandResult& r) {
     // The one tolerated failure: v2 unknown or refused → ask v1.
     if (step == InitStep::kLeReadBufferSizeV2) {
       SABLE_LOG_INFO("hci: LE_Read_Buffer_Size [v2] failed (%s), using v1", to_string(r.status));
-      return advance(now, InitStep::kLeReadBufferSize);
+      return issue(now, InitStep::kLeReadBufferSize);
     }
     return fail_with(InitError::Kind::kStatus, step, r.status);
   }
 
   const Bytes rp = r.return_params;
-  auto malformed = [&] { fail_with(InitError::Kind::kMalformed, step, r.status); };
+  // The step after each one, in InitStep order; the cases below change it
+  // where the answer decides (buffer sizes) and return on a malformed answer.
+  static constexpr InitStep kNext[] = {
+      InitStep::kReadLocalVersionInformation,
+      InitStep::kReadLocalSupportedCommands,
+      InitStep::kReadLocalSupportedFeatures,
+      InitStep::kLeReadLocalSupportedFeatures,
+      InitStep::kReadBdAddr,
+      InitStep::kLeReadBufferSizeV2,
+      InitStep::kSetEventMask,
+      InitStep::kSetEventMask,
+      InitStep::kSetEventMask,
+      InitStep::kLeSetEventMask,
+      InitStep::kLeSetEventMask,
+  };
+  InitStep next = kNext[size_t(step)];
+  bool ok = true;
   switch (step) {
-    case InitStep::kReset:
-      return advance(now, InitStep::kReadLocalVersionInformation);
     case InitStep::kReadLocalVersionInformation: {
       auto v = decode_read_local_version_information(rp);
-      if (!v) return malformed();
+      if (!(ok = v.ok())) break;
       info_.hci_version = v->hci_version;
       info_.hci_revision = v->hci_subversion;
       info_.lmp_version = v->lmp_version;
       info_.lmp_subversion = v->lmp_subversion;
       info_.manufacturer = v->company_identifier;
-      return advance(now, InitStep::kReadLocalSupportedCommands);
+      break;
     }
     case InitStep::kReadLocalSupportedCommands: {
       auto c = decode_read_local_supported_commands(rp);
-      if (!c) return malformed();
-      info_.supported_commands = *c;
-      return advance(now, InitStep::kReadLocalSupportedFeatures);
+      if ((ok = c.ok())) info_.supported_commands = *c;
+      break;
     }
-    case InitStep::kReadLocalSupportedFeatures: {
-      auto f = decode_read_local_supported_features(rp);
-      if (!f) return malformed();
-      info_.features = *f;
-      return advance(now, InitStep::kLeReadLocalSupportedFeatures);
-    }
+    case InitStep::kReadLocalSupportedFeatures:
     case InitStep::kLeReadLocalSupportedFeatures: {
-      auto f = decode_le_read_local_supported_features(rp);
-      if (!f) return malformed();
-      info_.le_features = *f;
-      return advance(now, InitStep::kReadBdAddr);
+      auto f = decode_le_read_local_supported_features(rp);  // the same 8-octet layout
+      if (!(ok = f.ok())) break;
+      (step == InitStep::kReadLocalSupportedFeatures ? info_.features : info_.le_features) = *f;
+      break;
     }
     case InitStep::kReadBdAddr: {
       auto a = decode_read_bd_addr(rp);
-      if (!a) return malformed();
+      if (!(ok = a.ok())) break;
       info_.bd_addr = *a;
-      return advance(now, info_.supports(supported::kLeReadBufferSizeV2)
-                              ? InitStep::kLeReadBufferSizeV2
-                              : InitStep::kLeReadBufferSize);
+      if (!info_.supports(supported::kLeReadBufferSizeV2)) next = InitStep::kLeReadBufferSize;
+      break;
     }
     case InitStep::kLeReadBufferSizeV2:
-    case InitStep::kLeReadBufferSize: {
-      auto s = step == InitStep::kLeReadBufferSizeV2 ? decode_le_read_buffer_size_v2(rp)
-                                                     : decode_le_read_buffer_size(rp);
-      if (!s) return malformed();
-      // Core 5.4 Vol 4 Part E 7.8.2: a zero length means LE shares the BR/EDR
-      // buffers, read with HCI_Read_Buffer_Size.
-      if (s->acl_data_length == 0 || s->acl_packet_count == 0) {
-        return advance(now, InitStep::kReadBufferSize);
-      }
-      info_.acl_data_length = s->acl_data_length;
-      info_.acl_packet_count = s->acl_packet_count;
-      return advance(now, InitStep::kSetEventMask);
-    }
+    case InitStep::kLeReadBufferSize:
     case InitStep::kReadBufferSize: {
-      auto s = decode_read_buffer_size(rp);
-      if (!s) return malformed();
-      if (s->acl_data_length == 0 || s->acl_packet_count == 0) {
-        return fail_with(InitError::Kind::kNoBuffers, step, r.status);
+      uint16_t length = 0;
+      uint16_t count = 0;
+      if (step == InitStep::kReadBufferSize) {
+        auto s = decode_read_buffer_size(rp);
+        if ((ok = s.ok())) length = s->acl_data_length, count = s->acl_packet_count;
+      } else {
+        auto s = step == InitStep::kLeReadBufferSizeV2 ? decode_le_read_buffer_size_v2(rp)
+                                                       : decode_le_read_buffer_size(rp);
+        if ((ok = s.ok())) length = s->acl_data_length, count = s->acl_packet_count;
       }
-      info_.acl_data_length = s->acl_data_length;
-      info_.acl_packet_count = s->acl_packet_count;
-      return advance(now, InitStep::kSetEventMask);
+      if (!ok) break;
+      if (length == 0 || count == 0) {
+        // Core 5.4 Vol 4 Part E 7.8.2: a zero length means LE shares the
+        // BR/EDR buffers, read with HCI_Read_Buffer_Size; there, no buffers at all.
+        if (step == InitStep::kReadBufferSize)
+          return fail_with(InitError::Kind::kNoBuffers, step, r.status);
+        next = InitStep::kReadBufferSize;
+        break;
+      }
+      info_.acl_data_length = length;
+      info_.acl_packet_count = count;
+      break;
     }
-    case InitStep::kSetEventMask:
-      return advance(now, InitStep::kLeSetEventMask);
     case InitStep::kLeSetEventMask:
       return succeed();
+    default:  // Reset, Set Event Mask: nothing returned that bring-up keeps
+      break;
   }
+  if (!ok) return fail_with(InitError::Kind::kMalformed, step, r.status);
+  issue(now, next);
 }
 
 }  // namespace sable::hci

@@ -119,7 +119,6 @@ class ControllerInit {
  private:
   void issue(TimePoint now, InitStep step);
   void on_result(InitStep step, const CommandResult& r);
-  void advance(TimePoint now, InitStep next) { issue(now, next); }
   void succeed();
   void fail_with(InitError::Kind kind, InitStep step, HciStatus status);
 

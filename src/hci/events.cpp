@@ -154,47 +154,44 @@ Result<LeMetaEvent, ParseError> LeMetaEvent::parse(Bytes params) {
 namespace {
 // Part E 7.7.65.1 and 7.7.65.10 share their layout but for the two resolvable
 // private addresses (rpa_octets, 0 or 12) between the peer address and the
-// interval; `rpas` receives them.
-Result<LeConnectionFields, ParseError> parse_connection_fields(Bytes sub, size_t rpa_octets,
-                                                               uint8_t* rpas) {
-  if (sub.size() < 18 + rpa_octets) return fail(ParseError::kTruncated);
-  Fields f(sub.data());
-  LeConnectionFields e;
+// interval. The caller has checked the length and the address type.
+void read_connection_fields(const uint8_t* p, size_t rpa_octets, LeConnectionFields& e) {
+  Fields f(p);
   e.status = f.status();
   e.handle = f.handle();
   e.role = f.u8();
   const uint8_t type = f.u8();
-  if (!valid_address_type(type)) return fail(ParseError::kInvalidValue);
   e.peer_address = f.address(type);
-  for (size_t i = 0; i < rpa_octets; ++i) rpas[i] = f.u8();
+  f = Fields(p + 11 + rpa_octets);
   e.connection_interval = f.le16();
   e.peripheral_latency = f.le16();
   e.supervision_timeout = f.le16();
   e.central_clock_accuracy = f.u8();
-  return e;
+}
+
+std::optional<ParseError> check_connection_fields(Bytes sub, size_t rpa_octets) {
+  if (sub.size() < 18 + rpa_octets) return ParseError::kTruncated;
+  if (!valid_address_type(sub[4])) return ParseError::kInvalidValue;
+  return std::nullopt;
 }
 }  // namespace
 
 Result<LeConnectionCompleteEvent, ParseError> LeConnectionCompleteEvent::parse(Bytes sub) {
-  auto fields = parse_connection_fields(sub, 0, nullptr);
-  if (!fields) return fail(fields.error());
-  LeConnectionCompleteEvent e;
-  static_cast<LeConnectionFields&>(e) = *fields;
-  return e;
+  if (auto err = check_connection_fields(sub, 0)) return fail(*err);
+  Result<LeConnectionCompleteEvent, ParseError> out{LeConnectionCompleteEvent{}};
+  read_connection_fields(sub.data(), 0, out.value());
+  return out;
 }
 
 Result<LeEnhancedConnectionCompleteEvent, ParseError> LeEnhancedConnectionCompleteEvent::parse(
     Bytes sub) {
-  std::array<uint8_t, 12> rpas{};
-  auto fields = parse_connection_fields(sub, rpas.size(), rpas.data());
-  if (!fields) return fail(fields.error());
-  LeEnhancedConnectionCompleteEvent e;
-  static_cast<LeConnectionFields&>(e) = *fields;
-  for (size_t i = 0; i < 6; ++i) {
-    e.local_resolvable_private_address[i] = rpas[i];
-    e.peer_resolvable_private_address[i] = rpas[6 + i];
-  }
-  return e;
+  if (auto err = check_connection_fields(sub, 12)) return fail(*err);
+  Result<LeEnhancedConnectionCompleteEvent, ParseError> out{LeEnhancedConnectionCompleteEvent{}};
+  LeEnhancedConnectionCompleteEvent& e = out.value();
+  read_connection_fields(sub.data(), 12, e);
+  Fields(sub.data() + 11).copy(e.local_resolvable_private_address);
+  Fields(sub.data() + 17).copy(e.peer_resolvable_private_address);
+  return out;
 }
 
 // Core 5.4 Vol 4 Part E 7.7.65.2: Data_Length is 0..31.

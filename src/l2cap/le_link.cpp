@@ -1,6 +1,7 @@
 #include "l2cap/le_link.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "common/log.hpp"
 
@@ -87,12 +88,13 @@ bool LeLink::send_sdu(uint16_t channel_id, Bytes sdu, size_t max_sdu) {
                     channel_id, max_sdu);
     return false;
   }
+  // max_sdu is at most kAttMaxSduSize: the frame always fits.
   std::array<uint8_t, kBasicHeaderSize + kAttMaxSduSize> buf;
-  ByteWriter w{MutableBytes(buf)};
   // Core 5.4 Vol 3 Part A 3.1: B-frame = Length, Channel ID, Information payload.
-  w.le16(uint16_t(sdu.size())).le16(channel_id).bytes(sdu);
-  if (!w.ok()) return false;
-  delegate_.send_pdu(w.written());
+  put_le16(&buf[0], uint16_t(sdu.size()));
+  put_le16(&buf[2], channel_id);
+  if (!sdu.empty()) std::memcpy(&buf[kBasicHeaderSize], sdu.data(), sdu.size());
+  delegate_.send_pdu(Bytes(buf.data(), kBasicHeaderSize + sdu.size()));
   return true;
 }
 
@@ -107,13 +109,14 @@ Result<void, ConnectionParameterUpdateError> LeLink::request_connection_paramete
   if (pending_) return fail(ConnectionParameterUpdateError::kRequestPending);
 
   std::array<uint8_t, 8> data;
-  ByteWriter w{MutableBytes(data)};
-  w.le16(params.interval_min).le16(params.interval_max);
-  w.le16(params.peripheral_latency).le16(params.supervision_timeout);
+  put_le16(&data[0], params.interval_min);
+  put_le16(&data[2], params.interval_max);
+  put_le16(&data[4], params.peripheral_latency);
+  put_le16(&data[6], params.supervision_timeout);
   pending_identifier_ = next_identifier();
   pending_ = true;
   rtx_deadline_ = now + kRtxTimeout;  // Core 5.4 Vol 3 Part A 6.2.1
-  send_command(CommandCode::kConnectionParameterUpdateRequest, pending_identifier_, w.written());
+  send_command(CommandCode::kConnectionParameterUpdateRequest, pending_identifier_, data);
   return {};
 }
 
@@ -222,9 +225,10 @@ void LeLink::on_disconnection_request(const LeSignalingCommand& command) {
   // Core 5.4 Vol 3 Part A 4.6 / 4.1: no dynamic channel exists, so the CIDs are
   // invalid; the reject data is the local endpoint (the request's DCID) then
   // the remote endpoint (its SCID).
-  ByteReader r(command.data());
-  const uint16_t dcid = r.le16();
-  const uint16_t scid = r.le16();
+  // The data length (4) was checked by LeSignalingCommand::parse.
+  const uint8_t* d = command.data().data();
+  const uint16_t dcid = get_le16(d);
+  const uint16_t scid = get_le16(d + 2);
   SABLE_LOG_INFO("l2cap: Disconnection Request for unknown DCID 0x%04x SCID 0x%04x", dcid, scid);
   std::array<uint8_t, 4> cids;
   put_le16(&cids[0], dcid);
@@ -240,12 +244,13 @@ void LeLink::on_connection_parameter_update_request(const LeSignalingCommand& co
     send_command_reject(command.identifier(), RejectReason::kCommandNotUnderstood);
     return;
   }
-  ByteReader r(command.data());
+  // The data length (8) was checked by LeSignalingCommand::parse.
+  const uint8_t* d = command.data().data();
   ConnectionParameters params{};
-  params.interval_min = r.le16();
-  params.interval_max = r.le16();
-  params.peripheral_latency = r.le16();
-  params.supervision_timeout = r.le16();
+  params.interval_min = get_le16(d);
+  params.interval_max = get_le16(d + 2);
+  params.peripheral_latency = get_le16(d + 4);
+  params.supervision_timeout = get_le16(d + 6);
 
   uint16_t result = kConnectionParametersRejected;
   if (!connection_parameters_valid(params)) {
@@ -315,9 +320,9 @@ void LeLink::refuse_credit_based_reconfigure(const LeSignalingCommand& command) 
 void LeLink::send_command_reject(uint8_t identifier, RejectReason reason, Bytes data) {
   // Core 5.4 Vol 3 Part A 4.1: Reason (2 octets) + reason data (0..4 octets).
   std::array<uint8_t, 6> payload;
-  ByteWriter w{MutableBytes(payload)};
-  w.le16(uint16_t(reason)).bytes(data);
-  send_command(CommandCode::kCommandReject, identifier, w.written());
+  put_le16(payload.data(), uint16_t(reason));
+  if (!data.empty()) std::memcpy(&payload[2], data.data(), data.size());
+  send_command(CommandCode::kCommandReject, identifier, Bytes(payload.data(), 2 + data.size()));
 }
 
 void LeLink::send_command(CommandCode code, uint8_t identifier, Bytes data) {

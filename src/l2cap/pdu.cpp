@@ -1,5 +1,7 @@
 #include "l2cap/pdu.hpp"
 
+#include <cstring>
+
 namespace sable::l2cap {
 namespace {
 
@@ -53,13 +55,10 @@ bool connection_parameters_valid(const ConnectionParameters& p) {
 }
 
 Result<BasicFrame, BasicFrame::Error> BasicFrame::parse(Bytes pdu) {
-  ByteReader r(pdu);
-  const uint16_t length = r.le16();
-  const uint16_t channel_id = r.le16();
-  if (!r.ok()) return fail(Error::kTooShort);
+  if (pdu.size() < 4) return fail(Error::kTooShort);
   // Core 5.4 Vol 3 Part A 3.1: Length is the payload size, header excluded.
-  if (r.remaining() != length) return fail(Error::kLengthMismatch);
-  return BasicFrame(channel_id, r.rest());
+  if (pdu.size() - 4 != get_le16(pdu.data())) return fail(Error::kLengthMismatch);
+  return BasicFrame(get_le16(pdu.data() + 2), pdu.subspan(4));
 }
 
 bool le_command_kind(uint8_t code, CommandKind* kind) {
@@ -71,11 +70,10 @@ bool le_command_kind(uint8_t code, CommandKind* kind) {
 
 Result<LeSignalingCommand, LeSignalingCommand::Error> LeSignalingCommand::parse(Bytes c_frame) {
   using Kind = Error::Kind;
-  ByteReader r(c_frame);
-  const uint8_t code = r.u8();
-  const uint8_t identifier = r.u8();
-  const uint16_t length = r.le16();
-  if (!r.ok()) return fail(Error{Kind::kTooShort, 0, 0});
+  if (c_frame.size() < kCommandHeaderSize) return fail(Error{Kind::kTooShort, 0, 0});
+  const uint8_t code = c_frame[0];
+  const uint8_t identifier = c_frame[1];
+  const uint16_t length = get_le16(c_frame.data() + 2);
   // Core 5.4 Vol 3 Part A 4: "Signaling identifier 0x00 is an illegal
   // identifier and shall never be used in any command."
   if (identifier == 0) return fail(Error{Kind::kZeroIdentifier, code, identifier});
@@ -83,21 +81,27 @@ Result<LeSignalingCommand, LeSignalingCommand::Error> LeSignalingCommand::parse(
   if (c_frame.size() > kLeSignalingMtu) return fail(Error{Kind::kExceedsMtu, code, identifier});
   // Core 5.4 Vol 3 Part A 4: "only one command per C-frame shall be sent over
   // Fixed Channel CID 0x0005"; the Length field covers the data field only.
-  if (r.remaining() != length) return fail(Error{Kind::kLengthMismatch, code, identifier});
+  const Bytes data = c_frame.subspan(kCommandHeaderSize);
+  if (data.size() != length) return fail(Error{Kind::kLengthMismatch, code, identifier});
   const LeCommandFormat* f = find_le_command(code);
   if (f == nullptr) return fail(Error{Kind::kNotLeCommand, code, identifier});
   if (length < f->min_data || length > f->max_data || (length - f->min_data) % f->step != 0) {
     return fail(Error{Kind::kInvalidDataLength, code, identifier});
   }
-  return LeSignalingCommand(CommandCode(code), f->kind, identifier, r.rest());
+  return LeSignalingCommand(CommandCode(code), f->kind, identifier, data);
 }
 
 Bytes write_le_signaling_frame(MutableBytes buf, CommandCode code, uint8_t identifier, Bytes data) {
-  ByteWriter w(buf);
-  w.le16(uint16_t(kCommandHeaderSize + data.size())).le16(kLeSignalingCid);
-  w.u8(uint8_t(code)).u8(identifier).le16(uint16_t(data.size())).bytes(data);
-  if (!w.ok()) return {};
-  return w.written();
+  const size_t size = kBasicHeaderSize + kCommandHeaderSize + data.size();
+  if (buf.size() < size) return {};
+  uint8_t* p = buf.data();
+  put_le16(p, uint16_t(kCommandHeaderSize + data.size()));
+  put_le16(p + 2, kLeSignalingCid);
+  p[4] = uint8_t(code);
+  p[5] = identifier;
+  put_le16(p + 6, uint16_t(data.size()));
+  if (!data.empty()) std::memcpy(p + 8, data.data(), data.size());
+  return Bytes(p, size);
 }
 
 }  // namespace sable::l2cap

@@ -55,6 +55,20 @@ TEST(AttPdu, LengthTableBounds) {
   }
 }
 
+// An unbounded format is bounded only by ATT_MTU (up to 517 octets): a length
+// above one octet's range must still parse.
+TEST(AttPdu, UnboundedFormatsTakeLongPdus) {
+  V write(1 + 2 + 513, 0x01);
+  write[0] = 0x12;  // Write Request
+  const auto w = as<WriteRequest>(parse(write));
+  EXPECT_EQ(w.handle, 0x0101);
+  EXPECT_EQ(w.value.size(), 513u);
+  V notification(300, 0x02);
+  notification[0] = 0x1B;
+  EXPECT_EQ(as<HandleValueNotification>(parse(notification)).value.size(), 297u);
+  EXPECT_EQ(pdu_length(0x12)->max, 0xFFFF);
+}
+
 TEST(AttPdu, ParsesRequests) {
   // Exchange MTU Request: opcode, Client Rx MTU 0x0200.
   EXPECT_EQ(as<ExchangeMtuRequest>(parse({0x02, 0x00, 0x02})).client_rx_mtu, 0x0200);
