@@ -193,7 +193,7 @@ void Server::store_write(const Attribute& a, Bytes value) {
       const bool changed = slot != v;
       slot = v;
       if (changed) ++client_state_generation_;
-      if (changed && ch->on_subscribe) ch->on_subscribe(conn_id_, v);
+      if (changed && ch->on_subscribe && *ch->on_subscribe) (*ch->on_subscribe)(conn_id_, v);
       return;
     }
     case AttributeKind::kClientSupportedFeatures:
