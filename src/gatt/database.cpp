@@ -154,49 +154,57 @@ std::optional<BuildError> Database::Builder::add_characteristic(const Characteri
 std::optional<BuildError> Database::Builder::layout() {
   attributes = storage = characteristics = cccds = 0;
 
-  // Core 5.4 Vol 3 Part C 12: the GAP service.
-  service(0, uuids::kGapService, true);
-  const auto& name = options.device_name;
-  const Permissions name_write = options.device_name_writable ? kOpen : kNone;
-  (void)add_characteristic({
-      .type = uuids::kDeviceName,
-      .properties = uint8_t(prop::kRead | (options.device_name_writable ? prop::kWrite : 0)),
-      .access = {.read = kOpen, .write = name_write},
-      .value = Bytes(reinterpret_cast<const uint8_t*>(name.data()),
-                     std::min<size_t>(name.size(), kMaxDeviceNameLength)),
-      .max_length = kMaxDeviceNameLength,
-  });
+  // Core 5.4 Vol 3 Part C 12: the GAP service (Device Name, Appearance), then
+  // Core 5.4 Vol 3 Part G 7: the GATT service (7.1 Service Changed: indicate
+  // only, its value (affected handle range) not readable; 7.2 Client Supported
+  // Features: per client, held by the Server; 7.3 Database Hash: 16 octets,
+  // filled in once the layout is known).
+  struct BuiltIn {
+    uint16_t type;
+    uint8_t properties;
+    bool readable;
+    bool writable;
+    uint8_t max_length;  // 0: the value's length
+    bool fixed_length;
+    AttributeKind kind;
+  };
+  static constexpr BuiltIn kBuiltIns[] = {
+      {0x2A00, prop::kRead, true, false, kMaxDeviceNameLength, false, AttributeKind::kValue},
+      {0x2A01, prop::kRead, true, false, 0, true, AttributeKind::kValue},
+      {0x2A05, prop::kIndicate, false, false, 0, true, AttributeKind::kValue},
+      {0x2B29, prop::kRead | prop::kWrite, true, true, 1, false,
+       AttributeKind::kClientSupportedFeatures},
+      {0x2B2A, prop::kRead, true, false, 16, true, AttributeKind::kValue},
+  };
+  static constexpr uint8_t kAllHandles[] = {0x01, 0x00, 0xFF, 0xFF};
   uint8_t appearance[2];
   put_le16(appearance, options.appearance);
-  (void)add_characteristic({.type = uuids::kAppearance,
-                            .properties = prop::kRead,
-                            .access = {.read = kOpen, .write = kNone},
-                            .value = appearance,
-                            .fixed_length = true});
-
-  // Core 5.4 Vol 3 Part G 7: the GATT service.
-  service(1, uuids::kGattService, true);
-  // 7.1 Service Changed: indicate only; its value (affected handle range) is not readable.
-  static constexpr uint8_t kAllHandles[] = {0x01, 0x00, 0xFF, 0xFF};
-  (void)add_characteristic({.type = uuids::kServiceChanged,
-                            .properties = prop::kIndicate,
-                            .access = {.read = kNone, .write = kNone},
-                            .value = kAllHandles,
-                            .fixed_length = true,
-                            .cccd_write = kOpen});
-  db.service_changed_handle_ = value_handle;
-  // 7.2 Client Supported Features: per client (held by the Server), read/write.
-  (void)add_characteristic({.type = uuids::kClientSupportedFeatures,
-                            .properties = prop::kRead | prop::kWrite,
-                            .access = {.read = kOpen, .write = kOpen},
-                            .max_length = 1,
-                            .value_kind = AttributeKind::kClientSupportedFeatures});
-  // 7.3 Database Hash: read only, 16 octets; filled in once the layout is known.
-  (void)add_characteristic({.type = uuids::kDatabaseHash,
-                            .properties = prop::kRead,
-                            .access = {.read = kOpen, .write = kNone},
-                            .max_length = 16,
-                            .fixed_length = true});
+  const auto& name = options.device_name;
+  const Bytes values[] = {Bytes(reinterpret_cast<const uint8_t*>(name.data()),
+                                std::min<size_t>(name.size(), kMaxDeviceNameLength)),
+                          appearance,
+                          kAllHandles,
+                          {},
+                          {}};
+  for (size_t i = 0; i < std::size(kBuiltIns); ++i) {
+    const BuiltIn& c = kBuiltIns[i];
+    if (i == 0) service(0, uuids::kGapService, true);
+    if (i == 2) service(1, uuids::kGattService, true);
+    const bool writable_name = i == 0 && options.device_name_writable;
+    const Uuid type = Uuid::from16(c.type);
+    (void)add_characteristic({
+        .type = type,
+        .properties = uint8_t(c.properties | (writable_name ? prop::kWrite : 0)),
+        .access = {.read = c.readable ? kOpen : kNone,
+                   .write = c.writable || writable_name ? kOpen : kNone},
+        .value = values[i],
+        .max_length = c.max_length,
+        .fixed_length = c.fixed_length,
+        .cccd_write = kOpen,  // only Service Changed has a CCCD
+        .value_kind = c.kind,
+    });
+    if (i == 2) db.service_changed_handle_ = value_handle;
+  }
   db.hash_handle_ = value_handle;
 
   const auto& defs = db.definitions_;

@@ -381,22 +381,22 @@ void Server::on_execute_write(const att::ExecuteWriteRequest& r) {
       if (prepared_[j].handle == prepared_[i].handle) return false;
     return true;
   };
-  if (r.flags == 0x01) {
+  // Pass 0 checks every handle's new value, pass 1 writes them.
+  for (int pass = 0; r.flags == 0x01 && pass < 2; ++pass) {
     for (size_t i = 0; i < prepared_count_; ++i) {
       if (!first_of_handle(i)) continue;
       const Attribute& a = *db_.find(prepared_[i].handle);
       Error err = compose_prepared(a, value, length);
-      if (!err) err = check_write(a, Bytes(value.data(), length));
+      const Bytes v(value.data(), length);
+      if (pass == 1) {
+        store_write(a, v);
+        continue;
+      }
+      if (!err) err = check_write(a, v);
       if (err) {
         prepared_count_ = prepared_bytes_ = 0;
         return send_error(op, a.handle, *err);
       }
-    }
-    for (size_t i = 0; i < prepared_count_; ++i) {
-      if (!first_of_handle(i)) continue;
-      const Attribute& a = *db_.find(prepared_[i].handle);
-      (void)compose_prepared(a, value, length);
-      store_write(a, Bytes(value.data(), length));
     }
   }
   prepared_count_ = prepared_bytes_ = 0;  // flags 0x00: cancel all
