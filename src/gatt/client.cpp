@@ -88,12 +88,17 @@ void Client::enqueue(TimePoint now, Procedure p) {
     pump(now);
     return;
   }
+  fail_procedure(p, refuse);
+}
+
+// The one place a procedure's callback hears a failure, whatever its result type.
+void Client::fail_procedure(Procedure& proc, ClientError error) {
   std::visit(
-      [&](auto& proc) {
-        auto cb = std::move(proc.done);
-        if (cb) cb(sable::fail(refuse));
+      [&](auto& p) {
+        auto cb = std::move(p.done);
+        if (cb) cb(sable::fail(error));
       },
-      p);
+      proc);
 }
 
 void Client::pump(TimePoint now) {
@@ -151,43 +156,35 @@ void Client::fail_current(TimePoint now, ClientError error) {
   if (!current_) return;
   if (auto* w = std::get_if<WriteProc>(&*current_); w && w->subscription != 0)
     remove_subscription(w->subscription);
-  std::visit(
-      [&](auto& p) {
-        using T = std::remove_reference_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, MtuProc>)
-          complete<uint16_t>(now, p.done, sable::fail(error));
-        else if constexpr (std::is_same_v<T, ServiceProc>)
-          complete<std::vector<ServiceInfo>>(now, p.done, sable::fail(error));
-        else if constexpr (std::is_same_v<T, CharacteristicProc>)
-          complete<std::vector<CharacteristicInfo>>(now, p.done, sable::fail(error));
-        else if constexpr (std::is_same_v<T, DescriptorProc>)
-          complete<std::vector<DescriptorInfo>>(now, p.done, sable::fail(error));
-        else if constexpr (std::is_same_v<T, ReadProc>)
-          complete<std::vector<uint8_t>>(now, p.done, sable::fail(error));
-        else
-          complete<void>(now, p.done, sable::fail(error));
-      },
-      *current_);
+  // As complete(): the state is updated before the callback runs.
+  struct Call {
+    Procedure proc;
+    ClientError error;
+  } call{std::move(*current_), error};
+  finish(now, &call, [](void* c) {
+    auto& k = *static_cast<Call*>(c);
+    fail_procedure(k.proc, k.error);
+  });
+}
+
+void Client::finish(TimePoint now, void* ctx, void (*call)(void*)) {
+  current_.reset();
+  LifetimeWatch watch(watchers_);
+  call(ctx);
+  if (watch.ended()) return;
+  pump(now);
 }
 
 void Client::fail_all(std::optional<Procedure> current, ClientError current_error) {
   std::list<Procedure> queued = std::move(queue_);
   queue_.clear();
   LifetimeWatch watch(watchers_);
-  auto fail_one = [](Procedure& proc, ClientError error) {
-    std::visit(
-        [&](auto& p) {
-          auto cb = std::move(p.done);
-          if (cb) cb(sable::fail(error));
-        },
-        proc);
-  };
   if (current) {
-    fail_one(*current, current_error);
+    fail_procedure(*current, current_error);
     if (watch.ended()) return;
   }
   for (Procedure& p : queued) {
-    fail_one(p, ClientError::of(ClientError::Kind::kDisconnected));
+    fail_procedure(p, ClientError::of(ClientError::Kind::kDisconnected));
     if (watch.ended()) return;
   }
 }

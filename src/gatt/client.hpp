@@ -248,6 +248,10 @@ class Client final : private att::ClientRole {
   void start(TimePoint now);
   void send_request(TimePoint now, const ByteWriter& w);
   void fail_current(TimePoint now, ClientError error);
+  static void fail_procedure(Procedure& proc, ClientError error);
+  // Ends the running procedure: clears it, runs `call(ctx)` (its callback),
+  // then starts the next one unless the callback destroyed the client.
+  void finish(TimePoint now, void* ctx, void (*call)(void*));
   template <class T>
   void complete(TimePoint now, Callback<T>& done, std::type_identity_t<ClientResult<T>> result);
   void fail_all(std::optional<Procedure> current, ClientError current_error);
@@ -285,17 +289,20 @@ class Client final : private att::ClientRole {
   LifetimeWatchList watchers_;
 };
 
-// Defined here: every client TU completes procedures.
+// Defined here: every client TU completes procedures. Only the callback's
+// call is per result type; finish() does the rest once.
 template <class T>
 void Client::complete(TimePoint now, Callback<T>& done,
                       std::type_identity_t<ClientResult<T>> result) {
   // Move out, update state, then notify; touch nothing if the callback destroyed us.
-  Callback<T> cb = std::move(done);
-  current_.reset();
-  LifetimeWatch watch(watchers_);
-  if (cb) cb(std::move(result));
-  if (watch.ended()) return;
-  pump(now);
+  struct Call {
+    Callback<T> cb;
+    ClientResult<T>& result;
+  } call{std::move(done), result};
+  finish(now, &call, [](void* c) {
+    auto& k = *static_cast<Call*>(c);
+    if (k.cb) k.cb(std::move(k.result));
+  });
 }
 
 }  // namespace sable::gatt

@@ -9,64 +9,12 @@ namespace sable::gatt {
 namespace {
 
 constexpr uint16_t kMaxDeviceNameLength = 248;  // Core 5.4 Vol 3 Part C 12.1
+constexpr size_t kBuiltInServices = 2;          // GAP and GATT come first
 
-constexpr Permissions kReadOnly = Permissions::open();
-
-std::vector<uint8_t> le16_bytes(uint16_t v) {
-  return {uint8_t(v), uint8_t(v >> 8)};
-}
-
-// Core 5.4 Vol 3 Part C 12: the GAP service.
-ServiceDef gap_service(const DatabaseOptions& o) {
-  ServiceDef s{.type = uuids::kGapService};
-  const size_t n = std::min<size_t>(o.device_name.size(), kMaxDeviceNameLength);
-  CharacteristicDef name{
-      .type = uuids::kDeviceName,
-      .properties = uint8_t(prop::kRead | (o.device_name_writable ? prop::kWrite : 0)),
-      .access = {.read = kReadOnly,
-                 .write = o.device_name_writable ? Permissions::open() : Permissions::none()},
-      .value = std::vector<uint8_t>(o.device_name.begin(), o.device_name.begin() + long(n)),
-      .max_length = kMaxDeviceNameLength,
-  };
-  CharacteristicDef appearance{.type = uuids::kAppearance,
-                               .properties = prop::kRead,
-                               .access = {.read = kReadOnly, .write = Permissions::none()},
-                               .value = le16_bytes(o.appearance),
-                               .fixed_length = true};
-  s.characteristics.push_back(std::move(name));
-  s.characteristics.push_back(std::move(appearance));
-  return s;
-}
-
-// Core 5.4 Vol 3 Part G 7: the GATT service.
-ServiceDef gatt_service() {
-  ServiceDef s{.type = uuids::kGattService};
-  // 7.1 Service Changed: indicate only; its value (affected handle range) is not readable.
-  s.characteristics.push_back(CharacteristicDef{
-      .type = uuids::kServiceChanged,
-      .properties = prop::kIndicate,
-      .access = {.read = Permissions::none(), .write = Permissions::none()},
-      .value = {0x01, 0x00, 0xFF, 0xFF},
-      .fixed_length = true,
-      .cccd_write = Permissions::open(),
-  });
-  // 7.2 Client Supported Features: per client, read/write.
-  s.characteristics.push_back(CharacteristicDef{
-      .type = uuids::kClientSupportedFeatures,
-      .properties = prop::kRead | prop::kWrite,
-      .access = {.read = kReadOnly, .write = Permissions::open()},
-      .value = {0x00},
-  });
-  // 7.3 Database Hash: read only, 16 octets; filled in once the layout is known.
-  s.characteristics.push_back(CharacteristicDef{
-      .type = uuids::kDatabaseHash,
-      .properties = prop::kRead,
-      .access = {.read = kReadOnly, .write = Permissions::none()},
-      .value = std::vector<uint8_t>(16, 0),
-      .fixed_length = true,
-  });
-  return s;
-}
+constexpr Permissions kOpen = Permissions::open();
+constexpr Permissions kNone = Permissions::none();
+// Declarations (Core 5.4 Vol 3 Part G 3.1 - 3.3.1) are read-only without security.
+constexpr AccessRules kDeclaration{.read = kOpen, .write = kNone};
 
 bool valid_key_size(const Permissions& p) {
   return p.min_key_size >= 7 && p.min_key_size <= 16;
@@ -75,21 +23,22 @@ bool valid_rules(const AccessRules& r) {
   return valid_key_size(r.read) && valid_key_size(r.write);
 }
 
-size_t attribute_count(const ServiceDef& s) {
-  size_t n = 1 + s.includes.size();
-  for (const auto& c : s.characteristics) {
-    n += 2 + c.descriptors.size();
-    if (c.properties & (prop::kNotify | prop::kIndicate)) ++n;
-    if (c.properties & prop::kExtendedProperties) ++n;
-  }
-  return n;
-}
-
-void append_uuid(std::vector<uint8_t>& out, const Uuid& u) {
-  uint8_t b[16];
-  const size_t n = u.write_att(b);
-  out.insert(out.end(), b, b + n);
-}
+// One characteristic to lay out: a user definition or a built-in one, so that
+// both go through the same code.
+struct CharacteristicLayout {
+  const Uuid& type;
+  uint8_t properties;
+  AccessRules access;
+  Bytes value{};
+  uint16_t max_length = 0;  // 0: the value's length
+  bool fixed_length = false;
+  uint16_t extended_properties = 0;
+  std::optional<Permissions> cccd_write{};
+  const Callbacks* callbacks = nullptr;
+  const SubscribeFn* on_subscribe = nullptr;
+  std::span<const DescriptorDef> descriptors{};
+  AttributeKind value_kind = AttributeKind::kValue;
+};
 
 }  // namespace
 
@@ -100,151 +49,214 @@ bool AttributeValue::set(Bytes value) {
   return true;
 }
 
-Result<Database, BuildError> Database::build(std::vector<ServiceDef> user_services,
-                                             DatabaseOptions options) {
-  std::vector<ServiceDef> services;
-  services.reserve(user_services.size() + 2);
-  services.push_back(gap_service(options));
-  services.push_back(gatt_service());
-  constexpr size_t kBuiltIn = 2;
-  for (auto& s : user_services) {
-    for (auto& inc : s.includes) {
-      if (inc >= user_services.size()) return fail(BuildError::kInvalidInclude);
-      inc += kBuiltIn;
-    }
-    services.push_back(std::move(s));
-  }
+// Lays the database out twice with the same code: a counting pass (sizes,
+// every check) and, once the arrays are allocated, a writing pass.
+struct Database::Builder {
+  Database& db;
+  const DatabaseOptions& options;
+  bool writing = false;
+  size_t attributes = 0;
+  size_t storage = 0;
+  size_t characteristics = 0;
+  size_t cccds = 0;
+  int32_t characteristic = -1;          // index of the characteristic being laid out
+  uint16_t value_handle = 0;            // of the last characteristic laid out
+  std::unique_ptr<uint16_t[]> start{};  // first handle of each service, then one past the last
+  Attribute scratch{};                  // the attribute of the counting pass
 
-  // Pass 1: the handle range of every service (includes may point forward).
-  std::vector<uint16_t> start(services.size());
-  std::vector<uint16_t> end(services.size());
-  size_t next = 1;
-  for (size_t i = 0; i < services.size(); ++i) {
-    const size_t n = attribute_count(services[i]);
-    if (next + n - 1 > 0xFFFF) return fail(BuildError::kTooManyAttributes);
-    start[i] = uint16_t(next);
-    end[i] = uint16_t(next + n - 1);
-    next += n;
-    for (size_t inc : services[i].includes)
-      if (inc == i) return fail(BuildError::kInvalidInclude);
-  }
-
-  Database db;
-  db.attributes_.reserve(next - 1);
-  auto add = [&db](const Uuid& type, AttributeKind kind, AccessRules access, Bytes value,
-                   uint16_t max_length, bool fixed) -> Attribute& {
-    Attribute a;
-    a.handle = uint16_t(db.attributes_.size() + 1);
+  Attribute& add(const Uuid& type, AttributeKind kind, const AccessRules& access, Bytes value,
+                 uint16_t max_length, bool fixed) {
+    Attribute& a = writing ? db.attributes_[attributes] : scratch;
+    a.handle = uint16_t(attributes + 1);
     a.type = type;
     a.kind = kind;
     a.access = access;
     a.end_group_handle = a.handle;
     a.max_length = std::max<uint16_t>(max_length, uint16_t(value.size()));
     a.fixed_length = fixed;
-    a.storage = uint32_t(db.storage_.size());
+    a.storage = uint32_t(storage);
     a.length = uint16_t(value.size());
-    db.storage_.insert(db.storage_.end(), value.begin(), value.end());
-    db.storage_.resize(a.storage + a.max_length);
-    db.attributes_.push_back(a);
-    return db.attributes_.back();
+    a.characteristic = characteristic;
+    a.callbacks = nullptr;
+    if (writing) std::copy(value.begin(), value.end(), &db.storage_[storage]);
+    ++attributes;
+    storage += a.max_length;
+    return a;
+  }
+
+  Attribute& declaration(const Uuid& type, AttributeKind kind, Bytes value) {
+    return add(type, kind, kDeclaration, value, 0, true);
+  }
+
+  // Core 5.4 Vol 3 Part G 3.1: the service declaration; its group ends before
+  // the next service starts (known from the counting pass).
+  void service(size_t index, const Uuid& type, bool primary) {
+    characteristic = -1;
+    start[index] = uint16_t(attributes + 1);
+    uint8_t v[16];
+    const size_t n = type.write_att(v);
+    declaration(primary ? uuids::kPrimaryService : uuids::kSecondaryService,
+                primary ? AttributeKind::kPrimaryService : AttributeKind::kSecondaryService,
+                Bytes(v, n))
+        .end_group_handle = uint16_t(start[index + 1] - 1);
+  }
+
+  std::optional<BuildError> add_characteristic(const CharacteristicLayout& c);
+  std::optional<BuildError> layout();
+};
+
+std::optional<BuildError> Database::Builder::add_characteristic(const CharacteristicLayout& c) {
+  if (!valid_rules(c.access) || (c.cccd_write && !valid_key_size(*c.cccd_write)))
+    return BuildError::kInvalidKeySize;
+  const uint16_t max_len = c.max_length ? c.max_length : uint16_t(c.value.size());
+  if (max_len > att::kMaxValueLength || c.value.size() > max_len) return BuildError::kValueTooLong;
+
+  characteristic = int32_t(characteristics++);
+  Characteristic ch{.properties = c.properties, .on_subscribe = c.on_subscribe};
+  // A client cannot subscribe to what it may not read unless told otherwise (attack #21).
+  ch.cccd_write = c.cccd_write.value_or(c.access.read);
+  ch.cccd_write.allowed = true;
+
+  // Core 5.4 Vol 3 Part G 3.3.1: properties, value handle, UUID.
+  ch.declaration_handle = uint16_t(attributes + 1);
+  ch.value_handle = value_handle = uint16_t(attributes + 2);
+  uint8_t v[19] = {c.properties};
+  put_le16(&v[1], ch.value_handle);
+  declaration(uuids::kCharacteristic, AttributeKind::kCharacteristic,
+              Bytes(v, 3 + c.type.write_att(&v[3])));
+  add(c.type, c.value_kind, c.access, c.value, max_len, c.fixed_length).callbacks = c.callbacks;
+
+  if (c.properties & (prop::kNotify | prop::kIndicate)) {
+    if (cccds >= kMaxCccds) return BuildError::kTooManyCccds;
+    // Core 5.4 Vol 3 Part G 3.3.3.3: readable without security; writes as configured.
+    ch.cccd_handle = add(uuids::kCccd, AttributeKind::kCccd,
+                         {.read = kOpen, .write = ch.cccd_write}, {}, 2, true)
+                         .handle;
+    ch.cccd_index = uint16_t(cccds++);
+  }
+  if (c.properties & prop::kExtendedProperties) {
+    // Core 5.4 Vol 3 Part G 3.3.3.1.
+    uint8_t ext[2];
+    put_le16(ext, c.extended_properties);
+    declaration(uuids::kExtendedProperties, AttributeKind::kExtendedProperties, ext);
+  }
+  for (const DescriptorDef& d : c.descriptors) {
+    if (!valid_rules(d.access)) return BuildError::kInvalidKeySize;
+    const uint16_t dmax = d.max_length ? d.max_length : uint16_t(d.value.size());
+    if (dmax > att::kMaxValueLength || d.value.size() > dmax) return BuildError::kValueTooLong;
+    add(d.type, AttributeKind::kDescriptor, d.access, d.value, dmax, d.fixed_length).callbacks =
+        &d.callbacks;
+  }
+  if (writing) db.characteristics_[size_t(characteristic)] = ch;
+  return std::nullopt;
+}
+
+std::optional<BuildError> Database::Builder::layout() {
+  attributes = storage = characteristics = cccds = 0;
+
+  // Core 5.4 Vol 3 Part C 12: the GAP service (Device Name, Appearance), then
+  // Core 5.4 Vol 3 Part G 7: the GATT service (7.1 Service Changed: indicate
+  // only, its value (affected handle range) not readable; 7.2 Client Supported
+  // Features: per client, held by the Server; 7.3 Database Hash: 16 octets,
+  // filled in once the layout is known).
+  struct BuiltIn {
+    uint16_t type;
+    uint8_t properties;
+    bool readable;
+    bool writable;
+    uint8_t max_length;  // 0: the value's length
+    bool fixed_length;
+    AttributeKind kind;
   };
-  const AccessRules decl_access{.read = Permissions::open(), .write = Permissions::none()};
+  static constexpr BuiltIn kBuiltIns[] = {
+      {0x2A00, prop::kRead, true, false, kMaxDeviceNameLength, false, AttributeKind::kValue},
+      {0x2A01, prop::kRead, true, false, 0, true, AttributeKind::kValue},
+      {0x2A05, prop::kIndicate, false, false, 0, true, AttributeKind::kValue},
+      {0x2B29, prop::kRead | prop::kWrite, true, true, 1, false,
+       AttributeKind::kClientSupportedFeatures},
+      {0x2B2A, prop::kRead, true, false, 16, true, AttributeKind::kValue},
+  };
+  static constexpr uint8_t kAllHandles[] = {0x01, 0x00, 0xFF, 0xFF};
+  uint8_t appearance[2];
+  put_le16(appearance, options.appearance);
+  const auto& name = options.device_name;
+  const Bytes values[] = {Bytes(reinterpret_cast<const uint8_t*>(name.data()),
+                                std::min<size_t>(name.size(), kMaxDeviceNameLength)),
+                          appearance,
+                          kAllHandles,
+                          {},
+                          {}};
+  for (size_t i = 0; i < std::size(kBuiltIns); ++i) {
+    const BuiltIn& c = kBuiltIns[i];
+    if (i == 0) service(0, uuids::kGapService, true);
+    if (i == 2) service(1, uuids::kGattService, true);
+    const bool writable_name = i == 0 && options.device_name_writable;
+    const Uuid type = Uuid::from16(c.type);
+    (void)add_characteristic({
+        .type = type,
+        .properties = uint8_t(c.properties | (writable_name ? prop::kWrite : 0)),
+        .access = {.read = c.readable ? kOpen : kNone,
+                   .write = c.writable || writable_name ? kOpen : kNone},
+        .value = values[i],
+        .max_length = c.max_length,
+        .fixed_length = c.fixed_length,
+        .cccd_write = kOpen,  // only Service Changed has a CCCD
+        .value_kind = c.kind,
+    });
+    if (i == 2) db.service_changed_handle_ = value_handle;
+  }
+  db.hash_handle_ = value_handle;
 
-  std::vector<uint8_t> v;
-  for (size_t i = 0; i < services.size(); ++i) {
-    auto& s = services[i];
-    v.clear();
-    append_uuid(v, s.type);
-    Attribute& sa =
-        add(s.primary ? uuids::kPrimaryService : uuids::kSecondaryService,
-            s.primary ? AttributeKind::kPrimaryService : AttributeKind::kSecondaryService,
-            decl_access, v, 0, true);
-    sa.end_group_handle = end[i];
-
+  const auto& defs = db.definitions_;
+  for (size_t i = 0; i < defs.size(); ++i) {
+    const ServiceDef& s = defs[i];
+    service(kBuiltInServices + i, s.type, s.primary);
     // Core 5.4 Vol 3 Part G 3.2: Include declarations come right after the service.
     for (size_t inc : s.includes) {
-      v.clear();
-      v.push_back(uint8_t(start[inc]));
-      v.push_back(uint8_t(start[inc] >> 8));
-      v.push_back(uint8_t(end[inc]));
-      v.push_back(uint8_t(end[inc] >> 8));
-      if (services[inc].type.is16()) append_uuid(v, services[inc].type);
-      add(uuids::kInclude, AttributeKind::kInclude, decl_access, v, 0, true);
+      if (inc >= defs.size() || inc == i) return BuildError::kInvalidInclude;
+      const size_t j = kBuiltInServices + inc;
+      uint8_t v[6];
+      put_le16(&v[0], start[j]);
+      put_le16(&v[2], uint16_t(start[j + 1] - 1));
+      const Uuid& type = defs[inc].type;
+      declaration(uuids::kInclude, AttributeKind::kInclude,
+                  Bytes(v, type.is16() ? 4 + type.write_att(&v[4]) : 4));
     }
-
-    for (auto& c : s.characteristics) {
-      if (!valid_rules(c.access) || (c.cccd_write && !valid_key_size(*c.cccd_write)))
-        return fail(BuildError::kInvalidKeySize);
-      const uint16_t max_len = c.max_length ? c.max_length : uint16_t(c.value.size());
-      if (max_len > att::kMaxValueLength || c.value.size() > max_len)
-        return fail(BuildError::kValueTooLong);
-
-      const int32_t char_index = int32_t(db.characteristics_.size());
-      Characteristic ch;
-      ch.properties = c.properties;
-      ch.on_subscribe = std::move(c.on_subscribe);
-      ch.cccd_write = c.cccd_write.value_or(c.access.read);
-      ch.cccd_write.allowed = true;
-
-      // Core 5.4 Vol 3 Part G 3.3.1: properties, value handle, UUID.
-      const uint16_t decl_handle = uint16_t(db.attributes_.size() + 1);
-      v.clear();
-      v.push_back(c.properties);
-      v.push_back(uint8_t(decl_handle + 1));
-      v.push_back(uint8_t((decl_handle + 1) >> 8));
-      append_uuid(v, c.type);
-      add(uuids::kCharacteristic, AttributeKind::kCharacteristic, decl_access, v, 0, true)
-          .characteristic = char_index;
-      ch.declaration_handle = decl_handle;
-
-      db.callbacks_.push_back(std::move(c.callbacks));
-      Attribute& va =
-          add(c.type, AttributeKind::kValue, c.access, c.value, max_len, c.fixed_length);
-      va.characteristic = char_index;
-      va.callbacks = int32_t(db.callbacks_.size() - 1);
-      ch.value_handle = va.handle;
-
-      if (c.properties & (prop::kNotify | prop::kIndicate)) {
-        if (db.cccd_count_ >= kMaxCccds) return fail(BuildError::kTooManyCccds);
-        // Core 5.4 Vol 3 Part G 3.3.3.3: readable without security; writes as configured.
-        Attribute& cccd = add(uuids::kCccd, AttributeKind::kCccd,
-                              {.read = Permissions::open(), .write = ch.cccd_write}, {}, 2, true);
-        cccd.characteristic = char_index;
-        ch.cccd_handle = cccd.handle;
-        ch.cccd_index = uint16_t(db.cccd_count_++);
-      }
-      if (c.properties & prop::kExtendedProperties) {
-        // Core 5.4 Vol 3 Part G 3.3.3.1.
-        const auto ext = le16_bytes(c.extended_properties);
-        add(uuids::kExtendedProperties, AttributeKind::kExtendedProperties, decl_access, ext, 0,
-            true)
-            .characteristic = char_index;
-      }
-      for (auto& d : c.descriptors) {
-        if (!valid_rules(d.access)) return fail(BuildError::kInvalidKeySize);
-        const uint16_t dmax = d.max_length ? d.max_length : uint16_t(d.value.size());
-        if (dmax > att::kMaxValueLength || d.value.size() > dmax)
-          return fail(BuildError::kValueTooLong);
-        db.callbacks_.push_back(std::move(d.callbacks));
-        Attribute& da =
-            add(d.type, AttributeKind::kDescriptor, d.access, d.value, dmax, d.fixed_length);
-        da.characteristic = char_index;
-        da.callbacks = int32_t(db.callbacks_.size() - 1);
-      }
-      db.characteristics_.push_back(std::move(ch));
+    for (const CharacteristicDef& c : s.characteristics) {
+      if (auto err = add_characteristic({.type = c.type,
+                                         .properties = c.properties,
+                                         .access = c.access,
+                                         .value = c.value,
+                                         .max_length = c.max_length,
+                                         .fixed_length = c.fixed_length,
+                                         .extended_properties = c.extended_properties,
+                                         .cccd_write = c.cccd_write,
+                                         .callbacks = &c.callbacks,
+                                         .on_subscribe = &c.on_subscribe,
+                                         .descriptors = c.descriptors}))
+        return err;
     }
   }
+  start[kBuiltInServices + defs.size()] = uint16_t(attributes + 1);
+  if (attributes > 0xFFFF) return BuildError::kTooManyAttributes;
+  return std::nullopt;
+}
 
-  // Locate the GATT service's special characteristics (service index 1).
-  for (auto& a : db.attributes_) {
-    if (a.handle < start[1] || a.handle > end[1] || a.kind != AttributeKind::kValue) continue;
-    if (a.type == uuids::kServiceChanged) db.service_changed_handle_ = a.handle;
-    if (a.type == uuids::kDatabaseHash) db.hash_handle_ = a.handle;
-    if (a.type == uuids::kClientSupportedFeatures) {
-      a.kind = AttributeKind::kClientSupportedFeatures;
-      a.length = 0;  // per connection
-    }
-  }
+Result<Database, BuildError> Database::build(std::vector<ServiceDef> services,
+                                             DatabaseOptions options) {
+  Database db;
+  db.definitions_ = std::move(services);
+  Builder b{.db = db, .options = options};
+  b.start.reset(new uint16_t[kBuiltInServices + db.definitions_.size() + 1]());
+  if (auto err = b.layout()) return fail(*err);
+  db.attributes_.reset(new Attribute[b.attributes]);
+  db.storage_.reset(new uint8_t[b.storage]());
+  db.characteristics_.reset(new Characteristic[b.characteristics]);
+  db.attribute_count_ = uint16_t(b.attributes);
+  db.characteristic_count_ = uint16_t(b.characteristics);
+  db.cccd_count_ = b.cccds;
+  b.writing = true;
+  (void)b.layout();  // the same layout, checked by the counting pass
 
   // Core 5.4 Vol 3 Part G 7.3.1: Database Hash = AES-CMAC(0, fields); the CMAC
   // output is the 128-bit value, sent least significant octet first.
@@ -252,9 +264,9 @@ Result<Database, BuildError> Database::build(std::vector<ServiceDef> user_servic
   const CmacFn cmac = options.cmac ? options.cmac : &crypto::aes_cmac;
   const crypto::Block mac = cmac(crypto::Block{}, input);
   std::reverse_copy(mac.begin(), mac.end(), db.hash_.begin());
-  if (!db.set_value(db.hash_handle_, db.hash_)) return fail(BuildError::kValueTooLong);
+  (void)db.mutable_value(*db.find(db.hash_handle_)).set(db.hash_);
 
-  SABLE_LOG_DEBUG("gatt: database built, %zu attributes, %zu CCCDs", db.attributes_.size(),
+  SABLE_LOG_DEBUG("gatt: database built, %u attributes, %zu CCCDs", db.attribute_count_,
                   db.cccd_count_);
   return db;
 }
@@ -282,7 +294,7 @@ const Characteristic* Database::characteristic_by_value(uint16_t value_handle) c
 
 std::optional<CharacteristicHandles> Database::find_characteristic(const Uuid& service,
                                                                    const Uuid& type) const {
-  for (const auto& s : attributes_) {
+  for (const auto& s : attributes()) {
     if (!s.is_service()) continue;
     const auto su = Uuid::from_wire(value(s));
     if (!su || !(*su == service)) continue;
@@ -297,7 +309,11 @@ std::optional<CharacteristicHandles> Database::find_characteristic(const Uuid& s
 }
 
 std::vector<uint8_t> database_hash_input(const Database& db) {
-  std::vector<uint8_t> m;
+  // At most handle, 128-bit type and value per attribute; cut to what was written.
+  size_t bound = 0;
+  for (const auto& a : db.attributes()) bound += 18 + a.length;
+  std::vector<uint8_t> m(bound);
+  ByteWriter w(m);
   for (const auto& a : db.attributes()) {
     bool with_value = false;
     switch (a.kind) {
@@ -314,14 +330,11 @@ std::vector<uint8_t> database_hash_input(const Database& db) {
         if (a.type.is16() && a.type.as16() >= 0x2901 && a.type.as16() <= 0x2905) break;
         continue;
     }
-    m.push_back(uint8_t(a.handle));
-    m.push_back(uint8_t(a.handle >> 8));
-    append_uuid(m, a.type);
-    if (with_value) {
-      const auto v = db.value(a);
-      m.insert(m.end(), v.begin(), v.end());
-    }
+    uint8_t type[16];
+    w.le16(a.handle).bytes(Bytes(type, a.type.write_att(type)));
+    if (with_value) w.bytes(db.value(a));
   }
+  m.erase(m.begin() + long(w.size()), m.end());
   return m;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -155,10 +156,10 @@ struct Attribute {
   uint16_t end_group_handle = 0;  // services: last handle of the group; else the handle
   uint16_t max_length = 0;
   bool fixed_length = false;
-  uint32_t storage = 0;         // offset of the value in the database's storage
-  uint16_t length = 0;          // current value length
-  int32_t characteristic = -1;  // index into Database::characteristics(), or -1
-  int32_t callbacks = -1;       // index of this attribute's Callbacks, or -1
+  uint32_t storage = 0;                  // offset of the value in the database's storage
+  uint16_t length = 0;                   // current value length
+  int32_t characteristic = -1;           // index into Database::characteristics(), or -1
+  const Callbacks* callbacks = nullptr;  // this attribute's hooks (in the kept definitions)
 
   bool is_service() const {
     return kind == AttributeKind::kPrimaryService || kind == AttributeKind::kSecondaryService;
@@ -172,7 +173,7 @@ struct Characteristic {
   uint16_t cccd_index = 0;   // slot in a connection's CCCD table
   uint8_t properties = 0;
   Permissions cccd_write{};
-  SubscribeFn on_subscribe{};
+  const SubscribeFn* on_subscribe = nullptr;  // in the kept definitions; null for built-ins
 };
 
 struct CharacteristicHandles {
@@ -204,10 +205,10 @@ class Database {
 
   // O(1): handles are contiguous from 0x0001.
   const Attribute* find(uint16_t handle) const {
-    return handle != 0 && handle <= attributes_.size() ? &attributes_[handle - 1] : nullptr;
+    return handle != 0 && handle <= attribute_count_ ? &attributes_[handle - 1] : nullptr;
   }
-  std::span<const Attribute> attributes() const { return attributes_; }
-  uint16_t last_handle() const { return uint16_t(attributes_.size()); }
+  std::span<const Attribute> attributes() const { return {attributes_.get(), attribute_count_}; }
+  uint16_t last_handle() const { return attribute_count_; }
 
   // The stored value of an attribute (per-connection kinds read as empty here).
   Bytes value(const Attribute& a) const { return Bytes(&storage_[a.storage], a.length); }
@@ -215,10 +216,10 @@ class Database {
   // Replaces a stored value: kInvalidHandle or kInvalidAttributeValueLength on failure.
   Result<void, att::AttErrorCode> set_value(uint16_t handle, Bytes value);
 
-  const Callbacks* callbacks(const Attribute& a) const {
-    return a.callbacks < 0 ? nullptr : &callbacks_[size_t(a.callbacks)];
+  const Callbacks* callbacks(const Attribute& a) const { return a.callbacks; }
+  std::span<const Characteristic> characteristics() const {
+    return {characteristics_.get(), characteristic_count_};
   }
-  std::span<const Characteristic> characteristics() const { return characteristics_; }
   const Characteristic* characteristic_of(const Attribute& a) const {
     return a.characteristic < 0 ? nullptr : &characteristics_[size_t(a.characteristic)];
   }
@@ -236,11 +237,17 @@ class Database {
   uint16_t service_changed_handle() const { return service_changed_handle_; }
 
  private:
+  struct Builder;
   Database() = default;
-  std::vector<Attribute> attributes_;
-  std::vector<uint8_t> storage_;
-  std::vector<Callbacks> callbacks_;
-  std::vector<Characteristic> characteristics_;
+  // The definitions, kept: attributes and characteristics point at their
+  // hooks there instead of copying them (a moved vector keeps its elements).
+  std::vector<ServiceDef> definitions_;
+  // Sized once by a counting pass over the same layout code (database.cpp).
+  std::unique_ptr<Attribute[]> attributes_;
+  std::unique_ptr<uint8_t[]> storage_;
+  std::unique_ptr<Characteristic[]> characteristics_;
+  uint16_t attribute_count_ = 0;
+  uint16_t characteristic_count_ = 0;
   size_t cccd_count_ = 0;
   crypto::Block hash_{};
   uint16_t hash_handle_ = 0;

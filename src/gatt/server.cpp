@@ -51,34 +51,6 @@ const char* to_string(ValueSendResult r) {
   return "?";
 }
 
-// Routes each parsed PDU to its handler. The bearer keeps Exchange MTU,
-// confirmations and everything client-bound; anything else is dropped.
-struct Server::Dispatch {
-  Server& s;
-  void operator()(const att::FindInformationRequest& r) { s.on_find_information(r); }
-  void operator()(const att::FindByTypeValueRequest& r) { s.on_find_by_type_value(r); }
-  void operator()(const att::ReadByTypeRequest& r) { s.on_read_by_type(r); }
-  void operator()(const att::ReadRequest& r) { s.on_read(r); }
-  void operator()(const att::ReadBlobRequest& r) { s.on_read_blob(r); }
-  void operator()(const att::ReadMultipleRequest& r) { s.on_read_multiple(r.handles, false); }
-  void operator()(const att::ReadMultipleVariableRequest& r) {
-    s.on_read_multiple(r.handles, true);
-  }
-  void operator()(const att::ReadByGroupTypeRequest& r) { s.on_read_by_group_type(r); }
-  void operator()(const att::WriteRequest& r) { s.on_write(r); }
-  void operator()(const att::WriteCommand& c) { s.on_write_command(c); }
-  void operator()(const att::PrepareWriteRequest& r) { s.on_prepare_write(r); }
-  void operator()(const att::ExecuteWriteRequest& r) { s.on_execute_write(r); }
-  void operator()(const att::SignedWriteCommand& c) {
-    // Signed writes are not supported: a command is never answered, so drop it.
-    SABLE_LOG_DEBUG("att: conn %u signed write to 0x%04x dropped", s.conn_id_, c.handle);
-  }
-  template <class T>
-  void operator()(const T&) {
-    SABLE_LOG_DEBUG("att: conn %u client-role PDU dropped by the server", s.conn_id_);
-  }
-};
-
 Server::Server(Database& db, att::Bearer& bearer)
     : db_(db), bearer_(bearer), conn_id_(bearer.conn_id()) {
   bearer_.attach(static_cast<att::ServerRole*>(this));
@@ -100,7 +72,38 @@ void Server::on_request(TimePoint /*now*/, Bytes pdu) {
     // Core 5.4 Vol 3 Part F 3.4.1.1: Invalid PDU, handle 0x0000.
     return send_error(op, 0x0000, AttErrorCode::kInvalidPdu);
   }
-  std::visit(Dispatch{*this}, *parsed);
+  // Each request to its handler (a chain of index tests: smaller than a
+  // visitor's table of thunks). The bearer keeps Exchange MTU, confirmations
+  // and everything client-bound.
+  const att::Pdu& p = *parsed;
+  if (auto* r = std::get_if<att::FindInformationRequest>(&p))
+    return walk_range(Walk::kFindInformation, r->start_handle, r->end_handle, {}, {});
+  if (auto* r = std::get_if<att::FindByTypeValueRequest>(&p))
+    return walk_range(Walk::kFindByTypeValue, r->start_handle, r->end_handle, Uuid::from16(r->type),
+                      r->value);
+  if (auto* r = std::get_if<att::ReadByTypeRequest>(&p))
+    return walk_range(Walk::kReadByType, r->start_handle, r->end_handle, r->type, {});
+  if (auto* r = std::get_if<att::ReadByGroupTypeRequest>(&p)) {
+    // Core 5.4 Vol 3 Part G 2.5.3: only service declarations group attributes
+    // (checked after the range: an invalid range is an Invalid Handle first).
+    if (!(r->group_type == uuids::kPrimaryService || r->group_type == uuids::kSecondaryService) &&
+        valid_range(r->start_handle, r->end_handle))
+      return send_error(op, r->start_handle, AttErrorCode::kUnsupportedGroupType);
+    return walk_range(Walk::kReadByGroupType, r->start_handle, r->end_handle, r->group_type, {});
+  }
+  if (auto* r = std::get_if<att::ReadRequest>(&p)) return on_read(op, r->handle, 0);
+  if (auto* r = std::get_if<att::ReadBlobRequest>(&p)) return on_read(op, r->handle, r->offset);
+  if (auto* r = std::get_if<att::ReadMultipleRequest>(&p))
+    return on_read_multiple(r->handles, false);
+  if (auto* r = std::get_if<att::ReadMultipleVariableRequest>(&p))
+    return on_read_multiple(r->handles, true);
+  if (auto* r = std::get_if<att::WriteRequest>(&p)) return on_write(r->handle, r->value, true);
+  if (auto* c = std::get_if<att::WriteCommand>(&p)) return on_write(c->handle, c->value, false);
+  if (auto* r = std::get_if<att::PrepareWriteRequest>(&p)) return on_prepare_write(*r);
+  if (auto* r = std::get_if<att::ExecuteWriteRequest>(&p)) return on_execute_write(*r);
+  // Signed writes are not supported (a command is never answered), and
+  // client-role PDUs are not the server's: dropped.
+  SABLE_LOG_DEBUG("att: conn %u PDU 0x%02x dropped by the server", conn_id_, op);
 }
 
 void Server::send(const ByteWriter& w) {
@@ -129,10 +132,12 @@ bool Server::authorize(const Attribute& a, Op op) {
   return cb && cb->authorize && cb->authorize(conn_id_, op);
 }
 
+Server::Error Server::check(const Attribute& a, const Permissions& perm, Op op) {
+  return check_access_with(perm, link_, op, [&] { return authorize(a, op); });
+}
+
 Server::Error Server::read_attribute(const Attribute& a, Bytes& out) {
-  if (auto err = check_access_with(a.access.read, link_, Op::kRead,
-                                   [&] { return authorize(a, Op::kRead); }))
-    return err;
+  if (auto err = check(a, a.access.read, Op::kRead)) return err;
   switch (a.kind) {
     case AttributeKind::kCccd: {
       put_le16(scratch_.data(), cccds_[db_.characteristic_of(a)->cccd_index]);
@@ -156,9 +161,7 @@ Server::Error Server::read_attribute(const Attribute& a, Bytes& out) {
 }
 
 Server::Error Server::check_write(const Attribute& a, Bytes value) {
-  if (auto err = check_access_with(a.access.write, link_, Op::kWrite,
-                                   [&] { return authorize(a, Op::kWrite); }))
-    return err;
+  if (auto err = check(a, a.access.write, Op::kWrite)) return err;
   switch (a.kind) {
     case AttributeKind::kCccd: {
       // Core 5.4 Vol 3 Part G 3.3.3.3: two octets; only bits the characteristic supports.
@@ -193,7 +196,7 @@ void Server::store_write(const Attribute& a, Bytes value) {
       const bool changed = slot != v;
       slot = v;
       if (changed) ++client_state_generation_;
-      if (changed && ch->on_subscribe) ch->on_subscribe(conn_id_, v);
+      if (changed && ch->on_subscribe && *ch->on_subscribe) (*ch->on_subscribe)(conn_id_, v);
       return;
     }
     case AttributeKind::kClientSupportedFeatures:
@@ -208,126 +211,76 @@ void Server::store_write(const Attribute& a, Bytes value) {
   }
 }
 
-// Core 5.4 Vol 3 Part F 3.4.3.1 / 3.4.3.2.
-void Server::on_find_information(const att::FindInformationRequest& r) {
-  const uint8_t op = uint8_t(Opcode::kFindInformationRequest);
-  if (!valid_range(r.start_handle, r.end_handle))
-    return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
+// Core 5.4 Vol 3 Part F 3.4.3.1 - 3.4.3.4, 3.4.4.1, 3.4.4.2, 3.4.4.9, 3.4.4.10:
+// the requests that walk a handle range answer with a list of equally long
+// entries, each starting with the attribute's handle; one walk serves them all.
+//   Find Information:   handle, type (Format 0x01 16-bit / 0x02 128-bit)
+//   Find By Type Value: handle, end group handle of readable, equal values
+//   Read By Type:       handle, value (Length); the first match's error answers
+//   Read By Group Type: handle, end group handle, value (Length); as above
+void Server::walk_range(Walk kind, uint16_t start, uint16_t end, const Uuid& type, Bytes match) {
+  static constexpr Opcode kRequest[] = {Opcode::kFindInformationRequest,
+                                        Opcode::kFindByTypeValueRequest, Opcode::kReadByTypeRequest,
+                                        Opcode::kReadByGroupTypeRequest};
+  const uint8_t op = uint8_t(kRequest[size_t(kind)]);
+  if (!valid_range(start, end)) return send_error(op, start, AttErrorCode::kInvalidHandle);
+  const bool find_information = kind == Walk::kFindInformation;
+  const bool by_value = kind == Walk::kFindByTypeValue;
+  const size_t prefix = by_value || kind == Walk::kReadByGroupType ? 4 : 2;
   std::array<uint8_t, att::kMaxMtu> buf;
   ByteWriter w(MutableBytes(buf.data(), mtu()));
-  w.u8(uint8_t(Opcode::kFindInformationResponse));
-  size_t format_size = 0;
-  const uint16_t last = std::min(r.end_handle, db_.last_handle());
-  for (uint32_t h = r.start_handle; h <= last; ++h) {
+  w.u8(uint8_t(op + 1));   // each of these responses is its request's opcode + 1
+  if (!by_value) w.u8(0);  // Format or Length, patched below
+  // A value is cut to what fits the response and a one-octet Length.
+  const size_t cap = std::min<size_t>(mtu() - 2 - prefix, 255 - prefix);
+  size_t entry = 0;  // the length of every entry, set by the first
+  const uint16_t last = std::min(end, db_.last_handle());
+  for (uint32_t h = start; h <= last; ++h) {
     const Attribute& a = *db_.find(uint16_t(h));
-    const size_t size = a.type.att_size();
-    if (format_size == 0) {
-      format_size = size;
-      w.u8(size == 2 ? 0x01 : 0x02);  // Format: 16-bit or 128-bit UUIDs
-    } else if (size != format_size) {
-      break;  // one format per response
-    }
-    if (w.room() < 2 + size) break;
+    if (!find_information && !(a.type == type)) continue;
+    if (entry != 0 && w.room() < entry) break;  // nothing more fits
     uint8_t uuid[16];
-    a.type.write_att(uuid);
-    w.le16(a.handle).bytes(Bytes(uuid, size));
-  }
-  if (format_size == 0) return send_error(op, r.start_handle, AttErrorCode::kAttributeNotFound);
-  send(w);
-}
-
-// Core 5.4 Vol 3 Part F 3.4.3.3 / 3.4.3.4.
-void Server::on_find_by_type_value(const att::FindByTypeValueRequest& r) {
-  const uint8_t op = uint8_t(Opcode::kFindByTypeValueRequest);
-  if (!valid_range(r.start_handle, r.end_handle))
-    return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
-  std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu()));
-  w.u8(uint8_t(Opcode::kFindByTypeValueResponse));
-  bool found = false;
-  const uint16_t last = std::min(r.end_handle, db_.last_handle());
-  for (uint32_t h = r.start_handle; h <= last && w.room() >= 4; ++h) {
-    const Attribute& a = *db_.find(uint16_t(h));
-    if (!a.type.is16() || a.type.as16() != r.type) continue;
-    Bytes value;
-    if (read_attribute(a, value)) continue;  // only readable values are compared
-    if (!std::equal(value.begin(), value.end(), r.value.begin(), r.value.end())) continue;
-    w.le16(a.handle).le16(a.end_group_handle);
-    found = true;
-  }
-  if (!found) return send_error(op, r.start_handle, AttErrorCode::kAttributeNotFound);
-  send(w);
-}
-
-// Core 5.4 Vol 3 Part F 3.4.4.1 / 3.4.4.2.
-void Server::on_read_by_type(const att::ReadByTypeRequest& r) {
-  const uint8_t op = uint8_t(Opcode::kReadByTypeRequest);
-  if (!valid_range(r.start_handle, r.end_handle))
-    return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
-  std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu()));
-  w.u8(uint8_t(Opcode::kReadByTypeResponse)).u8(0);  // Length, patched below
-  size_t value_size = 0;
-  size_t count = 0;
-  // Each value is at most min(ATT_MTU - 4, 253) octets.
-  const size_t cap = std::min<size_t>(mtu() - 4, 253);
-  const uint16_t last = std::min(r.end_handle, db_.last_handle());
-  for (uint32_t h = r.start_handle; h <= last; ++h) {
-    const Attribute& a = *db_.find(uint16_t(h));
-    if (!(a.type == r.type)) continue;
-    Bytes value;
-    if (auto err = read_attribute(a, value)) {
-      // The first match's error is the answer; a later one ends the list.
-      if (count == 0) return send_error(op, a.handle, *err);
-      break;
+    Bytes data;
+    if (find_information) {
+      data = Bytes(uuid, a.type.write_att(uuid));
+    } else if (auto err = read_attribute(a, data)) {
+      if (by_value) continue;  // only readable values are compared
+      if (entry == 0) return send_error(op, a.handle, *err);
+      break;  // a later error ends the list
     }
-    const size_t n = std::min(value.size(), cap);
-    if (count == 0) {
-      value_size = n;
-    } else if (n != value_size || w.room() < 2 + n) {
-      break;  // every pair has the same length
+    if (by_value) {
+      if (!std::equal(data.begin(), data.end(), match.begin(), match.end())) continue;
+      data = {};
     }
-    w.le16(a.handle).bytes(value.first(n));
-    ++count;
+    data = data.first(std::min(data.size(), cap));
+    if (entry != 0 && prefix + data.size() != entry) break;  // one length per response
+    entry = prefix + data.size();
+    w.le16(a.handle);
+    if (prefix == 4) w.le16(a.end_group_handle);
+    w.bytes(data);
   }
-  if (count == 0) return send_error(op, r.start_handle, AttErrorCode::kAttributeNotFound);
-  buf[1] = uint8_t(2 + value_size);
+  if (entry == 0) return send_error(op, start, AttErrorCode::kAttributeNotFound);
+  if (!by_value) buf[1] = find_information ? (entry == 4 ? 0x01 : 0x02) : uint8_t(entry);
   send(w);
 }
 
-// Core 5.4 Vol 3 Part F 3.4.4.3 / 3.4.4.4.
-void Server::on_read(const att::ReadRequest& r) {
-  const uint8_t op = uint8_t(Opcode::kReadRequest);
-  const Attribute* a = db_.find(r.handle);
-  if (!a) return send_error(op, r.handle, AttErrorCode::kInvalidHandle);
+// Core 5.4 Vol 3 Part F 3.4.4.3 / 3.4.4.4 (offset 0) and 3.4.4.5 / 3.4.4.6.
+void Server::on_read(uint8_t op, uint16_t handle, uint16_t offset) {
+  const Attribute* a = db_.find(handle);
+  if (!a) return send_error(op, handle, AttErrorCode::kInvalidHandle);
   Bytes value;
-  if (auto err = read_attribute(*a, value)) return send_error(op, r.handle, *err);
-  std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu()));
-  w.u8(uint8_t(Opcode::kReadResponse))
-      .bytes(value.first(std::min<size_t>(value.size(), mtu() - 1)));
-  send(w);
-}
-
-// Core 5.4 Vol 3 Part F 3.4.4.5 / 3.4.4.6.
-void Server::on_read_blob(const att::ReadBlobRequest& r) {
-  const uint8_t op = uint8_t(Opcode::kReadBlobRequest);
-  const Attribute* a = db_.find(r.handle);
-  if (!a) return send_error(op, r.handle, AttErrorCode::kInvalidHandle);
-  Bytes value;
-  if (auto err = read_attribute(*a, value)) return send_error(op, r.handle, *err);
+  if (auto err = read_attribute(*a, value)) return send_error(op, handle, *err);
   // "If the Value Offset ... is greater than the length of the attribute value,
   // an Error Response shall be sent with the Error Code set to Invalid Offset."
-  if (r.offset > value.size()) return send_error(op, r.handle, AttErrorCode::kInvalidOffset);
+  if (offset > value.size()) return send_error(op, handle, AttErrorCode::kInvalidOffset);
   // A fixed-length value that fits a Read Response is not long (sent only
   // when a client asks past offset 0; the spec makes this error optional).
-  if (r.offset > 0 && a->fixed_length && value.size() <= size_t(mtu() - 1))
-    return send_error(op, r.handle, AttErrorCode::kAttributeNotLong);
-  const Bytes rest = value.subspan(r.offset);
+  if (offset > 0 && a->fixed_length && value.size() <= size_t(mtu() - 1))
+    return send_error(op, handle, AttErrorCode::kAttributeNotLong);
+  const Bytes rest = value.subspan(offset);
   std::array<uint8_t, att::kMaxMtu> buf;
   ByteWriter w(MutableBytes(buf.data(), mtu()));
-  w.u8(uint8_t(Opcode::kReadBlobResponse))
-      .bytes(rest.first(std::min<size_t>(rest.size(), mtu() - 1)));
+  w.u8(uint8_t(op + 1)).bytes(rest.first(std::min<size_t>(rest.size(), mtu() - 1)));
   send(w);
 }
 
@@ -356,66 +309,25 @@ void Server::on_read_multiple(Bytes handles, bool variable) {
   send(w);
 }
 
-// Core 5.4 Vol 3 Part F 3.4.4.9 / 3.4.4.10.
-void Server::on_read_by_group_type(const att::ReadByGroupTypeRequest& r) {
-  const uint8_t op = uint8_t(Opcode::kReadByGroupTypeRequest);
-  if (!valid_range(r.start_handle, r.end_handle))
-    return send_error(op, r.start_handle, AttErrorCode::kInvalidHandle);
-  // Core 5.4 Vol 3 Part G 2.5.3: only service declarations group attributes.
-  if (!(r.group_type == uuids::kPrimaryService || r.group_type == uuids::kSecondaryService))
-    return send_error(op, r.start_handle, AttErrorCode::kUnsupportedGroupType);
-  std::array<uint8_t, att::kMaxMtu> buf;
-  ByteWriter w(MutableBytes(buf.data(), mtu()));
-  w.u8(uint8_t(Opcode::kReadByGroupTypeResponse)).u8(0);  // Length, patched below
-  size_t value_size = 0;
-  size_t count = 0;
-  const size_t cap = std::min<size_t>(mtu() - 6, 251);
-  const uint16_t last = std::min(r.end_handle, db_.last_handle());
-  for (uint32_t h = r.start_handle; h <= last; ++h) {
-    const Attribute& a = *db_.find(uint16_t(h));
-    if (!(a.type == r.group_type)) continue;
-    Bytes value;
-    if (auto err = read_attribute(a, value)) {
-      if (count == 0) return send_error(op, a.handle, *err);
-      break;
-    }
-    const size_t n = std::min(value.size(), cap);
-    if (count == 0) {
-      value_size = n;
-    } else if (n != value_size || w.room() < 4 + n) {
-      break;
-    }
-    w.le16(a.handle).le16(a.end_group_handle).bytes(value.first(n));
-    ++count;
-  }
-  if (count == 0) return send_error(op, r.start_handle, AttErrorCode::kAttributeNotFound);
-  buf[1] = uint8_t(4 + value_size);
-  send(w);
-}
-
-// Core 5.4 Vol 3 Part F 3.4.5.1 / 3.4.5.2.
-void Server::on_write(const att::WriteRequest& r) {
+// Core 5.4 Vol 3 Part F 3.4.5.1 / 3.4.5.2, and 3.4.5.3: a Write Command is
+// never answered; a refused one is dropped.
+void Server::on_write(uint16_t handle, Bytes value, bool request) {
   const uint8_t op = uint8_t(Opcode::kWriteRequest);
-  const Attribute* a = db_.find(r.handle);
-  if (!a) return send_error(op, r.handle, AttErrorCode::kInvalidHandle);
-  if (auto err = check_write(*a, r.value)) return send_error(op, r.handle, *err);
-  store_write(*a, r.value);
+  const Attribute* a = db_.find(handle);
+  Error err = AttErrorCode::kInvalidHandle;
+  if (a) err = check_write(*a, value);
+  if (err) {
+    SABLE_LOG_DEBUG("att: conn %u write to 0x%04x refused: %s", conn_id_, handle,
+                    att::to_string(*err));
+    if (request) send_error(op, handle, *err);
+    return;
+  }
+  store_write(*a, value);
+  if (!request) return;
   std::array<uint8_t, 1> buf;
   ByteWriter w(buf);
   att::write_opcode_only(w, Opcode::kWriteResponse);
   send(w);
-}
-
-// Core 5.4 Vol 3 Part F 3.4.5.3: never answered; refused writes are dropped.
-void Server::on_write_command(const att::WriteCommand& c) {
-  const Attribute* a = db_.find(c.handle);
-  if (!a) return;
-  if (auto err = check_write(*a, c.value)) {
-    SABLE_LOG_DEBUG("att: conn %u write command to 0x%04x dropped: %s", conn_id_, c.handle,
-                    att::to_string(*err));
-    return;
-  }
-  store_write(*a, c.value);
 }
 
 // Core 5.4 Vol 3 Part F 3.4.6.1 / 3.4.6.2.
@@ -424,9 +336,7 @@ void Server::on_prepare_write(const att::PrepareWriteRequest& r) {
   const Attribute* a = db_.find(r.handle);
   if (!a) return send_error(op, r.handle, AttErrorCode::kInvalidHandle);
   // Permissions at prepare time (and again at execute); offsets and lengths at execute.
-  if (auto err = check_access_with(a->access.write, link_, Op::kWrite,
-                                   [&] { return authorize(*a, Op::kWrite); }))
-    return send_error(op, r.handle, *err);
+  if (auto err = check(*a, a->access.write, Op::kWrite)) return send_error(op, r.handle, *err);
   if (prepared_count_ == kMaxPreparedWrites || prepared_bytes_ + r.value.size() > kMaxPreparedBytes)
     return send_error(op, r.handle, AttErrorCode::kPrepareQueueFull);
   std::copy(r.value.begin(), r.value.end(), prepared_data_.begin() + long(prepared_bytes_));
@@ -471,22 +381,22 @@ void Server::on_execute_write(const att::ExecuteWriteRequest& r) {
       if (prepared_[j].handle == prepared_[i].handle) return false;
     return true;
   };
-  if (r.flags == 0x01) {
+  // Pass 0 checks every handle's new value, pass 1 writes them.
+  for (int pass = 0; r.flags == 0x01 && pass < 2; ++pass) {
     for (size_t i = 0; i < prepared_count_; ++i) {
       if (!first_of_handle(i)) continue;
       const Attribute& a = *db_.find(prepared_[i].handle);
       Error err = compose_prepared(a, value, length);
-      if (!err) err = check_write(a, Bytes(value.data(), length));
+      const Bytes v(value.data(), length);
+      if (pass == 1) {
+        store_write(a, v);
+        continue;
+      }
+      if (!err) err = check_write(a, v);
       if (err) {
         prepared_count_ = prepared_bytes_ = 0;
         return send_error(op, a.handle, *err);
       }
-    }
-    for (size_t i = 0; i < prepared_count_; ++i) {
-      if (!first_of_handle(i)) continue;
-      const Attribute& a = *db_.find(prepared_[i].handle);
-      (void)compose_prepared(a, value, length);
-      store_write(a, Bytes(value.data(), length));
     }
   }
   prepared_count_ = prepared_bytes_ = 0;  // flags 0x00: cancel all
@@ -507,8 +417,7 @@ ValueSendResult Server::send_value(TimePoint now, Opcode opcode, uint16_t value_
   const Attribute& a = *db_.find(value_handle);
   Permissions security = a.access.read;
   security.allowed = true;
-  if (check_access_with(security, link_, Op::kRead, [&] { return authorize(a, Op::kRead); }))
-    return ValueSendResult::kLinkNotSecure;
+  if (check(a, security, Op::kRead)) return ValueSendResult::kLinkNotSecure;
   // Core 5.4 Vol 3 Part F 3.4.7.1 / 3.4.7.2: opcode, handle, value in ATT_MTU.
   const uint16_t mtu = bearer_.mtu();
   if (value.size() > size_t(mtu - 3)) return ValueSendResult::kTooLong;

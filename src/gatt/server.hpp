@@ -119,7 +119,6 @@ class Server final : private att::ServerRole {
   uint32_t client_state_generation() const { return client_state_generation_; }
 
  private:
-  struct Dispatch;
   struct PreparedWrite {
     uint16_t handle;
     uint16_t offset;
@@ -138,21 +137,19 @@ class Server final : private att::ServerRole {
   Error check_write(const Attribute& a, Bytes value);
   void store_write(const Attribute& a, Bytes value);
   bool authorize(const Attribute& a, Op op);
+  // check_access on this link, asking the application last (authorization).
+  Error check(const Attribute& a, const Permissions& perm, Op op);
   ValueSendResult send_value(TimePoint now, att::Opcode opcode, uint16_t value_handle, Bytes value,
                              uint16_t bit);
   // Builds the new value of one prepared handle; Error names Invalid Offset/Length.
   Error compose_prepared(const Attribute& a, std::array<uint8_t, att::kMaxValueLength>& buf,
                          uint16_t& length) const;
 
-  void on_find_information(const att::FindInformationRequest& r);
-  void on_find_by_type_value(const att::FindByTypeValueRequest& r);
-  void on_read_by_type(const att::ReadByTypeRequest& r);
-  void on_read(const att::ReadRequest& r);
-  void on_read_blob(const att::ReadBlobRequest& r);
+  enum class Walk : uint8_t { kFindInformation, kFindByTypeValue, kReadByType, kReadByGroupType };
+  void walk_range(Walk kind, uint16_t start, uint16_t end, const Uuid& type, Bytes match);
+  void on_read(uint8_t op, uint16_t handle, uint16_t offset);  // Read, Read Blob
   void on_read_multiple(Bytes handles, bool variable);
-  void on_read_by_group_type(const att::ReadByGroupTypeRequest& r);
-  void on_write(const att::WriteRequest& r);
-  void on_write_command(const att::WriteCommand& c);
+  void on_write(uint16_t handle, Bytes value, bool request);  // Write Request, Command
   void on_prepare_write(const att::PrepareWriteRequest& r);
   void on_execute_write(const att::ExecuteWriteRequest& r);
 
