@@ -83,32 +83,35 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
   const uint16_t f3 = n > 4 ? get_le16(p + 3) : 0;
   Result<Pdu, ParseError> out{Pdu{}};
   Pdu& v = out.value();
+  // Each alternative built from a braced aggregate: clang 14 has no
+  // parenthesized aggregate initialization (P0960) for emplace(args...).
   switch (i) {
     case 0:  // Error Response
-      v.emplace<ErrorResponse>(b1, get_le16(p + 2), AttErrorCode(p[4]));
+      v.emplace<ErrorResponse>(ErrorResponse{b1, get_le16(p + 2), AttErrorCode(p[4])});
       break;
     case 1:
-      v.emplace<ExchangeMtuRequest>(f1);
+      v.emplace<ExchangeMtuRequest>(ExchangeMtuRequest{f1});
       break;
     case 2:
-      v.emplace<ExchangeMtuResponse>(f1);
+      v.emplace<ExchangeMtuResponse>(ExchangeMtuResponse{f1});
       break;
     case 3:
-      v.emplace<FindInformationRequest>(f1, f3);
+      v.emplace<FindInformationRequest>(FindInformationRequest{f1, f3});
       break;
     case 4: {  // Find Information Response: format 1 (16-bit UUIDs) or 2 (128-bit)
       const size_t unit = b1 == 0x01 ? 4 : b1 == 0x02 ? 18 : 0;
       if (unit == 0) return fail(ParseError::kInvalidParameter);
       if ((n - 2) % unit != 0) return fail(ParseError::kInvalidLength);
-      v.emplace<FindInformationResponse>(b1, pdu.subspan(2));
+      v.emplace<FindInformationResponse>(FindInformationResponse{b1, pdu.subspan(2)});
       break;
     }
     case 5:
-      v.emplace<FindByTypeValueRequest>(f1, f3, get_le16(p + 5), pdu.subspan(7));
+      v.emplace<FindByTypeValueRequest>(
+          FindByTypeValueRequest{f1, f3, get_le16(p + 5), pdu.subspan(7)});
       break;
     case 6:  // Find By Type Value Response: handle pairs
       if ((n - 1) % 4 != 0) return fail(ParseError::kInvalidLength);
-      v.emplace<FindByTypeValueResponse>(pdu.subspan(1));
+      v.emplace<FindByTypeValueResponse>(FindByTypeValueResponse{pdu.subspan(1)});
       break;
     case 7:
     case 15: {  // Read By (Group) Type Request
@@ -117,9 +120,9 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
       if (n == 7 || n == 21) type = Uuid::from_wire(pdu.subspan(5));
       if (!type) return fail(ParseError::kInvalidLength);
       if (i == 7)
-        v.emplace<ReadByTypeRequest>(f1, f3, *type);
+        v.emplace<ReadByTypeRequest>(ReadByTypeRequest{f1, f3, *type});
       else
-        v.emplace<ReadByGroupTypeRequest>(f1, f3, *type);
+        v.emplace<ReadByGroupTypeRequest>(ReadByGroupTypeRequest{f1, f3, *type});
       break;
     }
     case 8:
@@ -127,73 +130,73 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
       const size_t min_entry = i == 8 ? 2 : 4;
       if (b1 < min_entry || (n - 2) % b1 != 0) return fail(ParseError::kInvalidLength);
       if (i == 8)
-        v.emplace<ReadByTypeResponse>(b1, pdu.subspan(2));
+        v.emplace<ReadByTypeResponse>(ReadByTypeResponse{b1, pdu.subspan(2)});
       else
-        v.emplace<ReadByGroupTypeResponse>(b1, pdu.subspan(2));
+        v.emplace<ReadByGroupTypeResponse>(ReadByGroupTypeResponse{b1, pdu.subspan(2)});
       break;
     }
     case 9:
-      v.emplace<ReadRequest>(f1);
+      v.emplace<ReadRequest>(ReadRequest{f1});
       break;
     case 10:
-      v.emplace<ReadResponse>(pdu.subspan(1));
+      v.emplace<ReadResponse>(ReadResponse{pdu.subspan(1)});
       break;
     case 11:
-      v.emplace<ReadBlobRequest>(f1, f3);
+      v.emplace<ReadBlobRequest>(ReadBlobRequest{f1, f3});
       break;
     case 12:
-      v.emplace<ReadBlobResponse>(pdu.subspan(1));
+      v.emplace<ReadBlobResponse>(ReadBlobResponse{pdu.subspan(1)});
       break;
     case 13:
     case 23:  // Read Multiple (Variable) Request: "Set Of Handles", two or more
       if ((n - 1) % 2 != 0) return fail(ParseError::kInvalidLength);
       if (i == 13)
-        v.emplace<ReadMultipleRequest>(pdu.subspan(1));
+        v.emplace<ReadMultipleRequest>(ReadMultipleRequest{pdu.subspan(1)});
       else
-        v.emplace<ReadMultipleVariableRequest>(pdu.subspan(1));
+        v.emplace<ReadMultipleVariableRequest>(ReadMultipleVariableRequest{pdu.subspan(1)});
       break;
     case 14:
-      v.emplace<ReadMultipleResponse>(pdu.subspan(1));
+      v.emplace<ReadMultipleResponse>(ReadMultipleResponse{pdu.subspan(1)});
       break;
     case 17:
-      v.emplace<WriteRequest>(f1, pdu.subspan(3));
+      v.emplace<WriteRequest>(WriteRequest{f1, pdu.subspan(3)});
       break;
     case 18:
       v.emplace<WriteResponse>();
       break;
     case 19:
-      v.emplace<PrepareWriteRequest>(f1, f3, pdu.subspan(5));
+      v.emplace<PrepareWriteRequest>(PrepareWriteRequest{f1, f3, pdu.subspan(5)});
       break;
     case 20:
-      v.emplace<PrepareWriteResponse>(f1, f3, pdu.subspan(5));
+      v.emplace<PrepareWriteResponse>(PrepareWriteResponse{f1, f3, pdu.subspan(5)});
       break;
     case 21:  // Execute Write Request: flags above 0x01 are reserved (3.4.6.3)
       if (b1 > 0x01) return fail(ParseError::kInvalidParameter);
-      v.emplace<ExecuteWriteRequest>(b1);
+      v.emplace<ExecuteWriteRequest>(ExecuteWriteRequest{b1});
       break;
     case 22:
       v.emplace<ExecuteWriteResponse>();
       break;
     case 24:
-      v.emplace<ReadMultipleVariableResponse>(pdu.subspan(1));
+      v.emplace<ReadMultipleVariableResponse>(ReadMultipleVariableResponse{pdu.subspan(1)});
       break;
     case 25:
-      v.emplace<MultipleHandleValueNotification>(pdu.subspan(1));
+      v.emplace<MultipleHandleValueNotification>(MultipleHandleValueNotification{pdu.subspan(1)});
       break;
     case 26:
-      v.emplace<HandleValueNotification>(f1, pdu.subspan(3));
+      v.emplace<HandleValueNotification>(HandleValueNotification{f1, pdu.subspan(3)});
       break;
     case 27:
-      v.emplace<HandleValueIndication>(f1, pdu.subspan(3));
+      v.emplace<HandleValueIndication>(HandleValueIndication{f1, pdu.subspan(3)});
       break;
     case 28:
       v.emplace<HandleValueConfirmation>();
       break;
     case 29:
-      v.emplace<WriteCommand>(f1, pdu.subspan(3));
+      v.emplace<WriteCommand>(WriteCommand{f1, pdu.subspan(3)});
       break;
     default:  // 30: Signed Write Command: value, then a 12-octet signature
-      v.emplace<SignedWriteCommand>(f1, pdu.subspan(3, n - 15), pdu.last(12));
+      v.emplace<SignedWriteCommand>(SignedWriteCommand{f1, pdu.subspan(3, n - 15), pdu.last(12)});
       break;
   }
   return out;
