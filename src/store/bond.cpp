@@ -196,13 +196,18 @@ const char* invalid_reason(const Bond& bond) {
   if (bond.cccds.overflowed()) return "too many CCCDs";
   uint32_t previous = 0;
   for (const CccdEntry& c : bond.cccds) {
-    if (c.handle == 0) return "CCCD handle 0";
-    // Core 5.4 Vol 3 Part G 3.3.3.3: only the notification and indication bits.
-    if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
-      return "CCCD value not 1, 2 or 3";
-    if (c.handle <= previous) return "CCCD handles not ascending";
+    if (const char* r = invalid_cccd(c, previous)) return r;
     previous = c.handle;
   }
+  return nullptr;
+}
+
+const char* invalid_cccd(const CccdEntry& c, uint32_t previous_handle) {
+  if (c.handle == 0) return "CCCD handle 0";
+  // Core 5.4 Vol 3 Part G 3.3.3.3: only the notification and indication bits.
+  if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
+    return "CCCD value not 1, 2 or 3";
+  if (c.handle <= previous_handle) return "CCCD handles not ascending";
   return nullptr;
 }
 

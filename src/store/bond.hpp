@@ -150,5 +150,8 @@ struct StoreError {
 // more CCCDs than a bond holds). A static string.
 const char* invalid_reason(const Bond& bond);
 const char* invalid_reason(const LocalIdentity& identity);
+// Why one CCCD entry that follows one with previous_handle (0 for the first)
+// cannot be stored, or nullptr: the per-entry part of invalid_reason(Bond).
+const char* invalid_cccd(const CccdEntry& c, uint32_t previous_handle);
 
 }  // namespace sable::store
