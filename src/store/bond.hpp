@@ -142,6 +142,9 @@ struct StoreError {
   // "corrupt: LTK key size outside 7..16 (offset 57)", then ": <detail>".
   // For messages (allocates).
   std::string to_string() const;
+  // The same text into out, snprintf-style (at most size - 1 characters and
+  // a NUL); returns the whole text's length. No allocation.
+  size_t format_to(char* out, size_t size) const;
 };
 
 // Why `bond` cannot be stored, or nullptr when it can (identity address type,
