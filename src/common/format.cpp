@@ -16,7 +16,7 @@ struct Out {
     sink(context, data, size);
     count += size;
   }
-  void fill(char c, size_t n) {
+  [[gnu::noinline]] void fill(char c, size_t n) {
     for (; n > 0; --n) write(&c, 1);
   }
 };
@@ -43,15 +43,11 @@ void field(Out& out, const Spec& spec, const char* prefix, size_t prefix_size, s
 
 void integer(Out& out, const Spec& spec, unsigned long long value, bool negative, unsigned base,
              bool upper) {
-  const char* alphabet = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  const char* alphabet = "0123456789abcdef0123456789ABCDEF" + (upper ? 16 : 0);
   char digits[24];  // 22 octal digits for 64 bits
   char* end = digits + sizeof digits;
   char* first = end;
-  if (value <= UINT32_MAX) {  // the common case, without a 64-bit division
-    for (uint32_t v = uint32_t(value); v != 0; v /= base) *--first = alphabet[v % base];
-  } else {
-    for (; value != 0; value /= base) *--first = alphabet[value % base];
-  }
+  for (; value != 0; value /= base) *--first = alphabet[value % base];
   size_t count = size_t(end - first);
   // C: the precision is the minimum number of digits; 0 with precision 0 prints none.
   size_t zeros = 0;
@@ -184,24 +180,29 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
     const size_t kind = known ? size_t(known - kConversions) : sizeof kConversions;
     const unsigned base = kind < sizeof kBases ? kBases[kind] : 0;
     const bool is_signed = kind < 2;
+    // Everything but an integer prints as one field of text.
+    const char* piece = nullptr;
+    size_t piece_size = 1;
+    char c;
     if (conversion == 'p') {
       // As glibc prints it: 0x and lowercase hex, "(nil)" for null.
       const void* p = va_arg(ap, const void*);
       if (p == nullptr) {
-        field(out, spec, "", 0, 0, "(nil)", 5);
+        piece = "(nil)";
+        piece_size = 5;
       } else {
         spec.flags = (spec.flags & ~unsigned(kPlus | kSpace)) | kAlternate;
         integer(out, spec, reinterpret_cast<uintptr_t>(p), false, 16, false);
       }
     } else if (conversion == 'c') {
-      char c = static_cast<char>(va_arg(ap, int));
-      field(out, spec, "", 0, 0, &c, 1);
+      c = static_cast<char>(va_arg(ap, int));
+      piece = &c;
     } else if (conversion == 's') {
-      const char* s = va_arg(ap, const char*);
-      if (s == nullptr) s = "(null)";
-      size_t size = 0;
-      while (s[size] != 0 && (spec.precision < 0 || size < size_t(spec.precision))) ++size;
-      field(out, spec, "", 0, 0, s, size);
+      piece = va_arg(ap, const char*);
+      if (piece == nullptr) piece = "(null)";
+      piece_size = 0;
+      while (piece[piece_size] != 0 && (spec.precision < 0 || piece_size < size_t(spec.precision)))
+        ++piece_size;
     } else if (conversion == '%') {
       out.write("%", 1);
     } else if (std::strchr("fFeEgGaA", conversion) != nullptr) {
@@ -212,10 +213,11 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
       } else {
         (void)va_arg(ap, double);
       }
-      field(out, spec, "", 0, 0, "?", 1);
+      piece = "?";
     } else if (base == 0) {
       out.write(directive, size_t(fmt - directive));
     }
+    if (piece != nullptr) field(out, spec, "", 0, 0, piece, piece_size);
     if (base != 0) {
       // Integers as passed (int, 32 or 64 bits), then cut to the length's width.
       unsigned long long v = bits == 64 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);

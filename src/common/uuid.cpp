@@ -1,7 +1,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "common/bytes.hpp"
 #include "sable/uuid.hpp"
 
 namespace sable {
@@ -16,12 +15,14 @@ int hex_digit(char c) {
 
 std::optional<Uuid> Uuid::parse(std::string_view text) {
   // A 4/8-digit short form or 8-4-4-4-12, most significant digit first: read
-  // from the end, so that digit k lands in nibble k of the little-endian value.
+  // from the end, so that digit k lands in nibble k of the little-endian
+  // value (a short form's in octets 12..15 of the Base UUID).
   const size_t size = text.size();
   const bool full = size == 36;
   if (size != 4 && size != 8 && !full) return std::nullopt;
-  std::array<uint8_t, 16> le{};
-  size_t nibble = 0;
+  std::array<uint8_t, 16> le = kBase;
+  if (full) le.fill(0);
+  size_t nibble = full ? 0 : 24;
   for (size_t i = size; i-- > 0;) {
     if (full && (i == 8 || i == 13 || i == 18 || i == 23)) {
       if (text[i] != '-') return std::nullopt;
@@ -32,20 +33,15 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
     le[nibble / 2] |= uint8_t(d << (4 * (nibble & 1)));
     ++nibble;
   }
-  if (full) return from128_le(le);
-  return from32(get_le32(le.data()));
+  return from128_le(le);
 }
 
 std::optional<Uuid> Uuid::from_wire(std::span<const uint8_t> b) {
-  if (b.size() == 16) {
-    std::array<uint8_t, 16> le;
-    std::memcpy(le.data(), b.data(), 16);
-    return from128_le(le);
-  }
-  if (b.size() != 2 && b.size() != 4) return std::nullopt;
-  uint32_t v = 0;
-  for (size_t i = b.size(); i-- > 0;) v = v << 8 | b[i];
-  return from32(v);
+  // 2 and 4 octets are octets 12.. of the Base UUID (Core 5.4 Vol 3 Part B 2.5.1).
+  if (b.size() != 2 && b.size() != 4 && b.size() != 16) return std::nullopt;
+  std::array<uint8_t, 16> le = kBase;
+  std::memcpy(le.data() + (b.size() == 16 ? 0 : 12), b.data(), b.size());
+  return from128_le(le);
 }
 
 size_t Uuid::write_att(uint8_t* out) const {

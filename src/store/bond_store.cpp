@@ -12,10 +12,10 @@ namespace {
 
 // One place builds the error results (small code on an MCU).
 [[gnu::noinline]] Result<void, StoreError> failed(StoreErrorKind kind, const char* reason) {
-  StoreError e;
-  e.kind = kind;
-  e.reason = reason;
-  return fail(e);
+  Unexpected<StoreError> e;  // filled in place: no copies of the error
+  e.error.kind = kind;
+  e.error.reason = reason;
+  return e;
 }
 
 Result<void, StoreError> not_found() {

@@ -331,10 +331,11 @@ size_t max_encoded_size(size_t capacity) {
 }
 
 Result<size_t, StoreError> encode(BondFileView file, MutableBytes out) {
-  StoreError e;
+  Unexpected<StoreError> failed;  // the error is filled in place: no copies
+  StoreError& e = failed.error;
   e.kind = StoreErrorKind::kInvalidArgument;
   e.reason = write_file(file, out, e);
-  if (e.reason) return fail(e);
+  if (e.reason) return failed;
   return encoded_size(file);
 }
 
@@ -346,9 +347,10 @@ Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file) {
 }
 
 Result<void, StoreError> decode(Bytes data, DecodeSink& sink) {
-  StoreError e;
+  Unexpected<StoreError> failed;  // the error is filled in place: no copies
+  StoreError& e = failed.error;
   e.reason = walk(data, nullptr, e);
-  if (e.reason) return fail(e);
+  if (e.reason) return failed;
   (void)walk(data, &sink, e);  // known to be valid now
   return {};
 }
