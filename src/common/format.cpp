@@ -81,9 +81,9 @@ void integer(Out& out, const Spec& spec, unsigned long long value, bool negative
 }
 
 // Digits of a width or precision; fmt moves past them.
-int digits(const char*& fmt) {
-  int n = 0;
-  for (; *fmt >= '0' && *fmt <= '9'; ++fmt) n = n * 10 + (*fmt - '0');
+size_t digits(const char*& fmt) {
+  size_t n = 0;
+  for (; *fmt >= '0' && *fmt <= '9'; ++fmt) n = n * 10 + size_t(*fmt - '0');
   return n;
 }
 
@@ -152,7 +152,7 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
       spec.width = width < 0 ? 0u - unsigned(width) : unsigned(width);
       ++fmt;
     } else {
-      spec.width = size_t(digits(fmt));
+      spec.width = digits(fmt);
     }
     if (*fmt == '.') {
       ++fmt;
@@ -161,7 +161,7 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
         spec.precision = precision < 0 ? -1 : precision;
         ++fmt;
       } else {
-        spec.precision = digits(fmt);
+        spec.precision = int(digits(fmt));
       }
     }
     const unsigned bits = length_bits(fmt);
