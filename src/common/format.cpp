@@ -80,6 +80,14 @@ void integer(Out& out, const Spec& spec, unsigned long long value, bool negative
   field(out, spec, prefix, prefix_size, zeros, first, count);
 }
 
+// Where c is in set, or nullptr (c == 0 is never found). A loop of our own:
+// newlib's strchr would add ~200 octets to the firmware for these few uses.
+const char* find(const char* set, char c) {
+  for (; *set != 0; ++set)
+    if (*set == c) return set;
+  return nullptr;
+}
+
 // Digits of a width or precision; fmt moves past them.
 size_t digits(const char*& fmt) {
   size_t n = 0;
@@ -144,7 +152,7 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
 
     Spec spec;
     static constexpr char kFlags[] = "-0+ #";  // kLeft, kZero, kPlus, kSpace, kAlternate
-    for (const char* f; *fmt != 0 && (f = std::strchr(kFlags, *fmt)) != nullptr; ++fmt)
+    for (const char* f; (f = find(kFlags, *fmt)) != nullptr; ++fmt)
       spec.flags |= 1u << (f - kFlags);
     if (*fmt == '*') {
       int width = va_arg(ap, int);
@@ -176,7 +184,7 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
     // compares): d i u x X o are integers (base from kBases), then the rest.
     static constexpr char kConversions[] = "diuxXopcs%";
     static constexpr uint8_t kBases[] = {10, 10, 10, 16, 16, 8};
-    const char* known = std::strchr(kConversions, conversion);
+    const char* known = find(kConversions, conversion);
     const size_t kind = known ? size_t(known - kConversions) : sizeof kConversions;
     const unsigned base = kind < sizeof kBases ? kBases[kind] : 0;
     const bool is_signed = kind < 2;
@@ -205,7 +213,7 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
         ++piece_size;
     } else if (conversion == '%') {
       out.write("%", 1);
-    } else if (std::strchr("fFeEgGaA", conversion) != nullptr) {
+    } else if (find("fFeEgGaA", conversion) != nullptr) {
       // Not supported (no floating point in the image): skip the argument so
       // that the ones after it still line up.
       if (bits == 128) {
