@@ -6,9 +6,8 @@
 
 namespace sable {
 
-ErrorMessage::ErrorMessage(const char* text) {
-  if (text != nullptr) append(std::string_view(text));
-}
+ErrorMessage::ErrorMessage(const char* text)
+    : ErrorMessage(std::string_view(text != nullptr ? text : "")) {}
 
 ErrorMessage::ErrorMessage(std::string_view text) {
   append(text);

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 namespace sable {
 namespace {
@@ -17,7 +16,7 @@ struct Out {
     sink(context, data, size);
     count += size;
   }
-  void fill(char c, size_t n) {
+  [[gnu::noinline]] void fill(char c, size_t n) {
     for (; n > 0; --n) write(&c, 1);
   }
 };
@@ -44,15 +43,11 @@ void field(Out& out, const Spec& spec, const char* prefix, size_t prefix_size, s
 
 void integer(Out& out, const Spec& spec, unsigned long long value, bool negative, unsigned base,
              bool upper) {
-  const char* alphabet = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  const char* alphabet = "0123456789abcdef0123456789ABCDEF" + (upper ? 16 : 0);
   char digits[24];  // 22 octal digits for 64 bits
   char* end = digits + sizeof digits;
   char* first = end;
-  if (value <= UINT32_MAX) {  // the common case, without a 64-bit division
-    for (uint32_t v = uint32_t(value); v != 0; v /= base) *--first = alphabet[v % base];
-  } else {
-    for (; value != 0; value /= base) *--first = alphabet[value % base];
-  }
+  for (; value != 0; value /= base) *--first = alphabet[value % base];
   size_t count = size_t(end - first);
   // C: the precision is the minimum number of digits; 0 with precision 0 prints none.
   size_t zeros = 0;
@@ -85,7 +80,47 @@ void integer(Out& out, const Spec& spec, unsigned long long value, bool negative
   field(out, spec, prefix, prefix_size, zeros, first, count);
 }
 
-enum class Length { kDefault, kChar, kShort, kLong, kLongLong, kSize, kMax, kPtrdiff, kDouble };
+// Where c is in set, or nullptr (c == 0 is never found). A loop of our own:
+// newlib's strchr would add ~200 octets to the firmware for these few uses.
+const char* find(const char* set, char c) {
+  for (; *set != 0; ++set)
+    if (*set == c) return set;
+  return nullptr;
+}
+
+// Digits of a width or precision; fmt moves past them.
+size_t digits(const char*& fmt) {
+  size_t n = 0;
+  for (; *fmt >= '0' && *fmt <= '9'; ++fmt) n = n * 10 + size_t(*fmt - '0');
+  return n;
+}
+
+// The length modifier's argument width in bits; fmt moves past it. Every
+// length names an int, a 32- or a 64-bit argument (ptrdiff_t has size_t's size).
+static_assert(sizeof(ptrdiff_t) == sizeof(size_t) && sizeof(intmax_t) == 8 &&
+              sizeof(long long) == 8 && sizeof(int) == 4);
+unsigned length_bits(const char*& fmt) {
+  switch (*fmt++) {
+    case 'h':
+      if (*fmt != 'h') return 16;
+      ++fmt;
+      return 8;
+    case 'l':
+      if (*fmt != 'l') return 8 * sizeof(long);
+      ++fmt;
+      return 64;
+    case 'z':
+    case 't':
+      return 8 * sizeof(size_t);
+    case 'j':
+      return 64;
+    case 'L':
+      return 128;  // long double (floating point only)
+    default:
+      --fmt;
+      return 32;
+  }
+}
 
 // What is left of the caller's buffer (without the terminating NUL's place).
 struct Room {
@@ -116,23 +151,16 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
     const char* directive = fmt++;
 
     Spec spec;
-    for (;; ++fmt) {
-      unsigned flag = *fmt == '-'   ? kLeft
-                      : *fmt == '0' ? kZero
-                      : *fmt == '+' ? kPlus
-                      : *fmt == ' ' ? kSpace
-                      : *fmt == '#' ? kAlternate
-                                    : 0;
-      if (flag == 0) break;
-      spec.flags |= flag;
-    }
+    static constexpr char kFlags[] = "-0+ #";  // kLeft, kZero, kPlus, kSpace, kAlternate
+    for (const char* f; (f = find(kFlags, *fmt)) != nullptr; ++fmt)
+      spec.flags |= 1u << (f - kFlags);
     if (*fmt == '*') {
       int width = va_arg(ap, int);
       if (width < 0) spec.flags |= kLeft;
       spec.width = width < 0 ? 0u - unsigned(width) : unsigned(width);
       ++fmt;
     } else {
-      for (; *fmt >= '0' && *fmt <= '9'; ++fmt) spec.width = spec.width * 10 + size_t(*fmt - '0');
+      spec.width = digits(fmt);
     }
     if (*fmt == '.') {
       ++fmt;
@@ -141,41 +169,10 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
         spec.precision = precision < 0 ? -1 : precision;
         ++fmt;
       } else {
-        spec.precision = 0;
-        for (; *fmt >= '0' && *fmt <= '9'; ++fmt)
-          spec.precision = spec.precision * 10 + (*fmt - '0');
+        spec.precision = int(digits(fmt));
       }
     }
-
-    Length length = Length::kDefault;
-    switch (*fmt) {
-      case 'h':
-        length = fmt[1] == 'h' ? Length::kChar : Length::kShort;
-        fmt += fmt[1] == 'h' ? 2 : 1;
-        break;
-      case 'l':
-        length = fmt[1] == 'l' ? Length::kLongLong : Length::kLong;
-        fmt += fmt[1] == 'l' ? 2 : 1;
-        break;
-      case 'z':
-        length = Length::kSize;
-        ++fmt;
-        break;
-      case 'j':
-        length = Length::kMax;
-        ++fmt;
-        break;
-      case 't':
-        length = Length::kPtrdiff;
-        ++fmt;
-        break;
-      case 'L':
-        length = Length::kDouble;
-        ++fmt;
-        break;
-      default:
-        break;
-    }
+    const unsigned bits = length_bits(fmt);
 
     const char conversion = *fmt;
     if (conversion == 0) {  // a directive cut short by the end of the format
@@ -183,124 +180,63 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
       break;
     }
     ++fmt;
-    switch (conversion) {
-      case 'd':
-      case 'i': {
-        long long v;
-        switch (length) {
-          case Length::kChar:
-            v = static_cast<signed char>(va_arg(ap, int));
-            break;
-          case Length::kShort:
-            v = static_cast<short>(va_arg(ap, int));
-            break;
-          case Length::kLong:
-            v = va_arg(ap, long);
-            break;
-          case Length::kLongLong:
-            v = va_arg(ap, long long);
-            break;
-          case Length::kSize:
-            v = va_arg(ap, std::make_signed_t<size_t>);
-            break;
-          case Length::kMax:
-            v = va_arg(ap, intmax_t);
-            break;
-          case Length::kPtrdiff:
-            v = va_arg(ap, ptrdiff_t);
-            break;
-          default:
-            v = va_arg(ap, int);
-            break;
-        }
-        unsigned long long magnitude =
-            v < 0 ? 0ull - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
-        integer(out, spec, magnitude, v < 0, 10, false);
-        break;
+    // One lookup instead of a switch (its jump table costs more than the
+    // compares): d i u x X o are integers (base from kBases), then the rest.
+    static constexpr char kConversions[] = "diuxXopcs%";
+    static constexpr uint8_t kBases[] = {10, 10, 10, 16, 16, 8};
+    const char* known = find(kConversions, conversion);
+    const size_t kind = known ? size_t(known - kConversions) : sizeof kConversions;
+    const unsigned base = kind < sizeof kBases ? kBases[kind] : 0;
+    const bool is_signed = kind < 2;
+    // Everything but an integer prints as one field of text.
+    const char* piece = nullptr;
+    size_t piece_size = 1;
+    char c;
+    if (conversion == 'p') {
+      // As glibc prints it: 0x and lowercase hex, "(nil)" for null.
+      const void* p = va_arg(ap, const void*);
+      if (p == nullptr) {
+        piece = "(nil)";
+        piece_size = 5;
+      } else {
+        spec.flags = (spec.flags & ~unsigned(kPlus | kSpace)) | kAlternate;
+        integer(out, spec, reinterpret_cast<uintptr_t>(p), false, 16, false);
       }
-      case 'u':
-      case 'x':
-      case 'X':
-      case 'o': {
-        unsigned long long v;
-        switch (length) {
-          case Length::kChar:
-            v = static_cast<unsigned char>(va_arg(ap, unsigned));
-            break;
-          case Length::kShort:
-            v = static_cast<unsigned short>(va_arg(ap, unsigned));
-            break;
-          case Length::kLong:
-            v = va_arg(ap, unsigned long);
-            break;
-          case Length::kLongLong:
-            v = va_arg(ap, unsigned long long);
-            break;
-          case Length::kSize:
-            v = va_arg(ap, size_t);
-            break;
-          case Length::kMax:
-            v = va_arg(ap, uintmax_t);
-            break;
-          case Length::kPtrdiff:
-            v = va_arg(ap, std::make_unsigned_t<ptrdiff_t>);
-            break;
-          default:
-            v = va_arg(ap, unsigned);
-            break;
-        }
-        spec.flags &= ~unsigned(kPlus | kSpace);  // signed conversions only
-        unsigned base = conversion == 'o' ? 8 : conversion == 'u' ? 10 : 16;
-        integer(out, spec, v, false, base, conversion == 'X');
-        break;
+    } else if (conversion == 'c') {
+      c = static_cast<char>(va_arg(ap, int));
+      piece = &c;
+    } else if (conversion == 's') {
+      piece = va_arg(ap, const char*);
+      if (piece == nullptr) piece = "(null)";
+      piece_size = 0;
+      while (piece[piece_size] != 0 && (spec.precision < 0 || piece_size < size_t(spec.precision)))
+        ++piece_size;
+    } else if (conversion == '%') {
+      out.write("%", 1);
+    } else if (find("fFeEgGaA", conversion) != nullptr) {
+      // Not supported (no floating point in the image): skip the argument so
+      // that the ones after it still line up.
+      if (bits == 128) {
+        (void)va_arg(ap, long double);
+      } else {
+        (void)va_arg(ap, double);
       }
-      case 'p': {
-        // As glibc prints it: 0x and lowercase hex, "(nil)" for null.
-        const void* p = va_arg(ap, const void*);
-        if (p == nullptr) {
-          field(out, spec, "", 0, 0, "(nil)", 5);
-        } else {
-          spec.flags = (spec.flags & ~unsigned(kPlus | kSpace)) | kAlternate;
-          integer(out, spec, reinterpret_cast<uintptr_t>(p), false, 16, false);
-        }
-        break;
+      piece = "?";
+    } else if (base == 0) {
+      out.write(directive, size_t(fmt - directive));
+    }
+    if (piece != nullptr) field(out, spec, "", 0, 0, piece, piece_size);
+    if (base != 0) {
+      // Integers as passed (int, 32 or 64 bits), then cut to the length's width.
+      unsigned long long v = bits == 64 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+      const unsigned width = bits > 64 ? 32 : bits;
+      if (width < 64) {
+        v &= (1ull << width) - 1;
+        if (is_signed && (v >> (width - 1)) != 0) v |= ~0ull << width;  // sign extension
       }
-      case 'c': {
-        char c = static_cast<char>(va_arg(ap, int));
-        field(out, spec, "", 0, 0, &c, 1);
-        break;
-      }
-      case 's': {
-        const char* s = va_arg(ap, const char*);
-        if (s == nullptr) s = "(null)";
-        size_t size = 0;
-        while (s[size] != 0 && (spec.precision < 0 || size < size_t(spec.precision))) ++size;
-        field(out, spec, "", 0, 0, s, size);
-        break;
-      }
-      case '%':
-        out.write("%", 1);
-        break;
-      case 'f':
-      case 'F':
-      case 'e':
-      case 'E':
-      case 'g':
-      case 'G':
-      case 'a':
-      case 'A':
-        // Not supported (no floating point in the image): skip the argument so
-        // that the ones after it still line up.
-        if (length == Length::kDouble) {
-          (void)va_arg(ap, long double);
-        } else {
-          (void)va_arg(ap, double);
-        }
-        field(out, spec, "", 0, 0, "?", 1);
-        break;
-      default:
-        out.write(directive, size_t(fmt - directive));
-        break;
+      const bool negative = is_signed && static_cast<long long>(v) < 0;
+      if (!is_signed) spec.flags &= ~unsigned(kPlus | kSpace);  // signed conversions only
+      integer(out, spec, negative ? 0ull - v : v, negative, base, conversion == 'X');
     }
   }
   va_end(ap);

@@ -14,47 +14,34 @@ int hex_digit(char c) {
 }  // namespace
 
 std::optional<Uuid> Uuid::parse(std::string_view text) {
-  if (text.size() == 4 || text.size() == 8) {
-    uint32_t v = 0;
-    for (char c : text) {
-      int d = hex_digit(c);
-      if (d < 0) return std::nullopt;
-      v = v << 4 | uint32_t(d);
-    }
-    return from32(v);
-  }
-  // 8-4-4-4-12, most significant first.
-  if (text.size() != 36) return std::nullopt;
-  std::array<uint8_t, 16> be{};
-  size_t n = 0;
-  for (size_t i = 0; i < text.size();) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
+  // A 4/8-digit short form or 8-4-4-4-12, most significant digit first: read
+  // from the end, so that digit k lands in nibble k of the little-endian
+  // value (a short form's in octets 12..15 of the Base UUID).
+  const size_t size = text.size();
+  const bool full = size == 36;
+  if (size != 4 && size != 8 && !full) return std::nullopt;
+  std::array<uint8_t, 16> le = kBase;
+  if (full) le.fill(0);
+  size_t nibble = full ? 0 : 24;
+  for (size_t i = size; i-- > 0;) {
+    if (full && (i == 8 || i == 13 || i == 18 || i == 23)) {
       if (text[i] != '-') return std::nullopt;
-      ++i;
       continue;
     }
-    int hi = hex_digit(text[i]);
-    int lo = hex_digit(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    be[n++] = uint8_t(hi << 4 | lo);
-    i += 2;
+    const int d = hex_digit(text[i]);
+    if (d < 0) return std::nullopt;
+    le[nibble / 2] |= uint8_t(d << (4 * (nibble & 1)));
+    ++nibble;
   }
-  std::array<uint8_t, 16> le{};
-  for (size_t i = 0; i < 16; ++i) le[i] = be[15 - i];
   return from128_le(le);
 }
 
 std::optional<Uuid> Uuid::from_wire(std::span<const uint8_t> b) {
-  if (b.size() == 2) return from16(uint16_t(b[0] | b[1] << 8));
-  if (b.size() == 4)
-    return from32(uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 |
-                  uint32_t(b[3]) << 24);
-  if (b.size() == 16) {
-    std::array<uint8_t, 16> le;
-    std::memcpy(le.data(), b.data(), 16);
-    return from128_le(le);
-  }
-  return std::nullopt;
+  // 2 and 4 octets are octets 12.. of the Base UUID (Core 5.4 Vol 3 Part B 2.5.1).
+  if (b.size() != 2 && b.size() != 4 && b.size() != 16) return std::nullopt;
+  std::array<uint8_t, 16> le = kBase;
+  std::memcpy(le.data() + (b.size() == 16 ? 0 : 12), b.data(), b.size());
+  return from128_le(le);
 }
 
 size_t Uuid::write_att(uint8_t* out) const {

@@ -41,12 +41,13 @@ bool all_zero(const Key128& k) {
 
 // peer: the key the peer distributed (the message names which key is bad).
 const char* invalid_ltk(const LongTermKey& k, bool peer) {
-  if (k.key_size < 7 || k.key_size > 16)
-    return peer ? "peer LTK key size not 7..16" : "LTK key size not 7..16";
+  // One text for both keys: ours is the peer's without "peer ".
+  const char* reason = nullptr;
+  if (k.key_size < 7 || k.key_size > 16) reason = "peer LTK key size not 7..16";
   // Core 5.4 Vol 3 Part H 2.4.4.2: LE Secure Connections keys have EDIV = Rand = 0.
-  if (k.secure_connections && (k.ediv != 0 || k.rand != 0))
-    return peer ? "peer LTK: LE SC key with EDIV/Rand" : "LTK: LE SC key with EDIV/Rand";
-  return nullptr;
+  else if (k.secure_connections && (k.ediv != 0 || k.rand != 0))
+    reason = "peer LTK: LE SC key with EDIV/Rand";
+  return reason && !peer ? reason + 5 : reason;
 }
 
 }  // namespace
@@ -176,11 +177,17 @@ const char* to_string(StoreErrorKind kind) {
   return "?";
 }
 
+size_t StoreError::format_to(char* out, size_t size) const {
+  // One call: the parts that are absent print as empty text.
+  char at[32] = "";
+  if (offset) format(at, sizeof at, " (offset %zu)", *offset);
+  return format(out, size, "%s: %s%s%s%s", store::to_string(kind), reason, at, detail ? ": " : "",
+                detail ? detail : "");
+}
+
 std::string StoreError::to_string() const {
   char buf[160];
-  size_t n = format(buf, sizeof buf, "%s: %s", store::to_string(kind), reason);
-  if (offset && n < sizeof buf) n += format(buf + n, sizeof buf - n, " (offset %zu)", *offset);
-  if (detail && n < sizeof buf) format(buf + n, sizeof buf - n, ": %s", detail);
+  format_to(buf, sizeof buf);
   return buf;
 }
 
@@ -196,13 +203,18 @@ const char* invalid_reason(const Bond& bond) {
   if (bond.cccds.overflowed()) return "too many CCCDs";
   uint32_t previous = 0;
   for (const CccdEntry& c : bond.cccds) {
-    if (c.handle == 0) return "CCCD handle 0";
-    // Core 5.4 Vol 3 Part G 3.3.3.3: only the notification and indication bits.
-    if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
-      return "CCCD value not 1, 2 or 3";
-    if (c.handle <= previous) return "CCCD handles not ascending";
+    if (const char* r = invalid_cccd(c, previous)) return r;
     previous = c.handle;
   }
+  return nullptr;
+}
+
+const char* invalid_cccd(const CccdEntry& c, uint32_t previous_handle) {
+  if (c.handle == 0) return "CCCD handle 0";
+  // Core 5.4 Vol 3 Part G 3.3.3.3: only the notification and indication bits.
+  if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
+    return "CCCD value not 1, 2 or 3";
+  if (c.handle <= previous_handle) return "CCCD handles not ascending";
   return nullptr;
 }
 

@@ -142,6 +142,9 @@ struct StoreError {
   // "corrupt: LTK key size outside 7..16 (offset 57)", then ": <detail>".
   // For messages (allocates).
   std::string to_string() const;
+  // The same text into out, snprintf-style (at most size - 1 characters and
+  // a NUL); returns the whole text's length. No allocation.
+  size_t format_to(char* out, size_t size) const;
 };
 
 // Why `bond` cannot be stored, or nullptr when it can (identity address type,
@@ -150,5 +153,8 @@ struct StoreError {
 // more CCCDs than a bond holds). A static string.
 const char* invalid_reason(const Bond& bond);
 const char* invalid_reason(const LocalIdentity& identity);
+// Why one CCCD entry that follows one with previous_handle (0 for the first)
+// cannot be stored, or nullptr: the per-entry part of invalid_reason(Bond).
+const char* invalid_cccd(const CccdEntry& c, uint32_t previous_handle);
 
 }  // namespace sable::store

@@ -1,5 +1,7 @@
 #include "store/bond_store.hpp"
 
+#include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "common/log.hpp"
@@ -10,10 +12,10 @@ namespace {
 
 // One place builds the error results (small code on an MCU).
 [[gnu::noinline]] Result<void, StoreError> failed(StoreErrorKind kind, const char* reason) {
-  StoreError e;
-  e.kind = kind;
-  e.reason = reason;
-  return fail(e);
+  Unexpected<StoreError> e;  // filled in place: no copies of the error
+  e.error.kind = kind;
+  e.error.reason = reason;
+  return e;
 }
 
 Result<void, StoreError> not_found() {
@@ -102,32 +104,53 @@ BondFile MemoryBondStore::snapshot() const {
 // Every change below is made in place, committed, and undone if the commit
 // fails: no copy of the whole state, nothing allocated.
 
+namespace {
+
+// Bonds are plain values: one copy routine instead of member-wise copies
+// inlined at every use (the same bytes as the assignment).
+static_assert(std::is_trivially_copyable_v<Bond>);
+[[gnu::noinline]] void copy_bond(Bond& to, const Bond& from) {
+  std::memmove(&to, &from, sizeof(Bond));
+}
+
+}  // namespace
+
+void MemoryBondStore::save(Undo& undo, Bond* slot) const {
+  undo.slot = slot;
+  copy_bond(undo.bond, *slot);
+  undo.count = count_;
+  undo.counter = counter_;
+  undo.local_identity = local_identity_;
+}
+
+Result<void, StoreError> MemoryBondStore::commit_or_undo(const Undo& undo, const char* invalid) {
+  auto r = invalid ? failed(StoreErrorKind::kInvalidArgument, invalid) : commit(state());
+  if (!r) {
+    copy_bond(*undo.slot, undo.bond);
+    count_ = undo.count;
+    counter_ = undo.counter;
+    local_identity_ = undo.local_identity;
+  }
+  return r;
+}
+
 Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
-  Bond b = bond;
+  Bond b;
+  copy_bond(b, bond);
   b.peer_identity = identity_form(bond.peer_identity);
   b.cccds.normalize();
   if (const char* r = invalid_reason(b)) return failed(StoreErrorKind::kInvalidArgument, r);
-  b.last_used = counter_ + 1;
   Bond* slot = find_slot(b.peer_identity);
-  const bool adding = slot == nullptr;
-  bool evicting = false;
-  if (adding && count_ < options_.capacity) {
-    slot = &bonds_[count_++];
-  } else if (adding) {
-    if (!options_.evict_when_full) return failed(StoreErrorKind::kFull, "store full");
-    slot = &bonds_[least_recently_used()];
-    evicting = true;
-  }
-  std::swap(*slot, b);  // b now holds what the slot held
-  ++counter_;
-  auto r = commit(state());
-  if (!r) {
-    std::swap(*slot, b);
-    --counter_;
-    if (adding && !evicting) --count_;
-  } else if (evicting) {
-    evicted(b);
-  }
+  const bool evicting = !slot && count_ == options_.capacity;
+  if (evicting && !options_.evict_when_full) return failed(StoreErrorKind::kFull, "store full");
+  if (!slot) slot = &bonds_[evicting ? least_recently_used() : count_];
+  Undo undo;
+  save(undo, slot);
+  if (slot == bonds_.data() + count_) ++count_;  // a new bond in a free slot
+  b.last_used = ++counter_;
+  copy_bond(*slot, b);
+  auto r = commit_or_undo(undo);
+  if (r && evicting) evicted(undo.bond);
   return r;
 }
 
@@ -144,61 +167,44 @@ void MemoryBondStore::for_each(BondVisitor visit) const {
 Result<void, StoreError> MemoryBondStore::remove(const Address& identity) {
   Bond* slot = find_slot(identity);
   if (!slot) return not_found();
-  Bond& last = bonds_[count_ - 1];
-  std::swap(*slot, last);
-  --count_;
-  auto r = commit(state());
-  if (!r) {
-    ++count_;
-    std::swap(*slot, last);
-  }
-  return r;
+  Undo undo;
+  save(undo, slot);
+  copy_bond(*slot, bonds_[--count_]);  // the last bond fills the gap
+  return commit_or_undo(undo);
 }
 
 Result<void, StoreError> MemoryBondStore::clear() {
-  const size_t count = count_;
+  Undo undo;
+  save(undo, bonds_.data());
   count_ = 0;
-  auto r = commit(state());
-  if (!r) count_ = count;
-  return r;
+  return commit_or_undo(undo);
 }
 
 Result<void, StoreError> MemoryBondStore::touch(const Address& identity) {
   Bond* slot = find_slot(identity);
   if (!slot) return not_found();
-  const uint64_t used = slot->last_used;
+  Undo undo;
+  save(undo, slot);
   slot->last_used = ++counter_;
-  auto r = commit(state());
-  if (!r) {
-    slot->last_used = used;
-    --counter_;
-  }
-  return r;
+  return commit_or_undo(undo);
 }
 
 Result<void, StoreError> MemoryBondStore::update_cccds(const Address& identity,
                                                        std::span<const CccdEntry> cccds) {
   Bond* slot = find_slot(identity);
   if (!slot) return not_found();
-  CccdList next;
-  next.assign(cccds);
-  next.normalize();
-  std::swap(slot->cccds, next);  // next now holds the previous values
-  const char* invalid = invalid_reason(*slot);
-  auto r = invalid ? failed(StoreErrorKind::kInvalidArgument, invalid) : commit(state());
-  if (!r) std::swap(slot->cccds, next);
-  return r;
+  Undo undo;
+  save(undo, slot);
+  slot->cccds.assign(cccds);
+  slot->cccds.normalize();
+  return commit_or_undo(undo, invalid_reason(*slot));
 }
 
 Result<void, StoreError> MemoryBondStore::set_local_identity(const LocalIdentity& identity) {
-  if (const char* r = invalid_reason(identity)) {
-    return failed(StoreErrorKind::kInvalidArgument, r);
-  }
-  const std::optional<LocalIdentity> previous = local_identity_;
+  Undo undo;
+  save(undo, bonds_.data());
   local_identity_ = identity;
-  auto r = commit(state());
-  if (!r) local_identity_ = previous;
-  return r;
+  return commit_or_undo(undo, invalid_reason(identity));
 }
 
 // Fills the store from decode(): starts from empty at the first record (decode
@@ -223,7 +229,7 @@ class MemoryBondStore::Loader final : public DecodeSink {
     start();
     if (bond.last_used > s_.counter_) s_.counter_ = bond.last_used;
     if (s_.count_ < s_.options_.capacity) {
-      s_.bonds_[s_.count_++] = bond;
+      copy_bond(s_.bonds_[s_.count_++], bond);
       return;
     }
     ++left_out;
@@ -232,8 +238,9 @@ class MemoryBondStore::Loader final : public DecodeSink {
       s_.evicted(bond);
       return;
     }
-    Bond out = bond;
-    std::swap(lru, out);
+    Bond out;
+    copy_bond(out, lru);
+    copy_bond(lru, bond);
     s_.evicted(out);
   }
 

@@ -149,6 +149,19 @@ class MemoryBondStore : public BondStore {
 
  private:
   class Loader;
+  // What a change may touch (one bond slot, the counts, the local identity),
+  // kept so that a failed commit puts it back.
+  struct Undo {
+    Bond* slot;
+    Bond bond;
+    size_t count;
+    uint64_t counter;
+    std::optional<LocalIdentity> local_identity;
+  };
+  void save(Undo& undo, Bond* slot) const;
+  // Commits the changed state, or refuses it with kInvalidArgument when
+  // `invalid` names a reason; either failure undoes the change.
+  Result<void, StoreError> commit_or_undo(const Undo& undo, const char* invalid = nullptr);
   size_t index_of(const Address& identity) const;
   Bond* find_slot(const Address& identity);
   size_t least_recently_used() const;

@@ -36,114 +36,126 @@ constexpr std::array<uint32_t, 16> make_crc_nibbles() {
 }
 constexpr std::array<uint32_t, 16> kCrcNibbles = make_crc_nibbles();
 
-StoreError make_error(StoreErrorKind kind, const char* reason, std::optional<size_t> offset) {
-  StoreError e;
-  e.kind = kind;
-  e.reason = reason;
-  e.offset = offset;
-  return e;
-}
-
 size_t bond_payload_size(const Bond& b) {
   return kBondFixedSize + (b.peer_irk ? 16 : 0) + (b.ltk ? kLtkSize : 0) +
          (b.peer_ltk ? kLtkSize : 0) + (b.peer_csrk ? 16 : 0) + 4 * b.cccds.size();
 }
 
-void put_le64(ByteWriter& w, uint64_t v) {
-  w.le32(uint32_t(v));
-  w.le32(uint32_t(v >> 32));
-}
+// Moves fields between a value and its encoding, in either direction, so that
+// the record layout is written down once (bond_fields) for encode and decode.
+// A read past the end leaves the cursor failed and the value as it was.
+// Writing never stores into the values it is given (encode() hands in const
+// bonds as non-const references: one routine for both directions).
+struct Cursor {
+  uint8_t* at;  // never written through when reading
+  size_t left;
+  bool writing;
+  bool ok = true;
 
-uint64_t get_le64(ByteReader& r) {
-  uint64_t lo = r.le32();
-  uint64_t hi = r.le32();
-  return lo | (hi << 32);
-}
+  void raw(void* data, size_t n) {
+    if (!ok || left < n) {
+      ok = false;
+      return;
+    }
+    if (writing) {
+      std::memcpy(at, data, n);
+    } else {
+      std::memcpy(data, at, n);
+    }
+    at += n;
+    left -= n;
+  }
+  // An n-octet little-endian number: writes v, or returns the one read.
+  uint64_t num(size_t n, uint64_t v) {
+    uint8_t b[8];
+    for (size_t i = 0; i < n; ++i) b[i] = uint8_t(v >> (8 * i));
+    raw(b, n);
+    v = 0;
+    for (size_t i = n; i-- > 0;) v = v << 8 | b[i];
+    return v;
+  }
+  template <typename T>
+  void field(T& v) {
+    const T read = T(num(sizeof v, v));
+    if (!writing) v = read;
+  }
+};
 
-void write_ltk(ByteWriter& w, const LongTermKey& k) {
-  w.bytes(k.key).le16(k.ediv);
-  put_le64(w, k.rand);
-  w.u8(k.key_size);
-  w.u8(uint8_t((k.authenticated ? kLtkAuthenticated : 0) |
-               (k.secure_connections ? kLtkSecureConnections : 0)));
-}
-
-// A short read leaves r failed (checked once per record).
-void read_key128(ByteReader& r, Key128& out) {
-  Bytes b = r.take(16);
-  if (r.ok()) std::memcpy(out.data(), b.data(), 16);
+// The optional key a present bit stands for: made when reading (when writing,
+// the bit says it is there), nullptr when absent.
+template <typename T>
+T* present_key(std::optional<T>& key, uint8_t present, uint8_t bit) {
+  if ((present & bit) == 0) return nullptr;
+  if (!key) key.emplace();
+  return &*key;
 }
 
 // Collects property bits this format does not know into unknown.
-void read_ltk(ByteReader& r, LongTermKey& k, uint8_t& unknown) {
-  read_key128(r, k.key);
-  k.ediv = r.le16();
-  k.rand = get_le64(r);
-  k.key_size = r.u8();
-  const uint8_t props = r.u8();
+void ltk_fields(Cursor& c, LongTermKey* k, uint8_t& unknown) {
+  if (!k) return;
+  c.raw(k->key.data(), 16);
+  c.field(k->ediv);
+  c.field(k->rand);
+  c.field(k->key_size);
+  const uint8_t props = uint8_t(c.num(1, (k->authenticated ? kLtkAuthenticated : 0) |
+                                             (k->secure_connections ? kLtkSecureConnections : 0)));
   unknown |= props & ~(kLtkAuthenticated | kLtkSecureConnections);
-  k.authenticated = props & kLtkAuthenticated;
-  k.secure_connections = props & kLtkSecureConnections;
+  if (c.writing) return;
+  k->authenticated = props & kLtkAuthenticated;
+  k->secure_connections = props & kLtkSecureConnections;
+}
+
+void key_field(Cursor& c, Key128* k) {
+  if (k) c.raw(k->data(), 16);
+}
+
+// A bond record's fields up to its CCCDs, in either direction (codec.hpp):
+// what the record holds besides the Bond's own values.
+struct BondHeader {
+  uint8_t type = 0;
+  uint8_t present = 0;
+  uint8_t unknown_properties = 0;
+  uint16_t cccd_count = 0;
+};
+
+void bond_fields(Cursor& c, Bond& b, BondHeader& h) {
+  c.field(h.type);
+  c.raw(b.peer_identity.bytes.data(), 6);
+  c.field(b.last_used);
+  c.field(h.present);
+  key_field(c, present_key(b.peer_irk, h.present, kHasPeerIrk));
+  ltk_fields(c, present_key(b.ltk, h.present, kHasLtk), h.unknown_properties);
+  ltk_fields(c, present_key(b.peer_ltk, h.present, kHasPeerLtk), h.unknown_properties);
+  key_field(c, present_key(b.peer_csrk, h.present, kHasPeerCsrk));
+  c.field(h.cccd_count);
 }
 
 // Parses one bond payload; returns why it is bad, or nullptr. CCCDs beyond
 // what a bond holds are checked and left out (codec.hpp).
 const char* parse_bond(Bytes payload, Bond& b) {
-  ByteReader r(payload);
-  const uint8_t type = r.u8();
-  const Bytes addr = r.take(6);
-  b.last_used = get_le64(r);
-  const uint8_t present = r.u8();
-  uint8_t unknown_properties = 0;
-  if (present & kHasPeerIrk) read_key128(r, b.peer_irk.emplace());
-  if (present & kHasLtk) read_ltk(r, b.ltk.emplace(), unknown_properties);
-  if (present & kHasPeerLtk) read_ltk(r, b.peer_ltk.emplace(), unknown_properties);
-  if (present & kHasPeerCsrk) read_key128(r, b.peer_csrk.emplace());
-  const uint16_t count = r.le16();
-  if (!r.ok()) return "bond record truncated";
-  std::memcpy(b.peer_identity.bytes.data(), addr.data(), 6);
-  if (type > 1) return "address type not 0 or 1";
-  b.peer_identity.type = type == 0 ? AddressType::kPublic : AddressType::kRandom;
-  if (present & ~(kHasPeerIrk | kHasLtk | kHasPeerLtk | kHasPeerCsrk)) return "unknown key flags";
-  if (unknown_properties) return "unknown LTK property bits";
-  if (count > kFormatMaxCccds || r.remaining() != size_t(count) * 4) return "bad CCCD count";
+  Cursor c{const_cast<uint8_t*>(payload.data()), payload.size(), false};
+  BondHeader h;
+  bond_fields(c, b, h);
+  if (!c.ok) return "bond record truncated";
+  if (h.type > 1) return "address type not 0 or 1";
+  b.peer_identity.type = h.type == 0 ? AddressType::kPublic : AddressType::kRandom;
+  if (h.present & ~(kHasPeerIrk | kHasLtk | kHasPeerLtk | kHasPeerCsrk)) return "unknown key flags";
+  if (h.unknown_properties) return "unknown LTK property bits";
+  if (h.cccd_count > kFormatMaxCccds || c.left != size_t(h.cccd_count) * 4) return "bad CCCD count";
   std::array<CccdEntry, kMaxCccdsPerBond> kept;
   size_t n = 0;
   uint32_t previous = 0;
-  for (unsigned i = 0; i < count; ++i) {
-    CccdEntry c;
-    c.handle = r.le16();
-    c.value = r.le16();
-    if (c.handle <= previous) {
-      // The same checks as invalid_reason() makes of the ones kept.
-      return c.handle == 0 ? "CCCD handle 0" : "CCCD handles not ascending";
-    }
-    if (c.value == 0 || (c.value & ~(CccdEntry::kNotify | CccdEntry::kIndicate)) != 0)
-      return "CCCD value not 1, 2 or 3";
-    previous = c.handle;
-    if (n < kept.size()) kept[n++] = c;
+  for (unsigned i = 0; i < h.cccd_count; ++i) {
+    CccdEntry e;
+    c.field(e.handle);
+    c.field(e.value);
+    // The same checks as invalid_reason() makes of the ones kept.
+    if (const char* r = invalid_cccd(e, previous)) return r;
+    previous = e.handle;
+    if (n < kept.size()) kept[n++] = e;
   }
   b.cccds.assign(std::span<const CccdEntry>(kept.data(), n));
   return invalid_reason(b);
-}
-
-const char* invalid_file(BondFileView file) {
-  if (file.bonds.size() > kFormatMaxBonds) return "too many bonds";
-  if (file.local_identity) {
-    if (const char* r = invalid_reason(*file.local_identity)) return r;
-  }
-  for (size_t i = 0; i < file.bonds.size(); ++i) {
-    const Bond& b = file.bonds[i];
-    if (const char* r = invalid_reason(b)) return r;
-    if (b.peer_identity.type != AddressType::kPublic &&
-        b.peer_identity.type != AddressType::kRandom) {
-      return "bond address type not public or random";
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (file.bonds[j].peer_identity == b.peer_identity) return "bond appears twice";
-    }
-  }
-  return nullptr;
 }
 
 // True when a bond record before `body_offset` in body has the same identity
@@ -162,41 +174,8 @@ bool earlier_bond_has(Bytes body, size_t body_offset, Bytes identity) {
   return false;
 }
 
-// Writes a valid file into out, exactly its encoded size; false if the sizes disagree.
-bool write_file(BondFileView file, MutableBytes out) {
-  ByteWriter w(out);
-  w.bytes(Bytes(kMagic, sizeof kMagic)).le16(kFormatVersion).le16(0);
-  w.le32(uint32_t(out.size() - kHeaderSize - kTrailerSize));
-  w.le16(uint16_t(file.bonds.size() + (file.local_identity ? 1 : 0)));
-  if (file.local_identity) {
-    w.u8(kTagLocalIdentity).le16(16).bytes(file.local_identity->irk);
-  }
-  for (const auto& b : file.bonds) {
-    w.u8(kTagBond).le16(uint16_t(bond_payload_size(b)));
-    w.u8(b.peer_identity.type == AddressType::kPublic ? 0 : 1).bytes(b.peer_identity.bytes);
-    put_le64(w, b.last_used);
-    w.u8(uint8_t((b.peer_irk ? kHasPeerIrk : 0) | (b.ltk ? kHasLtk : 0) |
-                 (b.peer_ltk ? kHasPeerLtk : 0) | (b.peer_csrk ? kHasPeerCsrk : 0)));
-    if (b.peer_irk) w.bytes(*b.peer_irk);
-    if (b.ltk) write_ltk(w, *b.ltk);
-    if (b.peer_ltk) write_ltk(w, *b.peer_ltk);
-    if (b.peer_csrk) w.bytes(*b.peer_csrk);
-    w.le16(uint16_t(b.cccds.size()));
-    for (const auto& c : b.cccds) w.le16(c.handle).le16(c.value);
-  }
-  w.le32(crc32(w.written()));
-  return w.ok() && w.size() == out.size();
-}
-
-// What is wrong with the data, and where (one error path: small code).
-struct Problem {
-  StoreErrorKind kind = StoreErrorKind::kCorrupt;
-  const char* reason = nullptr;
-  size_t offset = 0;
-};
-
 // Checks the header and the CRC; the problem's reason, or nullptr.
-const char* check_header(Bytes data, Problem& p) {
+const char* check_header(Bytes data, StoreError& p) {
   p.offset = 0;
   if (data.empty()) return "empty";
   const size_t magic_len = std::min(data.size(), sizeof kMagic);
@@ -215,8 +194,9 @@ const char* check_header(Bytes data, Problem& p) {
   p.offset = 12;
   if (kHeaderSize + size_t(get_le32(&data[12])) + kTrailerSize != data.size())
     return "length differs from the header's";
-  p.offset = data.size() - kTrailerSize;
-  if (get_le32(&data[p.offset]) != crc32(data.first(p.offset))) return "CRC mismatch";
+  const size_t crc_at = data.size() - kTrailerSize;
+  p.offset = crc_at;
+  if (get_le32(&data[crc_at]) != crc32(data.first(crc_at))) return "CRC mismatch";
   p.offset = 10;
   if (get_le16(&data[10]) != 0) return "unknown header flags";
   return nullptr;
@@ -224,22 +204,26 @@ const char* check_header(Bytes data, Problem& p) {
 
 // Checks the records (the header is valid); hands them to sink when given.
 // The problem's reason, or nullptr.
-const char* walk_records(Bytes body, DecodeSink* sink, Problem& p) {
-  ByteReader r(body);
+const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
+  Cursor c{const_cast<uint8_t*>(body.data()), body.size(), false};
   p.offset = kHeaderSize;
-  const uint16_t count = r.le16();
-  if (!r.ok()) return "record count truncated";
+  uint16_t count = 0;
+  c.field(count);
+  if (!c.ok) return "record count truncated";
   if (count > kFormatMaxBonds + 1) return "too many records";
   bool have_identity = false;
-  size_t bonds = 0;
   for (unsigned i = 0; i < count; ++i) {
-    const size_t at = body.size() - r.remaining();
+    const size_t at = body.size() - c.left;
     p.offset = kHeaderSize + at;
-    const uint8_t tag = r.u8();
-    const uint16_t len = r.le16();
-    if (!r.ok()) return "record header truncated";
-    if (len > r.remaining()) return "record length exceeds the body";
-    const Bytes payload = r.take(len);
+    uint8_t tag = 0;
+    uint16_t len = 0;
+    c.field(tag);
+    c.field(len);
+    if (!c.ok) return "record header truncated";
+    if (len > c.left) return "record length exceeds the body";
+    const Bytes payload(c.at, len);
+    c.at += len;
+    c.left -= len;
     if (tag == kTagLocalIdentity) {
       if (have_identity) return "second local identity";
       if (len != 16) return "local identity length not 16";
@@ -249,7 +233,7 @@ const char* walk_records(Bytes body, DecodeSink* sink, Problem& p) {
       have_identity = true;
       if (sink) sink->on_local_identity(li);
     } else if (tag == kTagBond) {
-      if (++bonds > kFormatMaxBonds) return "too many bonds";
+      if (i - have_identity >= kFormatMaxBonds) return "too many bonds";
       Bond b;
       if (const char* e = parse_bond(payload, b)) return e;
       if (earlier_bond_has(body, at, payload.first(kIdentityPrefix))) return "bond appears twice";
@@ -258,21 +242,67 @@ const char* walk_records(Bytes body, DecodeSink* sink, Problem& p) {
       return "unknown record tag";
     }
   }
-  p.offset = kHeaderSize + body.size() - r.remaining();
-  if (!r.at_end()) return "bytes after the last record";
+  p.offset = kHeaderSize + body.size() - c.left;
+  if (c.left != 0) return "bytes after the last record";
   return nullptr;
 }
 
-// Checks everything; hands the records to sink when it is given.
-Result<void, StoreError> walk(Bytes data, DecodeSink* sink) {
-  Problem p;
-  p.reason = check_header(data, p);
-  if (!p.reason) {
-    p.reason =
-        walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink, p);
+// Checks everything; hands the records to sink when it is given. The reason,
+// with kind and offset in p (one error path: small code), or nullptr.
+const char* walk(Bytes data, DecodeSink* sink, StoreError& p) {
+  p.kind = StoreErrorKind::kCorrupt;
+  const char* reason = check_header(data, p);
+  if (reason) return reason;
+  return walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink, p);
+}
+
+// Writes file into out, exactly its encoded size (total), and reads it back:
+// what cannot be read back is refused. A bond that is not valid is written so
+// that reading it fails (an address type other than public or random as 2).
+const char* write_file(BondFileView file, MutableBytes out, StoreError& e) {
+  // What one bond alone gets wrong is named before the room is looked at; the
+  // rest (identities that repeat, too many bonds) shows when reading back.
+  for (const Bond& b : file.bonds) {
+    if (const char* reason = invalid_reason(b)) return reason;
   }
-  if (p.reason) return fail(make_error(p.kind, p.reason, p.offset));
-  return {};
+  const size_t total = encoded_size(file);
+  if (out.size() < total) {
+    e.kind = StoreErrorKind::kFull;
+    return "no room";
+  }
+  out = out.first(total);
+  Cursor c{out.data(), out.size(), true};
+  c.raw(const_cast<uint8_t*>(kMagic), sizeof kMagic);
+  c.num(2, kFormatVersion);
+  c.num(2, 0);
+  c.num(4, out.size() - kHeaderSize - kTrailerSize);
+  c.num(2, file.bonds.size() + (file.local_identity ? 1 : 0));
+  if (file.local_identity) {
+    c.num(1, kTagLocalIdentity);
+    c.num(2, 16);
+    c.raw(const_cast<uint8_t*>(file.local_identity->irk.data()), 16);
+  }
+  for (const Bond& bond : file.bonds) {
+    Bond& b = const_cast<Bond&>(bond);  // only read (Cursor)
+    const AddressType type = b.peer_identity.type;
+    BondHeader h;
+    h.type = type == AddressType::kPublic ? 0 : type == AddressType::kRandom ? 1 : 2;
+    h.present = uint8_t((b.peer_irk ? kHasPeerIrk : 0) | (b.ltk ? kHasLtk : 0) |
+                        (b.peer_ltk ? kHasPeerLtk : 0) | (b.peer_csrk ? kHasPeerCsrk : 0));
+    h.cccd_count = uint16_t(b.cccds.size());
+    c.num(1, kTagBond);
+    c.num(2, bond_payload_size(b));
+    bond_fields(c, b, h);
+    for (CccdEntry e : b.cccds) {
+      c.field(e.handle);
+      c.field(e.value);
+    }
+  }
+  c.num(4, crc32(Bytes(out.data(), out.size() - c.left)));
+  const char* reason = walk(out, nullptr, e);
+  e.kind = StoreErrorKind::kInvalidArgument;
+  e.offset.reset();
+  return reason;
 }
 
 }  // namespace
@@ -301,16 +331,12 @@ size_t max_encoded_size(size_t capacity) {
 }
 
 Result<size_t, StoreError> encode(BondFileView file, MutableBytes out) {
-  StoreErrorKind kind = StoreErrorKind::kInvalidArgument;
-  const size_t total = encoded_size(file);
-  const char* reason = invalid_file(file);
-  if (!reason && out.size() < total) {
-    kind = StoreErrorKind::kFull;
-    reason = "no room";
-  }
-  if (!reason && !write_file(file, out.first(total))) reason = "encoded size differs";
-  if (reason) return fail(make_error(kind, reason, std::nullopt));
-  return total;
+  Unexpected<StoreError> failed;  // the error is filled in place: no copies
+  StoreError& e = failed.error;
+  e.kind = StoreErrorKind::kInvalidArgument;
+  e.reason = write_file(file, out, e);
+  if (e.reason) return failed;
+  return encoded_size(file);
 }
 
 Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file) {
@@ -321,8 +347,12 @@ Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file) {
 }
 
 Result<void, StoreError> decode(Bytes data, DecodeSink& sink) {
-  if (auto checked = walk(data, nullptr); !checked) return checked;
-  return walk(data, &sink);
+  Unexpected<StoreError> failed;  // the error is filled in place: no copies
+  StoreError& e = failed.error;
+  e.reason = walk(data, nullptr, e);
+  if (e.reason) return failed;
+  (void)walk(data, &sink, e);  // known to be valid now
+  return {};
 }
 
 Result<BondFile, StoreError> decode(Bytes data) {

@@ -27,6 +27,30 @@ TEST(UuidTest, ShortFormsShrinkToSixteenBits) {
   EXPECT_FALSE(Uuid::parse("12345"));
 }
 
+TEST(UuidTest, ShortTextAndWireForms) {
+  auto u = Uuid::parse("2A00");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(*u, Uuid::from16(0x2A00));
+  EXPECT_EQ(u->to_string(), "2a00");
+  auto v = Uuid::parse("0001ABcd");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, Uuid::from32(0x0001ABCD));
+  EXPECT_EQ(v->min_size(), 4u);
+  EXPECT_EQ(v->to_string(), "0001abcd-0000-1000-8000-00805f9b34fb");
+  EXPECT_EQ(Uuid::parse("0000180f"), Uuid::from16(0x180F));
+  EXPECT_FALSE(Uuid::parse("2A0G"));
+  EXPECT_FALSE(Uuid::parse("9b574847+f706-436c-bed7-fc01eb0965c1"));
+
+  const uint8_t w16[] = {0x0F, 0x18};
+  EXPECT_EQ(Uuid::from_wire(w16), Uuid::from16(0x180F));
+  const uint8_t w32[] = {0xCD, 0xAB, 0x01, 0x00};
+  EXPECT_EQ(Uuid::from_wire(w32), Uuid::from32(0x0001ABCD));
+  const uint8_t w3[] = {1, 2, 3};
+  EXPECT_FALSE(Uuid::from_wire(w3));
+  std::array<uint8_t, 16> w128 = Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965c1")->le128();
+  EXPECT_EQ(Uuid::from_wire(w128)->to_string(), "9b574847-f706-436c-bed7-fc01eb0965c1");
+}
+
 TEST(AddressTest, RoundTripsText) {
   auto a = Address::parse("00:AA:01:02:00:42");
   ASSERT_TRUE(a);

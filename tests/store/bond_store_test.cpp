@@ -30,6 +30,20 @@ TEST(BondTest, SecurityLevelFollowsTheKey) {
                "authenticated LE Secure Connections");
 }
 
+TEST(StoreErrorTest, TextNamesKindReasonOffsetAndDetail) {
+  StoreError e;
+  e.kind = StoreErrorKind::kCorrupt;
+  e.reason = "CRC mismatch";
+  EXPECT_EQ(e.to_string(), "corrupt: CRC mismatch");
+  e.offset = 57;
+  e.detail = "more";
+  EXPECT_EQ(e.to_string(), "corrupt: CRC mismatch (offset 57): more");
+  // format_to: the same text without allocating, cut like snprintf.
+  char small[12];
+  EXPECT_EQ(e.format_to(small, sizeof small), e.to_string().size());
+  EXPECT_STREQ(small, "corrupt: CR");
+}
+
 TEST(BondTest, PicksTheKeyForEachRole) {
   Bond legacy = full_bond(2);
   EXPECT_EQ(legacy.ltk_for(Role::kPeripheral), &*legacy.ltk);

@@ -1,7 +1,6 @@
 #include "region_bond_store.hpp"
 
 #include <cstring>
-#include <utility>
 
 #include "common/format.hpp"
 
@@ -29,38 +28,35 @@ void put_le32(uint8_t* p, uint32_t v) {
 RegionBondStore::RegionBondStore(uint8_t* region, size_t size, store::StoreOptions options)
     : MemoryBondStore(options), region_(region), slot_size_(size / 2) {
   // The newest slot that decodes wins; one that does not is reported.
-  int slots[2] = {0, 1};
-  for (int i = 0; i < 2; ++i) {
+  const uint32_t seq0 = get_le32(slot(0));
+  const uint32_t seq1 = get_le32(slot(1));
+  const int newest =
+      !unused_sequence(seq1) && (unused_sequence(seq0) || int32_t(seq1 - seq0) > 0) ? 1 : 0;
+  for (int i : {newest, 1 - newest}) {
     const uint8_t* s = slot(i);
-    const uint32_t seq = get_le32(s);
-    if (unused_sequence(seq)) slots[i] = -1;
-  }
-  if (slots[0] >= 0 && slots[1] >= 0 && int32_t(get_le32(slot(1)) - get_le32(slot(0))) > 0) {
-    std::swap(slots[0], slots[1]);
-  }
-  for (int i : slots) {
-    if (i < 0) continue;
-    const uint8_t* s = slot(i);
+    if (unused_sequence(get_le32(s))) continue;
     const uint32_t len = get_le32(s + 4);
-    Result<size_t, store::StoreError> loaded = size_t(0);
-    if (len > slot_size_ - kSlotHeader) {
-      store::StoreError e;
-      e.kind = store::StoreErrorKind::kCorrupt;
-      e.reason = "length beyond the slot";
-      e.offset = 4;
-      loaded = fail(e);
-    } else {
-      loaded = load(Bytes(s + kSlotHeader, len));
+    store::StoreError e;
+    e.kind = store::StoreErrorKind::kCorrupt;
+    e.reason = "length beyond the slot";
+    e.offset = 4;
+    if (len <= slot_size_ - kSlotHeader) {
+      auto loaded = load(Bytes(s + kSlotHeader, len));
+      if (loaded.ok()) {
+        sequence_ = get_le32(s);
+        current_ = i;
+        break;
+      }
+      e = loaded.error();
     }
-    if (!loaded.ok()) {
-      char what[24];
-      format(what, sizeof what, "bond region slot %d: ", i);
-      recovery_ = what + loaded.error().to_string() + "; not used";
-      continue;
-    }
-    sequence_ = get_le32(s);
-    current_ = i;
-    break;
+    // A short prefix, the error (cut if it had to be), a short suffix.
+    char text[192];
+    size_t n = format(text, sizeof text, "bond region slot %d: ", i);
+    const size_t room = sizeof text - n - 16;
+    const size_t error_size = e.format_to(text + n, room);
+    n += error_size < room ? error_size : room - 1;
+    format(text + n, sizeof text - n, "; not used");
+    recovery_.emplace(text);
   }
 }
 
