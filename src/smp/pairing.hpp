@@ -10,10 +10,10 @@
 // the Pairing (e.g. answer request_passkey() synchronously). A delegate must
 // not destroy the Pairing from inside a callback (post that instead).
 //
-// The phases are the types of a std::variant (see Phase below); each accepts
-// only its own PDUs, and every failure, success and timeout leaves through one
-// cleanup path that destroys the phase objects, whose secrets (private key,
-// DHKey, TK/STK/LTK, nonces, passkey) are wiped by their destructors.
+// The phases are types (see PhaseId below), one at a time in one wiped
+// buffer; each accepts only its own PDUs, and every failure, success and
+// timeout leaves through one cleanup path that wipes the phase's secrets
+// (private key, DHKey, TK/STK/LTK, nonces, passkey).
 //
 // Where each part lives: pairing.cpp (entry points, delegate calls, failure
 // and completion), pairing_feature_exchange.cpp (phase 1),
@@ -23,11 +23,12 @@
 // of pairing_legacy.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <type_traits>
-#include <variant>
 
 #include "common/bytes.hpp"
 #include "common/long_term_key.hpp"
@@ -272,17 +273,34 @@ class Pairing {
   };
 
   // --- Phases (EXAMPLES.md section 3) ---
-  struct Idle {};
-  struct SecurityRequested {};  // peripheral: Security Request sent
-  struct AwaitingResponse {     // central: Pairing Request sent
+  // Each phase is a type whose data lives in `storage_` while it is the
+  // current one (`phase_`). Entering a phase wipes the storage and constructs
+  // the new phase in place (enter<T>()), so no phase object is copied, and
+  // the secrets of the phase left (private key, DHKey, TK/STK/LTK, nonces,
+  // passkey) are gone. Data-less phases are only a PhaseId.
+  enum class PhaseId : uint8_t {
+    kIdle,
+    kSecurityRequested,  // peripheral: Security Request sent
+    kAwaitingResponse,
+    kLegacyPhase2,
+    kScPublicKeyExchange,
+    kScStage1,
+    kScDhKeyCheck,
+    kEncrypting,
+    kKeyDistribution,
+    kTimedOut,  // terminal for the link (3.4)
+  };
+  struct AwaitingResponse {  // central: Pairing Request sent
+    static constexpr PhaseId kId = PhaseId::kAwaitingResponse;
     PairingFeatures request;
     PairingPdu raw{};
   };
   // Legacy phase 2 (2.3.5.5): Mconfirm/Sconfirm, Mrand/Srand, STK = s1.
   struct LegacyPhase2 {
-    Secret<Key> tk;
+    static constexpr PhaseId kId = PhaseId::kLegacyPhase2;
+    Key tk{};
     bool tk_ready = false;
-    Secret<Random> local_random;
+    Random local_random{};
     Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
@@ -290,16 +308,18 @@ class Pairing {
   };
   // SC phase 2 (2.3.5.6.1): public key exchange.
   struct ScPublicKeyExchange {
-    Secret<crypto::P256KeyPair> local;
+    static constexpr PhaseId kId = PhaseId::kScPublicKeyExchange;
+    crypto::P256KeyPair local;
   };
   // SC authentication stage 1 (2.3.5.6.2 Just Works / Numeric Comparison,
   // 2.3.5.6.3 Passkey Entry, 20 rounds).
   struct ScStage1 {
-    Secret<crypto::P256KeyPair> local;
+    static constexpr PhaseId kId = PhaseId::kScStage1;
+    crypto::P256KeyPair local;
     crypto::P256PublicKey peer;
-    Secret<DhKey> dhkey;
+    DhKey dhkey{};
     uint8_t round = 0;  // passkey bit i
-    Secret<Random> local_nonce;
+    Random local_nonce{};
     Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
@@ -307,86 +327,96 @@ class Pairing {
   };
   // SC authentication stage 2 (2.3.5.6.5): f5, then DHKey Check Ea/Eb.
   struct ScDhKeyCheck {
-    Secret<Key> mac_key;
-    Secret<Key> ltk;
+    static constexpr PhaseId kId = PhaseId::kScDhKeyCheck;
+    Key mac_key{};
+    Key ltk{};
     Random na{};
     Random nb{};
-    Secret<Key> r;                  // ra = rb: the passkey (Passkey Entry) or zero
+    Key r{};                        // ra = rb: the passkey (Passkey Entry) or zero
     bool user_confirmed = false;    // Numeric Comparison answer (true for others)
     bool check_sent = false;        // initiator: Ea sent
     std::optional<Key> peer_check;  // responder: Ea that arrived before the user said yes
   };
   // Phase 2 done: the STK/LTK waits for the link to be encrypted.
   struct Encrypting {
-    Secret<Key> key;
+    static constexpr PhaseId kId = PhaseId::kEncrypting;
+    Key key{};
   };
   // Phase 3 (2.4.3, 3.6.1): the responder's keys first, then the initiator's.
   struct KeyDistribution {
-    Secret<PairingResult> result;
+    static constexpr PhaseId kId = PhaseId::kKeyDistribution;
+    PairingResult result;
     std::array<Opcode, 5> expected{};
     uint8_t expected_count = 0;
     uint8_t received = 0;
   };
-  struct TimedOut {};  // terminal for the link (3.4)
+  static constexpr size_t kPhaseStorage = std::max(
+      {sizeof(AwaitingResponse), sizeof(LegacyPhase2), sizeof(ScPublicKeyExchange),
+       sizeof(ScStage1), sizeof(ScDhKeyCheck), sizeof(Encrypting), sizeof(KeyDistribution)});
 
-  using Phase =
-      std::variant<Idle, SecurityRequested, AwaitingResponse, LegacyPhase2, ScPublicKeyExchange,
-                   ScStage1, ScDhKeyCheck, Encrypting, KeyDistribution, TimedOut>;
+  // The current phase's data, or nullptr in another phase.
+  template <class T>
+  T* get() {
+    return phase_ == T::kId ? std::launder(reinterpret_cast<T*>(storage_.data())) : nullptr;
+  }
+  template <class T>
+  T& enter() {
+    static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= 8);
+    enter(T::kId);
+    return *::new (static_cast<void*>(storage_.data())) T{};
+  }
+  void enter(PhaseId id);  // wipes the storage
 
   // --- Deferred delegate calls ---
-  struct Effect {
-    enum class Kind : uint8_t {
-      kSend,
-      kStartEncryption,
-      kDisplayPasskey,
-      kRequestPasskey,
-      kConfirmNumeric,
-      kComplete,
-      kFailed,
-    };
-    Kind kind = Kind::kSend;
-    EncodedPdu pdu;
-    Key key{};
-    uint64_t rand = 0;
-    uint16_t ediv = 0;
-    uint32_t value = 0;
-    PasskeyRequest request = PasskeyRequest::kEnter;
-    PairingFailure failure;
-    void wipe();
-  };
   // PDUs are delivered before events: a user callback that answers
   // synchronously (and may end the pairing) comes after the PDUs the same
   // step produced. Bounded: one input queues at most 7 PDUs and 3 events.
-  template <size_t N>
-  struct EffectRing {
-    std::array<Effect, N> items{};
-    size_t head = 0;
-    size_t count = 0;
-    void push(Effect& e);
-    bool pop(Effect& out);
-    void wipe();
+  struct Event {
+    enum class Kind : uint8_t {
+      kStartEncryption,  // with encryption_key_
+      kDisplayPasskey,
+      kRequestPasskey,
+      kConfirmNumeric,
+      kComplete,  // with completed_
+      kFailed,
+    };
+    Kind kind = Kind::kFailed;
+    PasskeyRequest request = PasskeyRequest::kEnter;
+    PairingFailure failure;
+    uint32_t value = 0;
   };
-  void push(Effect& e);
+  template <class T, size_t N>
+  struct Ring {
+    std::array<T, N> items{};
+    uint8_t head = 0;
+    uint8_t count = 0;
+    void push(const T& item);
+    bool pop(T& out);  // wipes the slot
+    void wipe() {
+      crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(items.data()), sizeof(items)));
+    }
+  };
+  void push(const Event& e);
+  void push_failed(SmpReason reason, FailureOrigin origin);
   void flush();
-  void send(const Pdu& pdu, TimePoint now);
+  void send(TimePoint now, Opcode opcode, Bytes first, Bytes second = {});
+  void send_octet(TimePoint now, Opcode opcode, uint8_t octet);
+  void send_public_key(TimePoint now, const crypto::P256PublicKey& key);
 
   // --- Dispatch per phase ---
   void handle(TimePoint now, const Pdu& pdu);
-  void on_pdu(TimePoint now, Idle&, const Pdu& pdu);
-  void on_pdu(TimePoint now, SecurityRequested&, const Pdu& pdu);
   void on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScPublicKeyExchange& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScStage1& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScDhKeyCheck& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, Encrypting&, const Pdu& pdu);
   void on_pdu(TimePoint now, KeyDistribution& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, TimedOut&, const Pdu& pdu);
 
   // --- Steps ---
   PairingFeatures local_features() const;
-  void on_pairing_request(TimePoint now, const PairingRequest& req);
-  void on_security_request(TimePoint now, const SecurityRequest& req);
+  void on_pairing_request(TimePoint now, const Pdu& req);
+  void on_security_request(TimePoint now, const Pdu& req);
+  void send_pairing_request(TimePoint now);
   std::optional<SmpReason> negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                      const PairingFeatures& res, const PairingPdu& pres);
   void start_phase2(TimePoint now);
@@ -409,7 +439,8 @@ class Pairing {
   void send_local_keys(TimePoint now, PairingResult& result);
   void complete(PairingResult& result);
   void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed = true);
-  void reject(TimePoint now, SmpReason reason);  // bad PDU in any state
+  void reject(TimePoint now, SmpReason reason);                // bad PDU in any state
+  void reject_unless_keypress(TimePoint now, const Pdu& pdu);  // phase 2's other PDUs
   void end_pairing();
   bool refused_by_repeated_attempts(TimePoint now);
 
@@ -432,16 +463,18 @@ class Pairing {
   std::optional<Address> peer_identity_;
   RepeatedAttempts* attempts_;
 
-  Phase phase_;
+  PhaseId phase_ = PhaseId::kIdle;
+  alignas(8) std::array<uint8_t, kPhaseStorage> storage_{};
   std::optional<Negotiated> neg_;
   Secret<uint32_t> passkey_;
   bool passkey_ready_ = false;
   bool passkey_requested_ = false;
   TimePoint deadline_ = kNever;
 
-  EffectRing<12> sends_;
-  EffectRing<6> events_;
+  Ring<EncodedPdu, 12> sends_;
+  Ring<Event, 6> events_;
   bool flushing_ = false;
+  Secret<Key> encryption_key_;
   Secret<PairingResult> completed_;
 };
 

@@ -11,20 +11,14 @@ using detail::kLeKeys;
 }  // namespace
 
 void Pairing::enter_encrypting(TimePoint, const Key& key) {
-  Encrypting e;
-  e.key.v = key;
-  phase_ = e;
+  enter<Encrypting>().key = key;
   if (we_are_initiator()) {
     // The central encrypts with the STK / LTK, EDIV = Rand = 0.
-    Effect effect;
-    effect.kind = Effect::Kind::kStartEncryption;
-    effect.key = key;
-    push(effect);
+    encryption_key_.v = key;
+    Event e;
+    e.kind = Event::Kind::kStartEncryption;
+    push(e);
   }
-}
-
-void Pairing::on_pdu(TimePoint now, Encrypting&, const Pdu&) {
-  reject(now, SmpReason::kUnspecifiedReason);
 }
 
 void Pairing::start_key_distribution(TimePoint now, const Key& key) {
@@ -40,8 +34,8 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   const uint8_t local_kd = we_are_initiator() ? initiator_kd : responder_kd;
   const uint8_t peer_kd = we_are_initiator() ? responder_kd : initiator_kd;
 
-  KeyDistribution kd;
-  PairingResult& r = kd.result.v;
+  KeyDistribution& kd = enter<KeyDistribution>();
+  PairingResult& r = kd.result;
   r.method = n.method;
   r.secure_connections = n.sc;
   r.peer_used_debug_key = n.peer_debug_key;
@@ -62,14 +56,12 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
     kd.expected[kd.expected_count++] = Opcode::kIdentityAddressInformation;
   }
   if (peer_kd & key_dist::kSignKey) kd.expected[kd.expected_count++] = Opcode::kSigningInformation;
-  phase_ = kd;
 
-  KeyDistribution& k = std::get<KeyDistribution>(phase_);
   // 2.4.3: the responder distributes first, then the initiator.
-  if (!we_are_initiator()) send_local_keys(now, k.result.v);
-  if (k.expected_count == 0) {
-    if (we_are_initiator()) send_local_keys(now, k.result.v);
-    complete(k.result.v);
+  if (!we_are_initiator()) send_local_keys(now, r);
+  if (kd.expected_count == 0) {
+    if (we_are_initiator()) send_local_keys(now, r);
+    complete(r);
   }
 }
 
@@ -78,34 +70,44 @@ void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
   if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
-    send(IdentityInformation{local_.irk.value_or(Key{})}, now);
-    send(IdentityAddressInformation{local_.identity_address}, now);
+    send(now, Opcode::kIdentityInformation, local_.irk.value_or(Key{}));
+    send(now, Opcode::kIdentityAddressInformation,
+         std::array<uint8_t, 1>{address_type_octet(local_.identity_address)},
+         local_.identity_address.bytes);
     r.local_identity_distributed = true;
   }
   if (kd & key_dist::kSignKey) {
     Secret<Key> csrk(random_bytes<16>());
-    send(SigningInformation{csrk.v}, now);
+    send(now, Opcode::kSigningInformation, csrk.v);
     r.local_csrk = csrk.v;
   }
 }
 
 void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
   // Exactly the negotiated keys, in order (3.6.1); anything else fails.
-  if (k.received >= k.expected_count || opcode_of(pdu) != k.expected[k.received]) {
+  const Opcode op = pdu.opcode();
+  if (k.received >= k.expected_count || op != k.expected[k.received]) {
     return reject(now, SmpReason::kUnspecifiedReason);
   }
-  PairingResult& r = k.result.v;
-  if (const auto* p = std::get_if<EncryptionInformation>(&pdu)) {
-    r.peer_ltk = LongTermKey{p->ltk, 0, 0, r.key_size, r.authenticated, r.secure_connections};
-  } else if (const auto* p = std::get_if<CentralIdentification>(&pdu)) {
-    r.peer_ltk->ediv = p->ediv;  // always preceded by Encryption Information
-    r.peer_ltk->rand = p->rand;
-  } else if (const auto* p = std::get_if<IdentityInformation>(&pdu)) {
-    r.peer_irk = p->irk;
-  } else if (const auto* p = std::get_if<IdentityAddressInformation>(&pdu)) {
-    r.peer_identity_address = p->address;
-  } else if (const auto* p = std::get_if<SigningInformation>(&pdu)) {
-    r.peer_csrk = p->csrk;
+  PairingResult& r = k.result;
+  switch (op) {
+    case Opcode::kEncryptionInformation:
+      r.peer_ltk =
+          LongTermKey{pdu.value(), 0, 0, r.key_size, r.authenticated, r.secure_connections};
+      break;
+    case Opcode::kCentralIdentification:
+      r.peer_ltk->ediv = pdu.ediv();  // always preceded by Encryption Information
+      r.peer_ltk->rand = pdu.rand();
+      break;
+    case Opcode::kIdentityInformation:
+      r.peer_irk = pdu.value();
+      break;
+    case Opcode::kIdentityAddressInformation:
+      r.peer_identity_address = pdu.identity_address();
+      break;
+    default:  // kSigningInformation, the only other expected one
+      r.peer_csrk = pdu.value();
+      break;
   }
   if (++k.received < k.expected_count) return;
   if (we_are_initiator()) send_local_keys(now, r);
