@@ -76,25 +76,20 @@ Pairing::~Pairing() {
 // Effects: delegate calls are queued and delivered once the input is applied.
 
 template <class T, size_t N>
-void Pairing::Ring<T, N>::push(const T& item) {
+T& Pairing::Ring<T, N>::push_back() {
   if (count == N) __builtin_trap();  // bounded by design, see pairing.hpp
-  items[(head + count) % N] = item;
-  ++count;
+  return items[(head + count++) % N];
 }
 
 template <class T, size_t N>
-bool Pairing::Ring<T, N>::pop(T& out) {
-  if (count == 0) return false;
-  T& slot = items[head];
-  out = slot;
-  crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&slot), sizeof(T)));
+void Pairing::Ring<T, N>::pop_front() {
+  crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&items[head]), sizeof(T)));
   head = uint8_t((head + 1) % N);
   --count;
-  return true;
 }
 
 void Pairing::push(const Event& e) {
-  events_.push(e);
+  events_.push_back() = e;
 }
 
 void Pairing::push_failed(SmpReason reason, FailureOrigin origin) {
@@ -106,15 +101,16 @@ void Pairing::push_failed(SmpReason reason, FailureOrigin origin) {
 void Pairing::flush() {
   if (flushing_) return;  // a delegate called back in: the outer loop delivers
   flushing_ = true;
+  // Each item is delivered from its slot and dropped after the call: a
+  // delegate that calls back in only appends behind it.
   for (;;) {
-    EncodedPdu pdu;
-    if (sends_.pop(pdu)) {
-      delegate_.send_smp(pdu.bytes());
-      pdu.wipe();
+    if (sends_.count != 0) {
+      delegate_.send_smp(sends_.front().bytes());
+      sends_.pop_front();
       continue;
     }
-    Event e;
-    if (!events_.pop(e)) break;
+    if (events_.count == 0) break;
+    const Event& e = events_.front();
     switch (e.kind) {
       case Event::Kind::kStartEncryption: {
         Secret<Key> key(encryption_key_.v);
@@ -141,13 +137,13 @@ void Pairing::flush() {
         delegate_.on_pairing_failed(e.failure);
         break;
     }
-    e.value = 0;
+    events_.pop_front();
   }
   flushing_ = false;
 }
 
 void Pairing::send(TimePoint now, Opcode opcode, Bytes first, Bytes second) {
-  sends_.push(encode_pdu(opcode, first, second));
+  sends_.push_back().encode(opcode, first, second);
   // 3.4: the timer is reset whenever an SMP command is queued for transmission.
   deadline_ = now + kSmpTimeout;
 }
@@ -261,7 +257,7 @@ void Pairing::passkey_reply(TimePoint now, std::optional<uint32_t> passkey) {
   passkey_ready_ = true;
   if (auto* legacy = get<LegacyPhase2>()) {
     legacy_passkey_entered(now, *legacy);
-  } else if (auto* stage1 = get<ScStage1>()) {
+  } else if (auto* stage1 = get<ScStage1>()) {  // not in the key exchange
     stage1_send_confirm(now, *stage1);
   }  // ScPublicKeyExchange: used when stage 1 starts.
   flush();
@@ -381,9 +377,8 @@ void Pairing::handle(TimePoint now, const Pdu& pdu) {
     case PhaseId::kLegacyPhase2:
       return on_pdu(now, *get<LegacyPhase2>(), pdu);
     case PhaseId::kScPublicKeyExchange:
-      return on_pdu(now, *get<ScPublicKeyExchange>(), pdu);
     case PhaseId::kScStage1:
-      return on_pdu(now, *get<ScStage1>(), pdu);
+      return on_pdu(now, *get<ScStage1>(phase_), pdu);
     case PhaseId::kScDhKeyCheck:
       return on_pdu(now, *get<ScDhKeyCheck>(), pdu);
     case PhaseId::kKeyDistribution:

@@ -306,13 +306,10 @@ class Pairing {
     std::optional<Key> peer_confirm;
     bool awaiting_random = false;
   };
-  // SC phase 2 (2.3.5.6.1): public key exchange.
-  struct ScPublicKeyExchange {
-    static constexpr PhaseId kId = PhaseId::kScPublicKeyExchange;
-    crypto::P256KeyPair local;
-  };
-  // SC authentication stage 1 (2.3.5.6.2 Just Works / Numeric Comparison,
-  // 2.3.5.6.3 Passkey Entry, 20 rounds).
+  // SC phase 2 (2.3.5.6.1): the public key exchange (kScPublicKeyExchange:
+  // only `local` is set), then authentication stage 1 in the same object
+  // (kScStage1: 2.3.5.6.2 Just Works / Numeric Comparison, 2.3.5.6.3 Passkey
+  // Entry, 20 rounds).
   struct ScStage1 {
     static constexpr PhaseId kId = PhaseId::kScStage1;
     crypto::P256KeyPair local;
@@ -350,19 +347,19 @@ class Pairing {
     uint8_t expected_count = 0;
     uint8_t received = 0;
   };
-  static constexpr size_t kPhaseStorage = std::max(
-      {sizeof(AwaitingResponse), sizeof(LegacyPhase2), sizeof(ScPublicKeyExchange),
-       sizeof(ScStage1), sizeof(ScDhKeyCheck), sizeof(Encrypting), sizeof(KeyDistribution)});
+  static constexpr size_t kPhaseStorage =
+      std::max({sizeof(AwaitingResponse), sizeof(LegacyPhase2), sizeof(ScStage1),
+                sizeof(ScDhKeyCheck), sizeof(Encrypting), sizeof(KeyDistribution)});
 
   // The current phase's data, or nullptr in another phase.
   template <class T>
-  T* get() {
-    return phase_ == T::kId ? std::launder(reinterpret_cast<T*>(storage_.data())) : nullptr;
+  T* get(PhaseId id = T::kId) {
+    return phase_ == id ? std::launder(reinterpret_cast<T*>(storage_.data())) : nullptr;
   }
   template <class T>
-  T& enter() {
+  T& enter(PhaseId id = T::kId) {
     static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= 8);
-    enter(T::kId);
+    enter(id);
     return *::new (static_cast<void*>(storage_.data())) T{};
   }
   void enter(PhaseId id);  // wipes the storage
@@ -387,11 +384,12 @@ class Pairing {
   };
   template <class T, size_t N>
   struct Ring {
-    std::array<T, N> items{};
+    std::array<T, N> items{};  // free slots are all zeros
     uint8_t head = 0;
     uint8_t count = 0;
-    void push(const T& item);
-    bool pop(T& out);  // wipes the slot
+    T& push_back();  // a new (zeroed) last item
+    T& front() { return items[head]; }
+    void pop_front();  // wipes the slot
     void wipe() {
       crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(items.data()), sizeof(items)));
     }
@@ -407,7 +405,6 @@ class Pairing {
   void handle(TimePoint now, const Pdu& pdu);
   void on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, ScPublicKeyExchange& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScStage1& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScDhKeyCheck& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, KeyDistribution& phase, const Pdu& pdu);
@@ -429,8 +426,7 @@ class Pairing {
   void legacy_passkey_entered(TimePoint now, LegacyPhase2& phase);
   void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
   void distribute_legacy_ltk(TimePoint now, PairingResult& result);
-  void on_peer_public_key(TimePoint now, const crypto::P256KeyPair& local,
-                          const crypto::P256PublicKey& peer);
+  void on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu);
   void stage1_send_confirm(TimePoint now, ScStage1& phase);
   void stage1_round_done(TimePoint now, ScStage1& phase, const Random& peer_nonce);
   void dhkey_check_step(TimePoint now, ScDhKeyCheck& phase);

@@ -27,44 +27,35 @@ void Pairing::start_secure_connections_phase2(TimePoint now) {
   // 2.3.5.6.1: a fresh key pair for each pairing; the initiator sends first.
   auto pair = crypto::generate_p256_key_pair(random_);
   if (!pair) return fail(now, SmpReason::kUnspecifiedReason, FailureOrigin::kLocal);
-  ScPublicKeyExchange& phase = enter<ScPublicKeyExchange>();
-  phase.local = *pair;
+  ScStage1& s = enter<ScStage1>(PhaseId::kScPublicKeyExchange);
+  s.local = *pair;
   crypto::secure_wipe(pair->private_key);
-  if (we_are_initiator()) send_public_key(now, phase.local.public_key);
+  if (we_are_initiator()) send_public_key(now, s.local.public_key);
 }
 
-void Pairing::on_pdu(TimePoint now, ScPublicKeyExchange& phase, const Pdu& pdu) {
-  if (pdu.opcode() == Opcode::kPairingPublicKey) {
-    Secret<crypto::P256KeyPair> local(phase.local);
-    return on_peer_public_key(now, local.v, pdu.public_key());
-  }
-  reject_unless_keypress(now, pdu);
-}
-
-void Pairing::on_peer_public_key(TimePoint now, const crypto::P256KeyPair& local,
-                                 const crypto::P256PublicKey& peer) {
+void Pairing::on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu) {
   // 2.3.5.6.1. Validation order: coordinates in range and on the curve
   // (CVE-2018-5383): no DHKey exists, so DHKey Check Failed; the same X as
   // ours (CVE-2020-26558 reflection): Invalid Parameters; the debug key when
   // not allowed: our security policy refuses it, Authentication Requirements.
-  if (!crypto::is_valid_p256_public_key(peer)) {
+  s.peer = pdu.public_key();
+  if (!crypto::is_valid_p256_public_key(s.peer)) {
     return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
   }
-  if (peer.x == local.public_key.x) {
+  if (s.peer.x == s.local.public_key.x) {
     return fail(now, SmpReason::kInvalidParameters, FailureOrigin::kLocal);
   }
-  const bool debug = peer == kDebugKeyPair.public_key;
+  const bool debug = s.peer == kDebugKeyPair.public_key;
   if (debug && !policy_.allow_debug_keys) {
     return fail(now, SmpReason::kAuthenticationRequirements, FailureOrigin::kLocal);
   }
   neg_->peer_debug_key = debug;
-  auto dh = crypto::p256_dh_key(local, peer);
+  auto dh = crypto::p256_dh_key(s.local, s.peer);
   if (!dh) return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
 
-  if (!we_are_initiator()) send_public_key(now, local.public_key);
-  ScStage1& s = enter<ScStage1>();
-  s.local = local;
-  s.peer = peer;
+  if (!we_are_initiator()) send_public_key(now, s.local.public_key);
+  // Stage 1 continues in the same object.
+  phase_ = PhaseId::kScStage1;
   s.dhkey = *dh;
   crypto::secure_wipe(*dh);
   const PairingMethod m = neg_->method;
@@ -97,7 +88,9 @@ void Pairing::stage1_send_confirm(TimePoint now, ScStage1& s) {
 void Pairing::on_pdu(TimePoint now, ScStage1& s, const Pdu& pdu) {
   const bool passkey = is_passkey(neg_->method);
   const Opcode op = pdu.opcode();
-  if (op == Opcode::kPairingConfirm) {
+  if (phase_ == PhaseId::kScPublicKeyExchange) {
+    if (op == Opcode::kPairingPublicKey) return on_peer_public_key(now, s, pdu);
+  } else if (op == Opcode::kPairingConfirm) {
     const Key confirm = pdu.value();
     if (s.peer_confirm) return reject(now, SmpReason::kUnspecifiedReason);
     if (we_are_initiator()) {
@@ -116,8 +109,7 @@ void Pairing::on_pdu(TimePoint now, ScStage1& s, const Pdu& pdu) {
     s.peer_confirm = confirm;
     stage1_send_confirm(now, s);
     return;
-  }
-  if (op == Opcode::kPairingRandom) {
+  } else if (op == Opcode::kPairingRandom) {
     const Random random = pdu.value();
     if (!s.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
     const uint8_t z = passkey ? uint8_t(0x80 | ((passkey_.v >> s.round) & 1)) : 0;

@@ -115,15 +115,13 @@ PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
                     uint8_t(f.responder_key_distribution & key_dist::kDefined)};
 }
 
-EncodedPdu encode_pdu(Opcode opcode, Bytes first, Bytes second) {
-  EncodedPdu out;
+void EncodedPdu::encode(Opcode opcode, Bytes first, Bytes second) {
   const size_t size = 1 + first.size() + second.size();
   if (size != pdu_size(uint8_t(opcode))) __builtin_trap();  // fixed by the table
-  out.buf_[0] = uint8_t(opcode);
-  std::copy(first.begin(), first.end(), out.buf_.begin() + 1);
-  std::copy(second.begin(), second.end(), out.buf_.begin() + 1 + first.size());
-  out.size_ = uint8_t(size);
-  return out;
+  buf_[0] = uint8_t(opcode);
+  std::copy(first.begin(), first.end(), buf_.begin() + 1);
+  std::copy(second.begin(), second.end(), buf_.begin() + 1 + first.size());
+  size_ = uint8_t(size);
 }
 
 const char* to_string(SmpReason reason) {

@@ -134,21 +134,15 @@ Result<Pdu, SmpReason> parse_pdu(Bytes sdu);
 // An encoded PDU in a fixed buffer (no heap).
 class EncodedPdu {
  public:
+  // Encodes a PDU: the opcode, then the parameters in wire order (`first`,
+  // then `second`); together they must be exactly the size of the length table.
+  void encode(Opcode opcode, Bytes first, Bytes second = {});
   Bytes bytes() const { return Bytes(buf_.data(), size_); }
-  void wipe() {
-    crypto::secure_wipe(buf_);
-    size_ = 0;
-  }
 
  private:
-  friend EncodedPdu encode_pdu(Opcode opcode, Bytes first, Bytes second);
   std::array<uint8_t, kMaxPduSize> buf_{};
   uint8_t size_ = 0;
 };
-
-// Encodes a PDU: the opcode, then the parameters in wire order (`first`, then
-// `second`); together they must be exactly the size of the length table.
-EncodedPdu encode_pdu(Opcode opcode, Bytes first, Bytes second = {});
 
 // The 7-octet Pairing Request / Response as c1 and f6 consume it, RFU key
 // distribution bits cleared.

@@ -33,7 +33,8 @@ TEST(SmpPduTest, ExactLengthPerOpcode) {
     EXPECT_EQ(uint8_t(ok->opcode()), op);
     EXPECT_EQ(ok->params().size(), size - 1);
     // The encoder writes back the same octets.
-    auto enc = encode_pdu(ok->opcode(), ok->params());
+    EncodedPdu enc;
+    enc.encode(ok->opcode(), ok->params());
     EXPECT_TRUE(std::equal(exact.begin(), exact.end(), enc.bytes().begin(), enc.bytes().end()));
     Bytes8 opcode_only = {op};
     EXPECT_EQ(parse_error(opcode_only), SmpReason::kInvalidParameters);
@@ -141,7 +142,8 @@ TEST(SmpPduTest, CentralIdentificationLittleEndian) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->ediv(), 0x1234);
   EXPECT_EQ(r->rand(), 0x1122334455667788u);
-  auto enc = encode_pdu(r->opcode(), r->params());
+  EncodedPdu enc;
+  enc.encode(r->opcode(), r->params());
   EXPECT_TRUE(std::equal(wire.begin(), wire.end(), enc.bytes().begin(), enc.bytes().end()));
 }
 
