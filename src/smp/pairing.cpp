@@ -112,12 +112,13 @@ void Pairing::flush() {
     if (events_.count == 0) break;
     const Event& e = events_.front();
     switch (e.kind) {
-      case Event::Kind::kStartEncryption: {
-        Secret<Key> key(encryption_key_.v);
-        encryption_key_ = Secret<Key>();
-        delegate_.start_encryption(key.v, 0, 0);
+      case Event::Kind::kStartEncryption:
+        if (we_are_initiator()) {  // only the central encrypts
+          Secret<Key> key(encryption_key_.v);
+          encryption_key_.wipe();
+          delegate_.start_encryption(key.v, 0, 0);
+        }
         break;
-      }
       case Event::Kind::kDisplayPasskey:
         delegate_.display_passkey(e.value);
         break;
@@ -129,7 +130,7 @@ void Pairing::flush() {
         break;
       case Event::Kind::kComplete: {
         Secret<PairingResult> result(completed_.v);
-        completed_ = Secret<PairingResult>();
+        completed_.wipe();
         delegate_.on_pairing_complete(result.v);
         break;
       }

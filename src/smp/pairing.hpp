@@ -269,7 +269,8 @@ class Pairing {
     explicit Secret(const T& x) : v(x) {}
     Secret(const Secret&) = default;
     Secret& operator=(const Secret&) = default;
-    ~Secret() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
+    ~Secret() { wipe(); }
+    void wipe() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
   };
 
   // --- Phases (EXAMPLES.md section 3) ---
@@ -428,8 +429,12 @@ class Pairing {
   void distribute_legacy_ltk(TimePoint now, PairingResult& result);
   void on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu);
   void stage1_send_confirm(TimePoint now, ScStage1& phase);
+  void send_commitment(TimePoint now, ScStage1& phase);
+  uint8_t passkey_z(const ScStage1& phase) const;
   void stage1_round_done(TimePoint now, ScStage1& phase, const Random& peer_nonce);
   void dhkey_check_step(TimePoint now, ScDhKeyCheck& phase);
+  Key dhkey_check_value(const ScDhKeyCheck& phase, bool of_initiator) const;
+  void finish_dhkey_check(TimePoint now, ScDhKeyCheck& phase, const Key& peer_check);
   void enter_encrypting(TimePoint now, const Key& key);
   void start_key_distribution(TimePoint now, const Key& key);
   void send_local_keys(TimePoint now, PairingResult& result);

@@ -72,7 +72,8 @@ PairingFeatures Pairing::local_features() const {
 
 std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                             const PairingFeatures& res, const PairingPdu& pres) {
-  Negotiated n;
+  // Written in place: a refusal below always ends in fail(), which resets it.
+  Negotiated& n = neg_.emplace();
   n.initiator = req;
   n.responder = res;
   n.preq = preq;
@@ -99,7 +100,6 @@ std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const Pa
     if (weaker) return SmpReason::kAuthenticationRequirements;
   }
   n.bonding = req.bonding() && res.bonding();
-  neg_ = n;
   return std::nullopt;
 }
 

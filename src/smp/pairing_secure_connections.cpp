@@ -63,11 +63,7 @@ void Pairing::on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu) {
     stage1_send_confirm(now, s);  // the initiator starts round 1 once it knows the passkey
   } else if (!we_are_initiator()) {
     // 2.3.5.6.2: the responder commits to Nb: Cb = f4(PKbx, PKax, Nb, 0).
-    s.local_nonce = random_bytes<16>();
-    s.local_confirm = f4(s.local.public_key.x, s.peer.x, s.local_nonce, 0);
-    send(now, Opcode::kPairingConfirm, s.local_confirm);
-    s.confirm_sent = true;
-    s.awaiting_random = true;
+    send_commitment(now, s);
   }
 }
 
@@ -77,9 +73,16 @@ void Pairing::on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu) {
 void Pairing::stage1_send_confirm(TimePoint now, ScStage1& s) {
   if (!is_passkey(neg_->method) || !passkey_ready_ || s.confirm_sent) return;
   if (!we_are_initiator() && !s.peer_confirm) return;
+  send_commitment(now, s);
+}
+
+uint8_t Pairing::passkey_z(const ScStage1& s) const {
+  return is_passkey(neg_->method) ? uint8_t(0x80 | ((passkey_.v >> s.round) & 1)) : 0;
+}
+
+void Pairing::send_commitment(TimePoint now, ScStage1& s) {
   s.local_nonce = random_bytes<16>();
-  const uint8_t z = uint8_t(0x80 | ((passkey_.v >> s.round) & 1));
-  s.local_confirm = f4(s.local.public_key.x, s.peer.x, s.local_nonce, z);
+  s.local_confirm = f4(s.local.public_key.x, s.peer.x, s.local_nonce, passkey_z(s));
   send(now, Opcode::kPairingConfirm, s.local_confirm);
   s.confirm_sent = true;
   if (!we_are_initiator()) s.awaiting_random = true;
@@ -112,7 +115,7 @@ void Pairing::on_pdu(TimePoint now, ScStage1& s, const Pdu& pdu) {
   } else if (op == Opcode::kPairingRandom) {
     const Random random = pdu.value();
     if (!s.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
-    const uint8_t z = passkey ? uint8_t(0x80 | ((passkey_.v >> s.round) & 1)) : 0;
+    const uint8_t z = passkey_z(s);
     // The initiator always checks Cb(i); the responder can check Ca(i) only
     // with Passkey Entry (JW/NC have no initiator commitment, 2.3.5.6.2).
     if (we_are_initiator() || passkey) {
@@ -162,26 +165,34 @@ void Pairing::stage1_round_done(TimePoint now, ScStage1& s, const Random& peer_n
 
 // Ea = f6(MacKey, Na, Nb, rb, IOcapA, A, B) from the initiator;
 // Eb = f6(MacKey, Nb, Na, ra, IOcapB, B, A) from the responder (2.3.5.6.5).
-void Pairing::dhkey_check_step(TimePoint now, ScDhKeyCheck& d) {
-  if (!d.user_confirmed) return;
+Key Pairing::dhkey_check_value(const ScDhKeyCheck& d, bool of_initiator) const {
   const Negotiated& n = *neg_;
   const Address& a = initiator_address();
   const Address& b = responder_address();
+  return f6(d.mac_key, of_initiator ? d.na : d.nb, of_initiator ? d.nb : d.na, d.r,
+            io_cap_octets(of_initiator ? n.preq : n.pres), of_initiator ? a : b,
+            of_initiator ? b : a);
+}
+
+void Pairing::dhkey_check_step(TimePoint now, ScDhKeyCheck& d) {
+  if (!d.user_confirmed) return;
   if (we_are_initiator()) {
     if (d.check_sent) return;
-    send(now, Opcode::kPairingDhKeyCheck,
-         f6(d.mac_key, d.na, d.nb, d.r, io_cap_octets(n.preq), a, b));
+    send(now, Opcode::kPairingDhKeyCheck, dhkey_check_value(d, true));
     d.check_sent = true;
     return;
   }
-  if (!d.peer_check) return;
-  const Key ea = f6(d.mac_key, d.na, d.nb, d.r, io_cap_octets(n.preq), a, b);
-  if (!equal(ea, *d.peer_check)) {
+  if (d.peer_check) finish_dhkey_check(now, d, *d.peer_check);
+}
+
+// The peer's Ea (we respond) or Eb (we initiate) is verified; the responder
+// then sends Eb, and the link is encrypted with the LTK.
+void Pairing::finish_dhkey_check(TimePoint now, ScDhKeyCheck& d, const Key& peer_check) {
+  if (!equal(dhkey_check_value(d, !we_are_initiator()), peer_check)) {
     return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
   }
-  send(now, Opcode::kPairingDhKeyCheck,
-       f6(d.mac_key, d.nb, d.na, d.r, io_cap_octets(n.pres), b, a));
-  Secret<Key> ltk(mask_key(d.ltk, n.key_size));
+  if (!we_are_initiator()) send(now, Opcode::kPairingDhKeyCheck, dhkey_check_value(d, false));
+  Secret<Key> ltk(mask_key(d.ltk, neg_->key_size));
   enter_encrypting(now, ltk.v);
 }
 
@@ -194,14 +205,7 @@ void Pairing::on_pdu(TimePoint now, ScDhKeyCheck& d, const Pdu& pdu) {
     d.peer_check = pdu.value();  // checked once the user has confirmed (NC)
     return dhkey_check_step(now, d);
   }
-  const Negotiated& n = *neg_;
-  const Key eb = f6(d.mac_key, d.nb, d.na, d.r, io_cap_octets(n.pres), responder_address(),
-                    initiator_address());
-  if (!equal(eb, pdu.value())) {
-    return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
-  }
-  Secret<Key> ltk(mask_key(d.ltk, n.key_size));
-  enter_encrypting(now, ltk.v);
+  finish_dhkey_check(now, d, pdu.value());
 }
 
 }  // namespace sable::smp
