@@ -143,14 +143,14 @@ void Pairing::flush() {
   flushing_ = false;
 }
 
-void Pairing::send(TimePoint now, Opcode opcode, Bytes first, Bytes second) {
-  sends_.push_back().encode(opcode, first, second);
+void Pairing::send(Opcode opcode, const uint8_t* params, TimePoint now) {
+  sends_.push_back().encode(opcode, params);
   // 3.4: the timer is reset whenever an SMP command is queued for transmission.
   deadline_ = now + kSmpTimeout;
 }
 
-void Pairing::send_octet(TimePoint now, Opcode opcode, uint8_t octet) {
-  send(now, opcode, Bytes(&octet, 1));
+void Pairing::send_octet(Opcode opcode, uint8_t octet, TimePoint now) {
+  send(opcode, &octet, now);
 }
 
 void Pairing::enter(PhaseId id) {
@@ -195,7 +195,7 @@ void Pairing::initiate(TimePoint now) {
     }
   } else {
     // 2.4.6: the peripheral asks the central to pair (or to encrypt).
-    send_octet(now, Opcode::kSecurityRequest, local_features().auth.bits());
+    send_octet(Opcode::kSecurityRequest, local_features().auth.bits(), now);
     enter(PhaseId::kSecurityRequested);
   }
   flush();
@@ -210,7 +210,7 @@ void Pairing::on_sdu(TimePoint now, Bytes sdu) {
   auto parsed = parse_pdu(sdu);
   if (!parsed) {
     SABLE_LOG_WARN("smp: malformed PDU (%zu octets): %s", sdu.size(), to_string(parsed.error()));
-    reject(now, parsed.error());
+    reject(parsed.error(), now);
   } else {
     handle(now, *parsed);
   }
@@ -229,7 +229,7 @@ void Pairing::on_encryption_changed(TimePoint now, uint8_t hci_status, bool encr
   if (auto* e = get<Encrypting>()) {
     if (hci_status != 0 || !encrypted) {
       SABLE_LOG_WARN("smp: encryption with the new key failed (status 0x%02x)", hci_status);
-      fail(now, SmpReason::kUnspecifiedReason, FailureOrigin::kLocal);
+      fail(SmpReason::kUnspecifiedReason, now);
     } else {
       Secret<Key> key(e->key);
       start_key_distribution(now, key.v);
@@ -250,7 +250,7 @@ void Pairing::passkey_reply(TimePoint now, std::optional<uint32_t> passkey) {
   }
   passkey_requested_ = false;
   if (!passkey || *passkey > 999999) {
-    fail(now, SmpReason::kPasskeyEntryFailed, FailureOrigin::kLocal);
+    fail(SmpReason::kPasskeyEntryFailed, now);
     flush();
     return;
   }
@@ -271,7 +271,7 @@ void Pairing::numeric_comparison_reply(TimePoint now, bool accept) {
     return;
   }
   if (!accept) {
-    fail(now, SmpReason::kNumericComparisonFailed, FailureOrigin::kLocal);
+    fail(SmpReason::kNumericComparisonFailed, now);
   } else {
     d->user_confirmed = true;
     dhkey_check_step(now, *d);
@@ -281,7 +281,7 @@ void Pairing::numeric_comparison_reply(TimePoint now, bool accept) {
 
 void Pairing::abort(TimePoint now, SmpReason reason) {
   if (!in_progress()) return;
-  fail(now, reason, FailureOrigin::kLocal);
+  fail(reason, now);
   flush();
 }
 
@@ -310,7 +310,7 @@ void Pairing::end_pairing() {
 
 void Pairing::fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed) {
   SABLE_LOG_INFO("smp: pairing failed: %s (%s)", to_string(reason), origin_name(origin));
-  if (send_failed) send_octet(now, Opcode::kPairingFailed, uint8_t(reason));
+  if (send_failed) send_octet(Opcode::kPairingFailed, uint8_t(reason), now);
   if (attempts_ != nullptr && counts_as_failed_attempt(reason)) {
     attempts_->record_failure(attempts_key(), now, passkey_kind(policy_));
   }
@@ -324,19 +324,23 @@ bool Pairing::refused_by_repeated_attempts(TimePoint now) {
          attempts_->should_refuse(attempts_key(), now, passkey_kind(policy_));
 }
 
-void Pairing::reject(TimePoint now, SmpReason reason) {
+void Pairing::fail(SmpReason reason, TimePoint now) {
+  fail(now, reason, FailureOrigin::kLocal, true);
+}
+
+void Pairing::reject(SmpReason reason, TimePoint now) {
   SABLE_LOG_WARN("smp: rejecting PDU in %s: %s", phase_name(), to_string(reason));
   if (in_progress()) {
-    fail(now, reason, FailureOrigin::kLocal);
+    fail(reason, now);
   } else {
-    send_octet(now, Opcode::kPairingFailed, uint8_t(reason));
+    send_octet(Opcode::kPairingFailed, uint8_t(reason), now);
     deadline_ = kNever;  // no procedure is running
   }
 }
 
 void Pairing::reject_unless_keypress(TimePoint now, const Pdu& pdu) {
   if (pdu.opcode() == Opcode::kPairingKeypressNotification && keypress_allowed()) return;
-  reject(now, SmpReason::kUnspecifiedReason);
+  reject(SmpReason::kUnspecifiedReason, now);
 }
 
 void Pairing::complete(PairingResult& result) {
@@ -360,7 +364,7 @@ void Pairing::handle(TimePoint now, const Pdu& pdu) {
                               ? op == Opcode::kPairingRequest
                               : (op == Opcode::kPairingResponse || op == Opcode::kSecurityRequest);
   if (wrong_role) {
-    reject(now, SmpReason::kCommandNotSupported);
+    reject(SmpReason::kCommandNotSupported, now);
     return;
   }
   switch (phase_) {
@@ -389,7 +393,7 @@ void Pairing::handle(TimePoint now, const Pdu& pdu) {
     case PhaseId::kTimedOut:
       return;  // filtered in on_sdu
   }
-  reject(now, SmpReason::kUnspecifiedReason);
+  reject(SmpReason::kUnspecifiedReason, now);
 }
 
 // ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <optional>
@@ -398,8 +399,10 @@ class Pairing {
   void push(const Event& e);
   void push_failed(SmpReason reason, FailureOrigin origin);
   void flush();
-  void send(TimePoint now, Opcode opcode, Bytes first, Bytes second = {});
-  void send_octet(TimePoint now, Opcode opcode, uint8_t octet);
+  // Queues a PDU whose parameters (pdu_size(opcode) - 1 octets, wire order)
+  // start at `params`. (Argument order: all in registers on Cortex-M.)
+  void send(Opcode opcode, const uint8_t* params, TimePoint now);
+  void send_octet(Opcode opcode, uint8_t octet, TimePoint now);
   void send_public_key(TimePoint now, const crypto::P256PublicKey& key);
 
   // --- Dispatch per phase ---
@@ -439,8 +442,9 @@ class Pairing {
   void start_key_distribution(TimePoint now, const Key& key);
   void send_local_keys(TimePoint now, PairingResult& result);
   void complete(PairingResult& result);
-  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed = true);
-  void reject(TimePoint now, SmpReason reason);                // bad PDU in any state
+  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed);
+  void fail(SmpReason reason, TimePoint now);                  // ours: sends Pairing Failed
+  void reject(SmpReason reason, TimePoint now);                // bad PDU in any state
   void reject_unless_keypress(TimePoint now, const Pdu& pdu);  // phase 2's other PDUs
   void end_pairing();
   bool refused_by_repeated_attempts(TimePoint now);

@@ -105,7 +105,7 @@ std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const Pa
 
 void Pairing::on_pairing_request(TimePoint now, const Pdu& req) {
   if (refused_by_repeated_attempts(now)) {
-    fail(now, SmpReason::kRepeatedAttempts, FailureOrigin::kLocal);
+    fail(SmpReason::kRepeatedAttempts, now);
     return;
   }
   // 3.5.2: the response's key distribution is the request's, limited to what
@@ -116,10 +116,10 @@ void Pairing::on_pairing_request(TimePoint now, const Pdu& req) {
   res.responder_key_distribution &= features.responder_key_distribution;
   const PairingPdu pres = encode_pairing_pdu(Opcode::kPairingResponse, res);
   if (auto error = negotiate(features, req.raw(), res, pres)) {
-    fail(now, *error, FailureOrigin::kLocal);
+    fail(*error, now);
     return;
   }
-  send(now, Opcode::kPairingResponse, Bytes(pres).subspan(1));
+  send(Opcode::kPairingResponse, &pres[1], now);
   start_phase2(now);
 }
 
@@ -127,12 +127,12 @@ void Pairing::send_pairing_request(TimePoint now) {
   AwaitingResponse& a = enter<AwaitingResponse>();
   a.request = local_features();
   a.raw = encode_pairing_pdu(Opcode::kPairingRequest, a.request);
-  send(now, Opcode::kPairingRequest, Bytes(a.raw).subspan(1));
+  send(Opcode::kPairingRequest, &a.raw[1], now);
 }
 
 void Pairing::on_security_request(TimePoint now, const Pdu& req) {
   if (refused_by_repeated_attempts(now)) {
-    fail(now, SmpReason::kRepeatedAttempts, FailureOrigin::kLocal);
+    fail(SmpReason::kRepeatedAttempts, now);
     return;
   }
   switch (delegate_.on_security_request(req.auth())) {
@@ -141,24 +141,24 @@ void Pairing::on_security_request(TimePoint now, const Pdu& req) {
     case SecurityRequestAction::kEncryptWithBond:
       return;
     case SecurityRequestAction::kReject:
-      send_octet(now, Opcode::kPairingFailed, uint8_t(SmpReason::kPairingNotSupported));
+      send_octet(Opcode::kPairingFailed, uint8_t(SmpReason::kPairingNotSupported), now);
       deadline_ = kNever;
       return;
   }
 }
 
 void Pairing::on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu) {
-  if (pdu.opcode() != Opcode::kPairingResponse) return reject(now, SmpReason::kUnspecifiedReason);
+  if (pdu.opcode() != Opcode::kPairingResponse) return reject(SmpReason::kUnspecifiedReason, now);
   const PairingFeatures req = phase.request;
   const PairingPdu preq = phase.raw;
   const PairingFeatures res = pdu.features();
   // 3.5.2: the responder may clear key distribution bits, never set new ones.
   if ((res.initiator_key_distribution & ~req.initiator_key_distribution) != 0 ||
       (res.responder_key_distribution & ~req.responder_key_distribution) != 0) {
-    return fail(now, SmpReason::kInvalidParameters, FailureOrigin::kLocal);
+    return fail(SmpReason::kInvalidParameters, now);
   }
   if (auto error = negotiate(req, preq, res, pdu.raw())) {
-    return fail(now, *error, FailureOrigin::kLocal);
+    return fail(*error, now);
   }
   start_phase2(now);
 }

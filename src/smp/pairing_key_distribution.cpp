@@ -70,15 +70,16 @@ void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
   if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
-    send(now, Opcode::kIdentityInformation, local_.irk.value_or(Key{}));
-    send(now, Opcode::kIdentityAddressInformation,
-         std::array<uint8_t, 1>{address_type_octet(local_.identity_address)},
-         local_.identity_address.bytes);
+    send(Opcode::kIdentityInformation, local_.irk.value_or(Key{}).data(), now);
+    // 3.6.5: AddrType, then BD_ADDR.
+    std::array<uint8_t, 7> address{address_type_octet(local_.identity_address)};
+    std::copy_n(local_.identity_address.bytes.begin(), 6, &address[1]);
+    send(Opcode::kIdentityAddressInformation, address.data(), now);
     r.local_identity_distributed = true;
   }
   if (kd & key_dist::kSignKey) {
     Secret<Key> csrk(random_bytes<16>());
-    send(now, Opcode::kSigningInformation, csrk.v);
+    send(Opcode::kSigningInformation, csrk.v.data(), now);
     r.local_csrk = csrk.v;
   }
 }
@@ -87,7 +88,7 @@ void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
   // Exactly the negotiated keys, in order (3.6.1); anything else fails.
   const Opcode op = pdu.opcode();
   if (k.received >= k.expected_count || op != k.expected[k.received]) {
-    return reject(now, SmpReason::kUnspecifiedReason);
+    return reject(SmpReason::kUnspecifiedReason, now);
   }
   PairingResult& r = k.result;
   switch (op) {

@@ -52,7 +52,7 @@ void Pairing::legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase) {
   const Negotiated& n = *neg_;
   phase.local_confirm =
       c1(phase.tk, phase.local_random, n.preq, n.pres, initiator_address(), responder_address());
-  send(now, Opcode::kPairingConfirm, phase.local_confirm);
+  send(Opcode::kPairingConfirm, phase.local_confirm.data(), now);
   phase.confirm_sent = true;
   if (!we_are_initiator()) phase.awaiting_random = true;
 }
@@ -62,15 +62,15 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
   if (op == Opcode::kPairingConfirm) {
     const Key confirm = pdu.value();
     if (phase.peer_confirm || (we_are_initiator() && !phase.confirm_sent)) {
-      return reject(now, SmpReason::kUnspecifiedReason);
+      return reject(SmpReason::kUnspecifiedReason, now);
     }
     if (we_are_initiator()) {
       // A responder echoing Mconfirm (SM/CEN/JW/BI-06-C, VU#799380).
       if (equal(confirm, phase.local_confirm)) {
-        return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+        return fail(SmpReason::kConfirmValueFailed, now);
       }
       phase.peer_confirm = confirm;
-      send(now, Opcode::kPairingRandom, phase.local_random);
+      send(Opcode::kPairingRandom, phase.local_random.data(), now);
       phase.awaiting_random = true;
     } else {
       phase.peer_confirm = confirm;
@@ -80,14 +80,14 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
   }
   if (op == Opcode::kPairingRandom) {
     const Random random = pdu.value();
-    if (!phase.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
+    if (!phase.awaiting_random) return reject(SmpReason::kUnspecifiedReason, now);
     const Negotiated& n = *neg_;
     const Key expected =
         c1(phase.tk, random, n.preq, n.pres, initiator_address(), responder_address());
     if (equal(random, phase.local_random) || !equal(expected, *phase.peer_confirm)) {
-      return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+      return fail(SmpReason::kConfirmValueFailed, now);
     }
-    if (!we_are_initiator()) send(now, Opcode::kPairingRandom, phase.local_random);
+    if (!we_are_initiator()) send(Opcode::kPairingRandom, phase.local_random.data(), now);
     // 2.3.5.5: STK = s1(TK, Srand, Mrand), masked to the key size.
     const Random& srand = we_are_initiator() ? random : phase.local_random;
     const Random& mrand = we_are_initiator() ? phase.local_random : random;
@@ -102,16 +102,16 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
 void Pairing::distribute_legacy_ltk(TimePoint now, PairingResult& r) {
   Secret<LongTermKey> ltk;
   ltk.v.key = mask_key(random_bytes<16>(), r.key_size);
-  const auto rand = random_bytes<8>();
-  const auto ediv = random_bytes<2>();
-  ltk.v.rand = uint64_t(get_le32(rand.data())) | (uint64_t(get_le32(rand.data() + 4)) << 32);
-  ltk.v.ediv = get_le16(ediv.data());
+  // Central Identification (3.6.3): EDIV, then Rand, little endian.
+  const auto identification = random_bytes<10>();
+  const uint8_t* rand = &identification[2];
+  ltk.v.rand = uint64_t(get_le32(rand)) | (uint64_t(get_le32(rand + 4)) << 32);
+  ltk.v.ediv = get_le16(identification.data());
   ltk.v.key_size = r.key_size;
   ltk.v.authenticated = r.authenticated;
   ltk.v.secure_connections = false;
-  send(now, Opcode::kEncryptionInformation, ltk.v.key);
-  // Central Identification (3.6.3): EDIV, then Rand, little endian.
-  send(now, Opcode::kCentralIdentification, ediv, rand);
+  send(Opcode::kEncryptionInformation, ltk.v.key.data(), now);
+  send(Opcode::kCentralIdentification, identification.data(), now);
   r.local_ltk = ltk.v;
 }
 

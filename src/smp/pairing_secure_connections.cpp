@@ -20,13 +20,15 @@ IoCapOctets io_cap_octets(const PairingPdu& pdu) {
 }  // namespace
 
 void Pairing::send_public_key(TimePoint now, const crypto::P256PublicKey& key) {
-  send(now, Opcode::kPairingPublicKey, key.x, key.y);
+  // X then Y (3.5.6): the two arrays of the struct, adjacent.
+  static_assert(sizeof(crypto::P256PublicKey) == 64 && offsetof(crypto::P256PublicKey, y) == 32);
+  send(Opcode::kPairingPublicKey, reinterpret_cast<const uint8_t*>(&key), now);
 }
 
 void Pairing::start_secure_connections_phase2(TimePoint now) {
   // 2.3.5.6.1: a fresh key pair for each pairing; the initiator sends first.
   auto pair = crypto::generate_p256_key_pair(random_);
-  if (!pair) return fail(now, SmpReason::kUnspecifiedReason, FailureOrigin::kLocal);
+  if (!pair) return fail(SmpReason::kUnspecifiedReason, now);
   ScStage1& s = enter<ScStage1>(PhaseId::kScPublicKeyExchange);
   s.local = *pair;
   crypto::secure_wipe(pair->private_key);
@@ -40,18 +42,18 @@ void Pairing::on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu) {
   // not allowed: our security policy refuses it, Authentication Requirements.
   s.peer = pdu.public_key();
   if (!crypto::is_valid_p256_public_key(s.peer)) {
-    return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
+    return fail(SmpReason::kDhKeyCheckFailed, now);
   }
   if (s.peer.x == s.local.public_key.x) {
-    return fail(now, SmpReason::kInvalidParameters, FailureOrigin::kLocal);
+    return fail(SmpReason::kInvalidParameters, now);
   }
   const bool debug = s.peer == kDebugKeyPair.public_key;
   if (debug && !policy_.allow_debug_keys) {
-    return fail(now, SmpReason::kAuthenticationRequirements, FailureOrigin::kLocal);
+    return fail(SmpReason::kAuthenticationRequirements, now);
   }
   neg_->peer_debug_key = debug;
   auto dh = crypto::p256_dh_key(s.local, s.peer);
-  if (!dh) return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
+  if (!dh) return fail(SmpReason::kDhKeyCheckFailed, now);
 
   if (!we_are_initiator()) send_public_key(now, s.local.public_key);
   // Stage 1 continues in the same object.
@@ -83,7 +85,7 @@ uint8_t Pairing::passkey_z(const ScStage1& s) const {
 void Pairing::send_commitment(TimePoint now, ScStage1& s) {
   s.local_nonce = random_bytes<16>();
   s.local_confirm = f4(s.local.public_key.x, s.peer.x, s.local_nonce, passkey_z(s));
-  send(now, Opcode::kPairingConfirm, s.local_confirm);
+  send(Opcode::kPairingConfirm, s.local_confirm.data(), now);
   s.confirm_sent = true;
   if (!we_are_initiator()) s.awaiting_random = true;
 }
@@ -95,36 +97,36 @@ void Pairing::on_pdu(TimePoint now, ScStage1& s, const Pdu& pdu) {
     if (op == Opcode::kPairingPublicKey) return on_peer_public_key(now, s, pdu);
   } else if (op == Opcode::kPairingConfirm) {
     const Key confirm = pdu.value();
-    if (s.peer_confirm) return reject(now, SmpReason::kUnspecifiedReason);
+    if (s.peer_confirm) return reject(SmpReason::kUnspecifiedReason, now);
     if (we_are_initiator()) {
       // JW/NC: Cb is the first stage-1 PDU. Passkey: Cbi answers our Cai.
-      if (passkey && !s.confirm_sent) return reject(now, SmpReason::kUnspecifiedReason);
+      if (passkey && !s.confirm_sent) return reject(SmpReason::kUnspecifiedReason, now);
       if (passkey && equal(confirm, s.local_confirm)) {
-        return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);  // reflected
+        return fail(SmpReason::kConfirmValueFailed, now);  // reflected
       }
       s.peer_confirm = confirm;
       if (!passkey) s.local_nonce = random_bytes<16>();  // Na
-      send(now, Opcode::kPairingRandom, s.local_nonce);
+      send(Opcode::kPairingRandom, s.local_nonce.data(), now);
       s.awaiting_random = true;
       return;
     }
-    if (!passkey) return reject(now, SmpReason::kUnspecifiedReason);  // JW/NC: Cb only
+    if (!passkey) return reject(SmpReason::kUnspecifiedReason, now);  // JW/NC: Cb only
     s.peer_confirm = confirm;
     stage1_send_confirm(now, s);
     return;
   } else if (op == Opcode::kPairingRandom) {
     const Random random = pdu.value();
-    if (!s.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
+    if (!s.awaiting_random) return reject(SmpReason::kUnspecifiedReason, now);
     const uint8_t z = passkey_z(s);
     // The initiator always checks Cb(i); the responder can check Ca(i) only
     // with Passkey Entry (JW/NC have no initiator commitment, 2.3.5.6.2).
     if (we_are_initiator() || passkey) {
       const Key expected = f4(s.peer.x, s.local.public_key.x, random, z);
       if (!equal(expected, *s.peer_confirm)) {
-        return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+        return fail(SmpReason::kConfirmValueFailed, now);
       }
     }
-    if (!we_are_initiator()) send(now, Opcode::kPairingRandom, s.local_nonce);
+    if (!we_are_initiator()) send(Opcode::kPairingRandom, s.local_nonce.data(), now);
     return stage1_round_done(now, s, random);
   }
   reject_unless_keypress(now, pdu);
@@ -178,7 +180,7 @@ void Pairing::dhkey_check_step(TimePoint now, ScDhKeyCheck& d) {
   if (!d.user_confirmed) return;
   if (we_are_initiator()) {
     if (d.check_sent) return;
-    send(now, Opcode::kPairingDhKeyCheck, dhkey_check_value(d, true));
+    send(Opcode::kPairingDhKeyCheck, dhkey_check_value(d, true).data(), now);
     d.check_sent = true;
     return;
   }
@@ -189,9 +191,10 @@ void Pairing::dhkey_check_step(TimePoint now, ScDhKeyCheck& d) {
 // then sends Eb, and the link is encrypted with the LTK.
 void Pairing::finish_dhkey_check(TimePoint now, ScDhKeyCheck& d, const Key& peer_check) {
   if (!equal(dhkey_check_value(d, !we_are_initiator()), peer_check)) {
-    return fail(now, SmpReason::kDhKeyCheckFailed, FailureOrigin::kLocal);
+    return fail(SmpReason::kDhKeyCheckFailed, now);
   }
-  if (!we_are_initiator()) send(now, Opcode::kPairingDhKeyCheck, dhkey_check_value(d, false));
+  if (!we_are_initiator())
+    send(Opcode::kPairingDhKeyCheck, dhkey_check_value(d, false).data(), now);
   Secret<Key> ltk(mask_key(d.ltk, neg_->key_size));
   enter_encrypting(now, ltk.v);
 }
@@ -199,7 +202,7 @@ void Pairing::finish_dhkey_check(TimePoint now, ScDhKeyCheck& d, const Key& peer
 void Pairing::on_pdu(TimePoint now, ScDhKeyCheck& d, const Pdu& pdu) {
   if (pdu.opcode() != Opcode::kPairingDhKeyCheck || d.peer_check ||
       (we_are_initiator() && !d.check_sent)) {
-    return reject(now, SmpReason::kUnspecifiedReason);
+    return reject(SmpReason::kUnspecifiedReason, now);
   }
   if (!we_are_initiator()) {
     d.peer_check = pdu.value();  // checked once the user has confirmed (NC)

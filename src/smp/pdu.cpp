@@ -115,12 +115,11 @@ PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
                     uint8_t(f.responder_key_distribution & key_dist::kDefined)};
 }
 
-void EncodedPdu::encode(Opcode opcode, Bytes first, Bytes second) {
-  const size_t size = 1 + first.size() + second.size();
-  if (size != pdu_size(uint8_t(opcode))) __builtin_trap();  // fixed by the table
+void EncodedPdu::encode(Opcode opcode, const uint8_t* params) {
+  const size_t size = pdu_size(uint8_t(opcode));
+  if (size == 0) __builtin_trap();  // a reserved opcode is never sent
   buf_[0] = uint8_t(opcode);
-  std::copy(first.begin(), first.end(), buf_.begin() + 1);
-  std::copy(second.begin(), second.end(), buf_.begin() + 1 + first.size());
+  std::copy_n(params, size - 1, &buf_[1]);
   size_ = uint8_t(size);
 }
 

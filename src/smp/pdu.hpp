@@ -134,9 +134,9 @@ Result<Pdu, SmpReason> parse_pdu(Bytes sdu);
 // An encoded PDU in a fixed buffer (no heap).
 class EncodedPdu {
  public:
-  // Encodes a PDU: the opcode, then the parameters in wire order (`first`,
-  // then `second`); together they must be exactly the size of the length table.
-  void encode(Opcode opcode, Bytes first, Bytes second = {});
+  // Encodes a PDU: the opcode, then its parameters in wire order, as many
+  // octets from `params` as the length table gives (pdu_size(opcode) - 1).
+  void encode(Opcode opcode, const uint8_t* params);
   Bytes bytes() const { return Bytes(buf_.data(), size_); }
 
  private:

@@ -34,7 +34,7 @@ TEST(SmpPduTest, ExactLengthPerOpcode) {
     EXPECT_EQ(ok->params().size(), size - 1);
     // The encoder writes back the same octets.
     EncodedPdu enc;
-    enc.encode(ok->opcode(), ok->params());
+    enc.encode(ok->opcode(), ok->params().data());
     EXPECT_TRUE(std::equal(exact.begin(), exact.end(), enc.bytes().begin(), enc.bytes().end()));
     Bytes8 opcode_only = {op};
     EXPECT_EQ(parse_error(opcode_only), SmpReason::kInvalidParameters);
@@ -143,7 +143,7 @@ TEST(SmpPduTest, CentralIdentificationLittleEndian) {
   EXPECT_EQ(r->ediv(), 0x1234);
   EXPECT_EQ(r->rand(), 0x1122334455667788u);
   EncodedPdu enc;
-  enc.encode(r->opcode(), r->params());
+  enc.encode(r->opcode(), r->params().data());
   EXPECT_TRUE(std::equal(wire.begin(), wire.end(), enc.bytes().begin(), enc.bytes().end()));
 }
 
