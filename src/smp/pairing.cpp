@@ -94,7 +94,9 @@ void Pairing::push(const Event& e) {
 
 void Pairing::push_failed(SmpReason reason, FailureOrigin origin) {
   Event e;
-  e.failure = {reason, origin};
+  e.kind = Event::Kind::kFailed;
+  e.reason = reason;
+  e.origin = origin;
   push(e);
 }
 
@@ -135,7 +137,7 @@ void Pairing::flush() {
         break;
       }
       case Event::Kind::kFailed:
-        delegate_.on_pairing_failed(e.failure);
+        delegate_.on_pairing_failed(PairingFailure{e.reason, e.origin});
         break;
     }
     events_.pop_front();
@@ -402,7 +404,8 @@ void Pairing::handle(TimePoint now, const Pdu& pdu) {
 bool Pairing::keypress_allowed() const {
   // 3.5.8: only during Passkey Entry, and only if the peer said it would send them.
   if (!neg_ || !is_passkey(neg_->method)) return false;
-  return (we_are_initiator() ? neg_->responder : neg_->initiator).keypress();
+  const PairingPdu& peer = we_are_initiator() ? neg_->pres : neg_->preq;
+  return AuthReq(peer[3]).has(AuthReq::kKeypress);  // AuthReq octet (3.5.1)
 }
 
 const Address& Pairing::initiator_address() const {

@@ -250,10 +250,8 @@ class Pairing {
  private:
   // Per-pairing facts fixed by the feature exchange.
   struct Negotiated {
-    PairingFeatures initiator;  // from Pairing Request
-    PairingFeatures responder;  // from Pairing Response
-    PairingPdu preq{};
-    PairingPdu pres{};
+    PairingPdu preq{};  // Pairing Request, as sent (its fields: Pdu::features)
+    PairingPdu pres{};  // Pairing Response
     bool sc = false;
     PairingMethod method = PairingMethod::kJustWorks;
     uint8_t key_size = 16;
@@ -379,9 +377,10 @@ class Pairing {
       kComplete,  // with completed_
       kFailed,
     };
-    Kind kind = Kind::kFailed;
-    PasskeyRequest request = PasskeyRequest::kEnter;
-    PairingFailure failure;
+    Kind kind{};
+    PasskeyRequest request{};
+    SmpReason reason{};  // kFailed
+    FailureOrigin origin{};
     uint32_t value = 0;
   };
   template <class T, size_t N>

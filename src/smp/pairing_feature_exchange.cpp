@@ -74,8 +74,6 @@ std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const Pa
                                             const PairingFeatures& res, const PairingPdu& pres) {
   // Written in place: a refusal below always ends in fail(), which resets it.
   Negotiated& n = neg_.emplace();
-  n.initiator = req;
-  n.responder = res;
   n.preq = preq;
   n.pres = pres;
   n.sc = req.sc() && res.sc();

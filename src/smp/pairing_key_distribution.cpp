@@ -23,9 +23,10 @@ void Pairing::enter_encrypting(TimePoint, const Key& key) {
 
 void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   const Negotiated& n = *neg_;
-  // The response's fields are the negotiated ones (a subset of the request's).
-  uint8_t initiator_kd = n.responder.initiator_key_distribution & kLeKeys;
-  uint8_t responder_kd = n.responder.responder_key_distribution & kLeKeys;
+  // The response's fields are the negotiated ones (a subset of the request's;
+  // octets 5 and 6, 3.5.2).
+  uint8_t initiator_kd = n.pres[5] & kLeKeys;
+  uint8_t responder_kd = n.pres[6] & kLeKeys;
   if (n.sc) {
     // 3.6.1: with Secure Connections the LTK is derived, never distributed.
     initiator_kd &= uint8_t(~key_dist::kEncKey);
@@ -46,16 +47,16 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   r.local_key_distribution = local_kd;
   r.peer_key_distribution = peer_kd;
   if (n.sc) r.ltk = LongTermKey{key, 0, 0, r.key_size, r.authenticated, true};
-  // 3.6.1, Figure 3.11: the order of the keys of one side.
-  if (peer_kd & key_dist::kEncKey) {
-    kd.expected[kd.expected_count++] = Opcode::kEncryptionInformation;
-    kd.expected[kd.expected_count++] = Opcode::kCentralIdentification;
+  // 3.6.1, Figure 3.11: the order of the keys of one side, which is opcode
+  // order: Encryption Information and Central Identification (EncKey),
+  // Identity Information and Identity Address Information (IdKey), Signing
+  // Information (SignKey).
+  for (uint8_t op = 0x06; op <= 0x0A; ++op) {
+    const uint8_t bit = op < 0x08   ? key_dist::kEncKey
+                        : op < 0x0A ? key_dist::kIdKey
+                                    : key_dist::kSignKey;
+    if (peer_kd & bit) kd.expected[kd.expected_count++] = Opcode(op);
   }
-  if (peer_kd & key_dist::kIdKey) {
-    kd.expected[kd.expected_count++] = Opcode::kIdentityInformation;
-    kd.expected[kd.expected_count++] = Opcode::kIdentityAddressInformation;
-  }
-  if (peer_kd & key_dist::kSignKey) kd.expected[kd.expected_count++] = Opcode::kSigningInformation;
 
   // 2.4.3: the responder distributes first, then the initiator.
   if (!we_are_initiator()) send_local_keys(now, r);

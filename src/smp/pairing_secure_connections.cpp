@@ -47,7 +47,7 @@ void Pairing::on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu) {
   if (s.peer.x == s.local.public_key.x) {
     return fail(SmpReason::kInvalidParameters, now);
   }
-  const bool debug = s.peer == kDebugKeyPair.public_key;
+  const bool debug = s.peer == kDebugPublicKey;
   if (debug && !policy_.allow_debug_keys) {
     return fail(SmpReason::kAuthenticationRequirements, now);
   }
