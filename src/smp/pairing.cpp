@@ -42,14 +42,6 @@ const char* origin_name(FailureOrigin o) {
 
 }  // namespace
 
-void Pairing::Effect::wipe() {
-  pdu.wipe();
-  crypto::secure_wipe(key);
-  rand = 0;
-  ediv = 0;
-  value = 0;
-}
-
 Pairing::Pairing(Role role, const PairingPolicy& policy, PairingDelegate& delegate,
                  crypto::RandomSource& random, const LocalDevice& local,
                  const Address& peer_address_on_air, RepeatedAttempts* attempts)
@@ -83,130 +75,130 @@ Pairing::~Pairing() {
 // ---------------------------------------------------------------------------
 // Effects: delegate calls are queued and delivered once the input is applied.
 
-template <size_t N>
-void Pairing::EffectRing<N>::push(Effect& e) {
+template <class T, size_t N>
+T& Pairing::Ring<T, N>::push_back() {
   if (count == N) __builtin_trap();  // bounded by design, see pairing.hpp
-  items[(head + count) % N] = e;
-  ++count;
-  e.wipe();
+  return items[(head + count++) % N];
 }
 
-template <size_t N>
-bool Pairing::EffectRing<N>::pop(Effect& out) {
-  if (count == 0) return false;
-  out = items[head];
-  items[head].wipe();
-  head = (head + 1) % N;
+template <class T, size_t N>
+void Pairing::Ring<T, N>::pop_front() {
+  crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&items[head]), sizeof(T)));
+  head = uint8_t((head + 1) % N);
   --count;
-  return true;
 }
 
-template <size_t N>
-void Pairing::EffectRing<N>::wipe() {
-  for (auto& e : items) e.wipe();
-  head = 0;
-  count = 0;
+void Pairing::push(const Event& e) {
+  events_.push_back() = e;
 }
 
-void Pairing::push(Effect& e) {
-  if (e.kind == Effect::Kind::kSend) {
-    sends_.push(e);
-  } else {
-    events_.push(e);
-  }
+void Pairing::push_failed(SmpReason reason, FailureOrigin origin) {
+  Event e;
+  e.kind = Event::Kind::kFailed;
+  e.reason = reason;
+  e.origin = origin;
+  push(e);
 }
 
 void Pairing::flush() {
   if (flushing_) return;  // a delegate called back in: the outer loop delivers
   flushing_ = true;
-  Effect e;
-  while (sends_.pop(e) || events_.pop(e)) {
+  // Each item is delivered from its slot and dropped after the call: a
+  // delegate that calls back in only appends behind it.
+  for (;;) {
+    if (sends_.count != 0) {
+      delegate_.send_smp(sends_.front().bytes());
+      sends_.pop_front();
+      continue;
+    }
+    if (events_.count == 0) break;
+    const Event& e = events_.front();
     switch (e.kind) {
-      case Effect::Kind::kSend:
-        delegate_.send_smp(e.pdu.bytes());
+      case Event::Kind::kStartEncryption:
+        if (we_are_initiator()) {  // only the central encrypts
+          Secret<Key> key(encryption_key_.v);
+          encryption_key_.wipe();
+          delegate_.start_encryption(key.v, 0, 0);
+        }
         break;
-      case Effect::Kind::kStartEncryption:
-        delegate_.start_encryption(e.key, e.rand, e.ediv);
-        break;
-      case Effect::Kind::kDisplayPasskey:
+      case Event::Kind::kDisplayPasskey:
         delegate_.display_passkey(e.value);
         break;
-      case Effect::Kind::kRequestPasskey:
+      case Event::Kind::kRequestPasskey:
         delegate_.request_passkey(e.request);
         break;
-      case Effect::Kind::kConfirmNumeric:
+      case Event::Kind::kConfirmNumeric:
         delegate_.confirm_numeric_comparison(e.value);
         break;
-      case Effect::Kind::kComplete: {
+      case Event::Kind::kComplete: {
         Secret<PairingResult> result(completed_.v);
-        completed_ = Secret<PairingResult>();
+        completed_.wipe();
         delegate_.on_pairing_complete(result.v);
         break;
       }
-      case Effect::Kind::kFailed:
-        delegate_.on_pairing_failed(e.failure);
+      case Event::Kind::kFailed:
+        delegate_.on_pairing_failed(PairingFailure{e.reason, e.origin});
         break;
     }
-    e.wipe();
+    events_.pop_front();
   }
   flushing_ = false;
 }
 
-void Pairing::send(const Pdu& pdu, TimePoint now) {
-  Effect e;
-  e.kind = Effect::Kind::kSend;
-  e.pdu = encode_pdu(pdu);
-  push(e);
+void Pairing::send(Opcode opcode, const uint8_t* params, TimePoint now) {
+  sends_.push_back().encode(opcode, params);
   // 3.4: the timer is reset whenever an SMP command is queued for transmission.
   deadline_ = now + kSmpTimeout;
+}
+
+void Pairing::send_octet(Opcode opcode, uint8_t octet, TimePoint now) {
+  send(opcode, &octet, now);
+}
+
+void Pairing::enter(PhaseId id) {
+  crypto::secure_wipe(storage_);
+  phase_ = id;
 }
 
 // ---------------------------------------------------------------------------
 // Entry points.
 
 bool Pairing::security_request_pending() const {
-  return std::holds_alternative<SecurityRequested>(phase_);
+  return phase_ == PhaseId::kSecurityRequested;
 }
 
 bool Pairing::in_progress() const {
-  return !std::holds_alternative<Idle>(phase_) && !std::holds_alternative<TimedOut>(phase_);
+  return phase_ != PhaseId::kIdle && phase_ != PhaseId::kTimedOut;
 }
 
 bool Pairing::timed_out() const {
-  return std::holds_alternative<TimedOut>(phase_);
+  return phase_ == PhaseId::kTimedOut;
 }
 
 const char* Pairing::phase_name() const {
   static constexpr const char* kNames[] = {
       "Idle",     "SecurityRequested", "AwaitingResponse", "LegacyPhase2",    "ScPublicKeyExchange",
       "ScStage1", "ScDhKeyCheck",      "Encrypting",       "KeyDistribution", "TimedOut"};
-  static_assert(std::size(kNames) == std::variant_size_v<Phase>);
-  return kNames[phase_.index()];
+  static_assert(std::size(kNames) == size_t(PhaseId::kTimedOut) + 1);
+  return kNames[size_t(phase_)];
 }
 
 void Pairing::initiate(TimePoint now) {
-  if (!std::holds_alternative<Idle>(phase_)) {
+  if (phase_ != PhaseId::kIdle) {
     SABLE_LOG_DEBUG("smp: initiate ignored in %s", phase_name());
     return;
   }
   if (we_are_initiator()) {
     // 2.3.6: after a failure, wait before sending a new Pairing Request.
     if (refused_by_repeated_attempts(now)) {
-      Effect e;
-      e.kind = Effect::Kind::kFailed;
-      e.failure = {SmpReason::kRepeatedAttempts, FailureOrigin::kLocal};
-      push(e);
+      push_failed(SmpReason::kRepeatedAttempts, FailureOrigin::kLocal);
     } else {
-      AwaitingResponse a;
-      a.request = local_features();
-      a.raw = encode_pairing_pdu(Opcode::kPairingRequest, a.request);
-      send(PairingRequest{a.request, a.raw}, now);
-      phase_ = a;
+      send_pairing_request(now);
     }
   } else {
     // 2.4.6: the peripheral asks the central to pair (or to encrypt).
-    send(SecurityRequest{local_features().auth}, now);
-    phase_.emplace<SecurityRequested>();
+    send_octet(Opcode::kSecurityRequest, local_features().auth.bits(), now);
+    enter(PhaseId::kSecurityRequested);
   }
   flush();
 }
@@ -220,7 +212,7 @@ void Pairing::on_sdu(TimePoint now, Bytes sdu) {
   auto parsed = parse_pdu(sdu);
   if (!parsed) {
     SABLE_LOG_WARN("smp: malformed PDU (%zu octets): %s", sdu.size(), to_string(parsed.error()));
-    reject(now, parsed.error());
+    reject(parsed.error(), now);
   } else {
     handle(now, *parsed);
   }
@@ -230,24 +222,24 @@ void Pairing::on_sdu(TimePoint now, Bytes sdu) {
 std::optional<Key> Pairing::on_long_term_key_request(TimePoint, uint64_t rand, uint16_t ediv) {
   // The STK / SC LTK has EDIV = Rand = 0 (2.4.4.1, 2.4.4.2). Only a finished
   // phase 2 yields a key (attacks #4, #5).
-  auto* e = std::get_if<Encrypting>(&phase_);
+  auto* e = get<Encrypting>();
   if (e == nullptr || we_are_initiator() || rand != 0 || ediv != 0) return std::nullopt;
-  return e->key.v;
+  return e->key;
 }
 
 void Pairing::on_encryption_changed(TimePoint now, uint8_t hci_status, bool encrypted) {
-  if (auto* e = std::get_if<Encrypting>(&phase_)) {
+  if (auto* e = get<Encrypting>()) {
     if (hci_status != 0 || !encrypted) {
       SABLE_LOG_WARN("smp: encryption with the new key failed (status 0x%02x)", hci_status);
-      fail(now, SmpReason::kUnspecifiedReason, FailureOrigin::kLocal);
+      fail(SmpReason::kUnspecifiedReason, now);
     } else {
-      Secret<Key> key(e->key.v);
+      Secret<Key> key(e->key);
       start_key_distribution(now, key.v);
     }
     flush();
     return;
   }
-  if (std::holds_alternative<SecurityRequested>(phase_) && hci_status == 0 && encrypted) {
+  if (phase_ == PhaseId::kSecurityRequested && hci_status == 0 && encrypted) {
     // The central answered our Security Request by encrypting with its bond.
     end_pairing();
   }
@@ -260,28 +252,28 @@ void Pairing::passkey_reply(TimePoint now, std::optional<uint32_t> passkey) {
   }
   passkey_requested_ = false;
   if (!passkey || *passkey > 999999) {
-    fail(now, SmpReason::kPasskeyEntryFailed, FailureOrigin::kLocal);
+    fail(SmpReason::kPasskeyEntryFailed, now);
     flush();
     return;
   }
   passkey_.v = *passkey;
   passkey_ready_ = true;
-  if (auto* legacy = std::get_if<LegacyPhase2>(&phase_)) {
+  if (auto* legacy = get<LegacyPhase2>()) {
     legacy_passkey_entered(now, *legacy);
-  } else if (auto* stage1 = std::get_if<ScStage1>(&phase_)) {
+  } else if (auto* stage1 = get<ScStage1>()) {  // not in the key exchange
     stage1_send_confirm(now, *stage1);
   }  // ScPublicKeyExchange: used when stage 1 starts.
   flush();
 }
 
 void Pairing::numeric_comparison_reply(TimePoint now, bool accept) {
-  auto* d = std::get_if<ScDhKeyCheck>(&phase_);
+  auto* d = get<ScDhKeyCheck>();
   if (d == nullptr || neg_->method != PairingMethod::kNumericComparison || d->user_confirmed) {
     SABLE_LOG_DEBUG("smp: unexpected numeric comparison reply ignored");
     return;
   }
   if (!accept) {
-    fail(now, SmpReason::kNumericComparisonFailed, FailureOrigin::kLocal);
+    fail(SmpReason::kNumericComparisonFailed, now);
   } else {
     d->user_confirmed = true;
     dhkey_check_step(now, *d);
@@ -291,7 +283,7 @@ void Pairing::numeric_comparison_reply(TimePoint now, bool accept) {
 
 void Pairing::abort(TimePoint now, SmpReason reason) {
   if (!in_progress()) return;
-  fail(now, reason, FailureOrigin::kLocal);
+  fail(reason, now);
   flush();
 }
 
@@ -301,11 +293,8 @@ void Pairing::on_timeout(TimePoint now) {
   // PDU is handled on this link. The host should disconnect.
   SABLE_LOG_WARN("smp: SMP timeout in %s", phase_name());
   end_pairing();
-  phase_.emplace<TimedOut>();
-  Effect e;
-  e.kind = Effect::Kind::kFailed;
-  e.failure = {SmpReason::kUnspecifiedReason, FailureOrigin::kTimeout};
-  push(e);
+  enter(PhaseId::kTimedOut);
+  push_failed(SmpReason::kUnspecifiedReason, FailureOrigin::kTimeout);
   flush();
 }
 
@@ -313,7 +302,7 @@ void Pairing::on_timeout(TimePoint now) {
 // Common paths.
 
 void Pairing::end_pairing() {
-  phase_.emplace<Idle>();  // destroys (and so wipes) the phase's secrets
+  enter(PhaseId::kIdle);  // wipes the phase's secrets
   neg_.reset();
   passkey_ = Secret<uint32_t>();
   passkey_ready_ = false;
@@ -323,15 +312,12 @@ void Pairing::end_pairing() {
 
 void Pairing::fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed) {
   SABLE_LOG_INFO("smp: pairing failed: %s (%s)", to_string(reason), origin_name(origin));
-  if (send_failed) send(PairingFailed{reason}, now);
+  if (send_failed) send_octet(Opcode::kPairingFailed, uint8_t(reason), now);
   if (attempts_ != nullptr && counts_as_failed_attempt(reason)) {
     attempts_->record_failure(attempts_key(), now, passkey_kind(policy_));
   }
   end_pairing();
-  Effect e;
-  e.kind = Effect::Kind::kFailed;
-  e.failure = {reason, origin};
-  push(e);
+  push_failed(reason, origin);
 }
 
 // 2.3.6: the one place that asks Repeated Attempts whether to start.
@@ -340,44 +326,77 @@ bool Pairing::refused_by_repeated_attempts(TimePoint now) {
          attempts_->should_refuse(attempts_key(), now, passkey_kind(policy_));
 }
 
-void Pairing::reject(TimePoint now, SmpReason reason) {
+void Pairing::fail(SmpReason reason, TimePoint now) {
+  fail(now, reason, FailureOrigin::kLocal, true);
+}
+
+void Pairing::reject(SmpReason reason, TimePoint now) {
   SABLE_LOG_WARN("smp: rejecting PDU in %s: %s", phase_name(), to_string(reason));
   if (in_progress()) {
-    fail(now, reason, FailureOrigin::kLocal);
+    fail(reason, now);
   } else {
-    send(PairingFailed{reason}, now);
+    send_octet(Opcode::kPairingFailed, uint8_t(reason), now);
     deadline_ = kNever;  // no procedure is running
   }
 }
 
+void Pairing::reject_unless_keypress(TimePoint now, const Pdu& pdu) {
+  if (pdu.opcode() == Opcode::kPairingKeypressNotification && keypress_allowed()) return;
+  reject(SmpReason::kUnspecifiedReason, now);
+}
+
 void Pairing::complete(PairingResult& result) {
   completed_.v = result;  // copied out before the phase holding `result` dies
-  Effect e;
-  e.kind = Effect::Kind::kComplete;
+  Event e;
+  e.kind = Event::Kind::kComplete;
   push(e);
   if (attempts_ != nullptr) attempts_->record_success(attempts_key());
   end_pairing();
 }
 
 void Pairing::handle(TimePoint now, const Pdu& pdu) {
-  if (const auto* failed = std::get_if<PairingFailed>(&pdu)) {
+  const Opcode op = pdu.opcode();
+  if (op == Opcode::kPairingFailed) {
     // 3.5.5: the peer ended the pairing. Never answered outside a pairing.
-    if (in_progress()) fail(now, failed->reason, FailureOrigin::kPeer, /*send_failed=*/false);
+    if (in_progress()) fail(now, pdu.reason(), FailureOrigin::kPeer, /*send_failed=*/false);
     return;
   }
   // PDUs only the other role sends (3.3): Command Not Supported.
-  const Opcode op = opcode_of(pdu);
   const bool wrong_role = we_are_initiator()
                               ? op == Opcode::kPairingRequest
                               : (op == Opcode::kPairingResponse || op == Opcode::kSecurityRequest);
   if (wrong_role) {
-    reject(now, SmpReason::kCommandNotSupported);
+    reject(SmpReason::kCommandNotSupported, now);
     return;
   }
-  std::visit([&](auto& phase) { on_pdu(now, phase, pdu); }, phase_);
+  switch (phase_) {
+    case PhaseId::kIdle:
+    case PhaseId::kSecurityRequested:
+      // Only the roles' openers; the other role's was refused above.
+      if (op == Opcode::kPairingRequest) return on_pairing_request(now, pdu);
+      if (we_are_initiator() && op == Opcode::kSecurityRequest && phase_ == PhaseId::kIdle) {
+        return on_security_request(now, pdu);
+      }
+      break;
+    case PhaseId::kAwaitingResponse:  // entered by the initiator only
+      if (we_are_initiator()) return on_pdu(now, *get<AwaitingResponse>(), pdu);
+      break;
+    case PhaseId::kLegacyPhase2:
+      return on_pdu(now, *get<LegacyPhase2>(), pdu);
+    case PhaseId::kScPublicKeyExchange:
+    case PhaseId::kScStage1:
+      return on_pdu(now, *get<ScStage1>(phase_), pdu);
+    case PhaseId::kScDhKeyCheck:
+      return on_pdu(now, *get<ScDhKeyCheck>(), pdu);
+    case PhaseId::kKeyDistribution:
+      return on_pdu(now, *get<KeyDistribution>(), pdu);
+    case PhaseId::kEncrypting:
+      break;
+    case PhaseId::kTimedOut:
+      return;  // filtered in on_sdu
+  }
+  reject(SmpReason::kUnspecifiedReason, now);
 }
-
-void Pairing::on_pdu(TimePoint, TimedOut&, const Pdu&) {}  // filtered in on_sdu
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -385,7 +404,8 @@ void Pairing::on_pdu(TimePoint, TimedOut&, const Pdu&) {}  // filtered in on_sdu
 bool Pairing::keypress_allowed() const {
   // 3.5.8: only during Passkey Entry, and only if the peer said it would send them.
   if (!neg_ || !is_passkey(neg_->method)) return false;
-  return (we_are_initiator() ? neg_->responder : neg_->initiator).keypress();
+  const PairingPdu& peer = we_are_initiator() ? neg_->pres : neg_->preq;
+  return AuthReq(peer[3]).has(AuthReq::kKeypress);  // AuthReq octet (3.5.1)
 }
 
 const Address& Pairing::initiator_address() const {

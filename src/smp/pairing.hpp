@@ -10,10 +10,10 @@
 // the Pairing (e.g. answer request_passkey() synchronously). A delegate must
 // not destroy the Pairing from inside a callback (post that instead).
 //
-// The phases are the types of a std::variant (see Phase below); each accepts
-// only its own PDUs, and every failure, success and timeout leaves through one
-// cleanup path that destroys the phase objects, whose secrets (private key,
-// DHKey, TK/STK/LTK, nonces, passkey) are wiped by their destructors.
+// The phases are types (see PhaseId below), one at a time in one wiped
+// buffer; each accepts only its own PDUs, and every failure, success and
+// timeout leaves through one cleanup path that wipes the phase's secrets
+// (private key, DHKey, TK/STK/LTK, nonces, passkey).
 //
 // Where each part lives: pairing.cpp (entry points, delegate calls, failure
 // and completion), pairing_feature_exchange.cpp (phase 1),
@@ -23,11 +23,13 @@
 // of pairing_legacy.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <type_traits>
-#include <variant>
 
 #include "common/bytes.hpp"
 #include "common/long_term_key.hpp"
@@ -248,10 +250,8 @@ class Pairing {
  private:
   // Per-pairing facts fixed by the feature exchange.
   struct Negotiated {
-    PairingFeatures initiator;  // from Pairing Request
-    PairingFeatures responder;  // from Pairing Response
-    PairingPdu preq{};
-    PairingPdu pres{};
+    PairingPdu preq{};  // Pairing Request, as sent (its fields: Pdu::features)
+    PairingPdu pres{};  // Pairing Response
     bool sc = false;
     PairingMethod method = PairingMethod::kJustWorks;
     uint8_t key_size = 16;
@@ -268,38 +268,55 @@ class Pairing {
     explicit Secret(const T& x) : v(x) {}
     Secret(const Secret&) = default;
     Secret& operator=(const Secret&) = default;
-    ~Secret() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
+    ~Secret() { wipe(); }
+    void wipe() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
   };
 
   // --- Phases (EXAMPLES.md section 3) ---
-  struct Idle {};
-  struct SecurityRequested {};  // peripheral: Security Request sent
-  struct AwaitingResponse {     // central: Pairing Request sent
+  // Each phase is a type whose data lives in `storage_` while it is the
+  // current one (`phase_`). Entering a phase wipes the storage and constructs
+  // the new phase in place (enter<T>()), so no phase object is copied, and
+  // the secrets of the phase left (private key, DHKey, TK/STK/LTK, nonces,
+  // passkey) are gone. Data-less phases are only a PhaseId.
+  enum class PhaseId : uint8_t {
+    kIdle,
+    kSecurityRequested,  // peripheral: Security Request sent
+    kAwaitingResponse,
+    kLegacyPhase2,
+    kScPublicKeyExchange,
+    kScStage1,
+    kScDhKeyCheck,
+    kEncrypting,
+    kKeyDistribution,
+    kTimedOut,  // terminal for the link (3.4)
+  };
+  struct AwaitingResponse {  // central: Pairing Request sent
+    static constexpr PhaseId kId = PhaseId::kAwaitingResponse;
     PairingFeatures request;
     PairingPdu raw{};
   };
   // Legacy phase 2 (2.3.5.5): Mconfirm/Sconfirm, Mrand/Srand, STK = s1.
   struct LegacyPhase2 {
-    Secret<Key> tk;
+    static constexpr PhaseId kId = PhaseId::kLegacyPhase2;
+    Key tk{};
     bool tk_ready = false;
-    Secret<Random> local_random;
+    Random local_random{};
     Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
     bool awaiting_random = false;
   };
-  // SC phase 2 (2.3.5.6.1): public key exchange.
-  struct ScPublicKeyExchange {
-    Secret<crypto::P256KeyPair> local;
-  };
-  // SC authentication stage 1 (2.3.5.6.2 Just Works / Numeric Comparison,
-  // 2.3.5.6.3 Passkey Entry, 20 rounds).
+  // SC phase 2 (2.3.5.6.1): the public key exchange (kScPublicKeyExchange:
+  // only `local` is set), then authentication stage 1 in the same object
+  // (kScStage1: 2.3.5.6.2 Just Works / Numeric Comparison, 2.3.5.6.3 Passkey
+  // Entry, 20 rounds).
   struct ScStage1 {
-    Secret<crypto::P256KeyPair> local;
+    static constexpr PhaseId kId = PhaseId::kScStage1;
+    crypto::P256KeyPair local;
     crypto::P256PublicKey peer;
-    Secret<DhKey> dhkey;
+    DhKey dhkey{};
     uint8_t round = 0;  // passkey bit i
-    Secret<Random> local_nonce;
+    Random local_nonce{};
     Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
@@ -307,86 +324,99 @@ class Pairing {
   };
   // SC authentication stage 2 (2.3.5.6.5): f5, then DHKey Check Ea/Eb.
   struct ScDhKeyCheck {
-    Secret<Key> mac_key;
-    Secret<Key> ltk;
+    static constexpr PhaseId kId = PhaseId::kScDhKeyCheck;
+    Key mac_key{};
+    Key ltk{};
     Random na{};
     Random nb{};
-    Secret<Key> r;                  // ra = rb: the passkey (Passkey Entry) or zero
+    Key r{};                        // ra = rb: the passkey (Passkey Entry) or zero
     bool user_confirmed = false;    // Numeric Comparison answer (true for others)
     bool check_sent = false;        // initiator: Ea sent
     std::optional<Key> peer_check;  // responder: Ea that arrived before the user said yes
   };
   // Phase 2 done: the STK/LTK waits for the link to be encrypted.
   struct Encrypting {
-    Secret<Key> key;
+    static constexpr PhaseId kId = PhaseId::kEncrypting;
+    Key key{};
   };
   // Phase 3 (2.4.3, 3.6.1): the responder's keys first, then the initiator's.
   struct KeyDistribution {
-    Secret<PairingResult> result;
+    static constexpr PhaseId kId = PhaseId::kKeyDistribution;
+    PairingResult result;
     std::array<Opcode, 5> expected{};
     uint8_t expected_count = 0;
     uint8_t received = 0;
   };
-  struct TimedOut {};  // terminal for the link (3.4)
+  static constexpr size_t kPhaseStorage =
+      std::max({sizeof(AwaitingResponse), sizeof(LegacyPhase2), sizeof(ScStage1),
+                sizeof(ScDhKeyCheck), sizeof(Encrypting), sizeof(KeyDistribution)});
 
-  using Phase =
-      std::variant<Idle, SecurityRequested, AwaitingResponse, LegacyPhase2, ScPublicKeyExchange,
-                   ScStage1, ScDhKeyCheck, Encrypting, KeyDistribution, TimedOut>;
+  // The current phase's data, or nullptr in another phase.
+  template <class T>
+  T* get(PhaseId id = T::kId) {
+    return phase_ == id ? std::launder(reinterpret_cast<T*>(storage_.data())) : nullptr;
+  }
+  template <class T>
+  T& enter(PhaseId id = T::kId) {
+    static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= 8);
+    enter(id);
+    return *::new (static_cast<void*>(storage_.data())) T{};
+  }
+  void enter(PhaseId id);  // wipes the storage
 
   // --- Deferred delegate calls ---
-  struct Effect {
-    enum class Kind : uint8_t {
-      kSend,
-      kStartEncryption,
-      kDisplayPasskey,
-      kRequestPasskey,
-      kConfirmNumeric,
-      kComplete,
-      kFailed,
-    };
-    Kind kind = Kind::kSend;
-    EncodedPdu pdu;
-    Key key{};
-    uint64_t rand = 0;
-    uint16_t ediv = 0;
-    uint32_t value = 0;
-    PasskeyRequest request = PasskeyRequest::kEnter;
-    PairingFailure failure;
-    void wipe();
-  };
   // PDUs are delivered before events: a user callback that answers
   // synchronously (and may end the pairing) comes after the PDUs the same
   // step produced. Bounded: one input queues at most 7 PDUs and 3 events.
-  template <size_t N>
-  struct EffectRing {
-    std::array<Effect, N> items{};
-    size_t head = 0;
-    size_t count = 0;
-    void push(Effect& e);
-    bool pop(Effect& out);
-    void wipe();
+  struct Event {
+    enum class Kind : uint8_t {
+      kStartEncryption,  // with encryption_key_
+      kDisplayPasskey,
+      kRequestPasskey,
+      kConfirmNumeric,
+      kComplete,  // with completed_
+      kFailed,
+    };
+    Kind kind{};
+    PasskeyRequest request{};
+    SmpReason reason{};  // kFailed
+    FailureOrigin origin{};
+    uint32_t value = 0;
   };
-  void push(Effect& e);
+  template <class T, size_t N>
+  struct Ring {
+    std::array<T, N> items{};  // free slots are all zeros
+    uint8_t head = 0;
+    uint8_t count = 0;
+    T& push_back();  // a new (zeroed) last item
+    T& front() { return items[head]; }
+    void pop_front();  // wipes the slot
+    void wipe() {
+      crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(items.data()), sizeof(items)));
+    }
+  };
+  void push(const Event& e);
+  void push_failed(SmpReason reason, FailureOrigin origin);
   void flush();
-  void send(const Pdu& pdu, TimePoint now);
+  // Queues a PDU whose parameters (pdu_size(opcode) - 1 octets, wire order)
+  // start at `params`. (Argument order: all in registers on Cortex-M.)
+  void send(Opcode opcode, const uint8_t* params, TimePoint now);
+  void send_octet(Opcode opcode, uint8_t octet, TimePoint now);
+  void send_public_key(TimePoint now, const crypto::P256PublicKey& key);
 
   // --- Dispatch per phase ---
   void handle(TimePoint now, const Pdu& pdu);
-  void on_pdu(TimePoint now, Idle&, const Pdu& pdu);
-  void on_pdu(TimePoint now, SecurityRequested&, const Pdu& pdu);
   void on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, ScPublicKeyExchange& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScStage1& phase, const Pdu& pdu);
   void on_pdu(TimePoint now, ScDhKeyCheck& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, Encrypting&, const Pdu& pdu);
   void on_pdu(TimePoint now, KeyDistribution& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, TimedOut&, const Pdu& pdu);
 
   // --- Steps ---
   PairingFeatures local_features() const;
-  void on_pairing_request(TimePoint now, const PairingRequest& req);
-  void on_security_request(TimePoint now, const SecurityRequest& req);
+  void on_pairing_request(TimePoint now, const Pdu& req);
+  void on_security_request(TimePoint now, const Pdu& req);
+  void send_pairing_request(TimePoint now);
   std::optional<SmpReason> negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                      const PairingFeatures& res, const PairingPdu& pres);
   void start_phase2(TimePoint now);
@@ -399,17 +429,22 @@ class Pairing {
   void legacy_passkey_entered(TimePoint now, LegacyPhase2& phase);
   void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
   void distribute_legacy_ltk(TimePoint now, PairingResult& result);
-  void on_peer_public_key(TimePoint now, const crypto::P256KeyPair& local,
-                          const crypto::P256PublicKey& peer);
+  void on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu);
   void stage1_send_confirm(TimePoint now, ScStage1& phase);
+  void send_commitment(TimePoint now, ScStage1& phase);
+  uint8_t passkey_z(const ScStage1& phase) const;
   void stage1_round_done(TimePoint now, ScStage1& phase, const Random& peer_nonce);
   void dhkey_check_step(TimePoint now, ScDhKeyCheck& phase);
+  Key dhkey_check_value(const ScDhKeyCheck& phase, bool of_initiator) const;
+  void finish_dhkey_check(TimePoint now, ScDhKeyCheck& phase, const Key& peer_check);
   void enter_encrypting(TimePoint now, const Key& key);
   void start_key_distribution(TimePoint now, const Key& key);
   void send_local_keys(TimePoint now, PairingResult& result);
   void complete(PairingResult& result);
-  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed = true);
-  void reject(TimePoint now, SmpReason reason);  // bad PDU in any state
+  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed);
+  void fail(SmpReason reason, TimePoint now);                  // ours: sends Pairing Failed
+  void reject(SmpReason reason, TimePoint now);                // bad PDU in any state
+  void reject_unless_keypress(TimePoint now, const Pdu& pdu);  // phase 2's other PDUs
   void end_pairing();
   bool refused_by_repeated_attempts(TimePoint now);
 
@@ -432,16 +467,18 @@ class Pairing {
   std::optional<Address> peer_identity_;
   RepeatedAttempts* attempts_;
 
-  Phase phase_;
+  PhaseId phase_ = PhaseId::kIdle;
+  alignas(8) std::array<uint8_t, kPhaseStorage> storage_{};
   std::optional<Negotiated> neg_;
   Secret<uint32_t> passkey_;
   bool passkey_ready_ = false;
   bool passkey_requested_ = false;
   TimePoint deadline_ = kNever;
 
-  EffectRing<12> sends_;
-  EffectRing<6> events_;
+  Ring<EncodedPdu, 12> sends_;
+  Ring<Event, 6> events_;
   bool flushing_ = false;
+  Secret<Key> encryption_key_;
   Secret<PairingResult> completed_;
 };
 

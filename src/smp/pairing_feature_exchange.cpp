@@ -72,9 +72,8 @@ PairingFeatures Pairing::local_features() const {
 
 std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                             const PairingFeatures& res, const PairingPdu& pres) {
-  Negotiated n;
-  n.initiator = req;
-  n.responder = res;
+  // Written in place: a refusal below always ends in fail(), which resets it.
+  Negotiated& n = neg_.emplace();
   n.preq = preq;
   n.pres = pres;
   n.sc = req.sc() && res.sc();
@@ -99,75 +98,65 @@ std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const Pa
     if (weaker) return SmpReason::kAuthenticationRequirements;
   }
   n.bonding = req.bonding() && res.bonding();
-  neg_ = n;
   return std::nullopt;
 }
 
-void Pairing::on_pdu(TimePoint now, Idle&, const Pdu& pdu) {
-  if (const auto* req = std::get_if<PairingRequest>(&pdu)) return on_pairing_request(now, *req);
-  if (const auto* sr = std::get_if<SecurityRequest>(&pdu)) return on_security_request(now, *sr);
-  reject(now, SmpReason::kUnspecifiedReason);
-}
-
-void Pairing::on_pdu(TimePoint now, SecurityRequested&, const Pdu& pdu) {
-  if (const auto* req = std::get_if<PairingRequest>(&pdu)) return on_pairing_request(now, *req);
-  reject(now, SmpReason::kUnspecifiedReason);
-}
-
-void Pairing::on_pairing_request(TimePoint now, const PairingRequest& req) {
+void Pairing::on_pairing_request(TimePoint now, const Pdu& req) {
   if (refused_by_repeated_attempts(now)) {
-    fail(now, SmpReason::kRepeatedAttempts, FailureOrigin::kLocal);
+    fail(SmpReason::kRepeatedAttempts, now);
     return;
   }
   // 3.5.2: the response's key distribution is the request's, limited to what
   // we allow; the LinkKey bit (CTKD) is never set by this LE-only host.
+  const PairingFeatures features = req.features();
   PairingFeatures res = local_features();
-  res.initiator_key_distribution &= req.features.initiator_key_distribution;
-  res.responder_key_distribution &= req.features.responder_key_distribution;
+  res.initiator_key_distribution &= features.initiator_key_distribution;
+  res.responder_key_distribution &= features.responder_key_distribution;
   const PairingPdu pres = encode_pairing_pdu(Opcode::kPairingResponse, res);
-  if (auto error = negotiate(req.features, req.raw, res, pres)) {
-    fail(now, *error, FailureOrigin::kLocal);
+  if (auto error = negotiate(features, req.raw(), res, pres)) {
+    fail(*error, now);
     return;
   }
-  send(PairingResponse{res, pres}, now);
+  send(Opcode::kPairingResponse, &pres[1], now);
   start_phase2(now);
 }
 
-void Pairing::on_security_request(TimePoint now, const SecurityRequest& req) {
+void Pairing::send_pairing_request(TimePoint now) {
+  AwaitingResponse& a = enter<AwaitingResponse>();
+  a.request = local_features();
+  a.raw = encode_pairing_pdu(Opcode::kPairingRequest, a.request);
+  send(Opcode::kPairingRequest, &a.raw[1], now);
+}
+
+void Pairing::on_security_request(TimePoint now, const Pdu& req) {
   if (refused_by_repeated_attempts(now)) {
-    fail(now, SmpReason::kRepeatedAttempts, FailureOrigin::kLocal);
+    fail(SmpReason::kRepeatedAttempts, now);
     return;
   }
-  switch (delegate_.on_security_request(req.auth)) {
-    case SecurityRequestAction::kPair: {
-      AwaitingResponse a;
-      a.request = local_features();
-      a.raw = encode_pairing_pdu(Opcode::kPairingRequest, a.request);
-      send(PairingRequest{a.request, a.raw}, now);
-      phase_ = a;
-      return;
-    }
+  switch (delegate_.on_security_request(req.auth())) {
+    case SecurityRequestAction::kPair:
+      return send_pairing_request(now);
     case SecurityRequestAction::kEncryptWithBond:
       return;
     case SecurityRequestAction::kReject:
-      send(PairingFailed{SmpReason::kPairingNotSupported}, now);
+      send_octet(Opcode::kPairingFailed, uint8_t(SmpReason::kPairingNotSupported), now);
       deadline_ = kNever;
       return;
   }
 }
 
 void Pairing::on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu) {
-  const auto* res = std::get_if<PairingResponse>(&pdu);
-  if (res == nullptr) return reject(now, SmpReason::kUnspecifiedReason);
+  if (pdu.opcode() != Opcode::kPairingResponse) return reject(SmpReason::kUnspecifiedReason, now);
   const PairingFeatures req = phase.request;
   const PairingPdu preq = phase.raw;
+  const PairingFeatures res = pdu.features();
   // 3.5.2: the responder may clear key distribution bits, never set new ones.
-  if ((res->features.initiator_key_distribution & ~req.initiator_key_distribution) != 0 ||
-      (res->features.responder_key_distribution & ~req.responder_key_distribution) != 0) {
-    return fail(now, SmpReason::kInvalidParameters, FailureOrigin::kLocal);
+  if ((res.initiator_key_distribution & ~req.initiator_key_distribution) != 0 ||
+      (res.responder_key_distribution & ~req.responder_key_distribution) != 0) {
+    return fail(SmpReason::kInvalidParameters, now);
   }
-  if (auto error = negotiate(req, preq, res->features, res->raw)) {
-    return fail(now, *error, FailureOrigin::kLocal);
+  if (auto error = negotiate(req, preq, res, pdu.raw())) {
+    return fail(*error, now);
   }
   start_phase2(now);
 }
@@ -176,9 +165,9 @@ void Pairing::start_passkey() {
   const PairingMethod m = neg_->method;
   const bool display = (m == PairingMethod::kPasskeyInitiatorDisplays && we_are_initiator()) ||
                        (m == PairingMethod::kPasskeyResponderDisplays && !we_are_initiator());
-  Effect e;
+  Event e;
   if (!display) {
-    e.kind = Effect::Kind::kRequestPasskey;
+    e.kind = Event::Kind::kRequestPasskey;
     e.request = PasskeyRequest::kEnter;
     passkey_requested_ = true;
     push(e);
@@ -194,14 +183,14 @@ void Pairing::start_passkey() {
       passkey_.v = policy_.static_passkey;
       break;
     case PasskeySource::kApp:
-      e.kind = Effect::Kind::kRequestPasskey;
+      e.kind = Event::Kind::kRequestPasskey;
       e.request = PasskeyRequest::kChooseForDisplay;
       passkey_requested_ = true;
       push(e);
       return;
   }
   passkey_ready_ = true;
-  e.kind = Effect::Kind::kDisplayPasskey;
+  e.kind = Event::Kind::kDisplayPasskey;
   e.value = passkey_.v;
   push(e);
 }

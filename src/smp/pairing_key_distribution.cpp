@@ -11,27 +11,22 @@ using detail::kLeKeys;
 }  // namespace
 
 void Pairing::enter_encrypting(TimePoint, const Key& key) {
-  Encrypting e;
-  e.key.v = key;
-  phase_ = e;
+  enter<Encrypting>().key = key;
   if (we_are_initiator()) {
     // The central encrypts with the STK / LTK, EDIV = Rand = 0.
-    Effect effect;
-    effect.kind = Effect::Kind::kStartEncryption;
-    effect.key = key;
-    push(effect);
+    encryption_key_.v = key;
+    Event e;
+    e.kind = Event::Kind::kStartEncryption;
+    push(e);
   }
-}
-
-void Pairing::on_pdu(TimePoint now, Encrypting&, const Pdu&) {
-  reject(now, SmpReason::kUnspecifiedReason);
 }
 
 void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   const Negotiated& n = *neg_;
-  // The response's fields are the negotiated ones (a subset of the request's).
-  uint8_t initiator_kd = n.responder.initiator_key_distribution & kLeKeys;
-  uint8_t responder_kd = n.responder.responder_key_distribution & kLeKeys;
+  // The response's fields are the negotiated ones (a subset of the request's;
+  // octets 5 and 6, 3.5.2).
+  uint8_t initiator_kd = n.pres[5] & kLeKeys;
+  uint8_t responder_kd = n.pres[6] & kLeKeys;
   if (n.sc) {
     // 3.6.1: with Secure Connections the LTK is derived, never distributed.
     initiator_kd &= uint8_t(~key_dist::kEncKey);
@@ -40,8 +35,8 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   const uint8_t local_kd = we_are_initiator() ? initiator_kd : responder_kd;
   const uint8_t peer_kd = we_are_initiator() ? responder_kd : initiator_kd;
 
-  KeyDistribution kd;
-  PairingResult& r = kd.result.v;
+  KeyDistribution& kd = enter<KeyDistribution>();
+  PairingResult& r = kd.result;
   r.method = n.method;
   r.secure_connections = n.sc;
   r.peer_used_debug_key = n.peer_debug_key;
@@ -52,24 +47,22 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   r.local_key_distribution = local_kd;
   r.peer_key_distribution = peer_kd;
   if (n.sc) r.ltk = LongTermKey{key, 0, 0, r.key_size, r.authenticated, true};
-  // 3.6.1, Figure 3.11: the order of the keys of one side.
-  if (peer_kd & key_dist::kEncKey) {
-    kd.expected[kd.expected_count++] = Opcode::kEncryptionInformation;
-    kd.expected[kd.expected_count++] = Opcode::kCentralIdentification;
+  // 3.6.1, Figure 3.11: the order of the keys of one side, which is opcode
+  // order: Encryption Information and Central Identification (EncKey),
+  // Identity Information and Identity Address Information (IdKey), Signing
+  // Information (SignKey).
+  for (uint8_t op = 0x06; op <= 0x0A; ++op) {
+    const uint8_t bit = op < 0x08   ? key_dist::kEncKey
+                        : op < 0x0A ? key_dist::kIdKey
+                                    : key_dist::kSignKey;
+    if (peer_kd & bit) kd.expected[kd.expected_count++] = Opcode(op);
   }
-  if (peer_kd & key_dist::kIdKey) {
-    kd.expected[kd.expected_count++] = Opcode::kIdentityInformation;
-    kd.expected[kd.expected_count++] = Opcode::kIdentityAddressInformation;
-  }
-  if (peer_kd & key_dist::kSignKey) kd.expected[kd.expected_count++] = Opcode::kSigningInformation;
-  phase_ = kd;
 
-  KeyDistribution& k = std::get<KeyDistribution>(phase_);
   // 2.4.3: the responder distributes first, then the initiator.
-  if (!we_are_initiator()) send_local_keys(now, k.result.v);
-  if (k.expected_count == 0) {
-    if (we_are_initiator()) send_local_keys(now, k.result.v);
-    complete(k.result.v);
+  if (!we_are_initiator()) send_local_keys(now, r);
+  if (kd.expected_count == 0) {
+    if (we_are_initiator()) send_local_keys(now, r);
+    complete(r);
   }
 }
 
@@ -78,34 +71,45 @@ void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
   if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
-    send(IdentityInformation{local_.irk.value_or(Key{})}, now);
-    send(IdentityAddressInformation{local_.identity_address}, now);
+    send(Opcode::kIdentityInformation, local_.irk.value_or(Key{}).data(), now);
+    // 3.6.5: AddrType, then BD_ADDR.
+    std::array<uint8_t, 7> address{address_type_octet(local_.identity_address)};
+    std::copy_n(local_.identity_address.bytes.begin(), 6, &address[1]);
+    send(Opcode::kIdentityAddressInformation, address.data(), now);
     r.local_identity_distributed = true;
   }
   if (kd & key_dist::kSignKey) {
     Secret<Key> csrk(random_bytes<16>());
-    send(SigningInformation{csrk.v}, now);
+    send(Opcode::kSigningInformation, csrk.v.data(), now);
     r.local_csrk = csrk.v;
   }
 }
 
 void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
   // Exactly the negotiated keys, in order (3.6.1); anything else fails.
-  if (k.received >= k.expected_count || opcode_of(pdu) != k.expected[k.received]) {
-    return reject(now, SmpReason::kUnspecifiedReason);
+  const Opcode op = pdu.opcode();
+  if (k.received >= k.expected_count || op != k.expected[k.received]) {
+    return reject(SmpReason::kUnspecifiedReason, now);
   }
-  PairingResult& r = k.result.v;
-  if (const auto* p = std::get_if<EncryptionInformation>(&pdu)) {
-    r.peer_ltk = LongTermKey{p->ltk, 0, 0, r.key_size, r.authenticated, r.secure_connections};
-  } else if (const auto* p = std::get_if<CentralIdentification>(&pdu)) {
-    r.peer_ltk->ediv = p->ediv;  // always preceded by Encryption Information
-    r.peer_ltk->rand = p->rand;
-  } else if (const auto* p = std::get_if<IdentityInformation>(&pdu)) {
-    r.peer_irk = p->irk;
-  } else if (const auto* p = std::get_if<IdentityAddressInformation>(&pdu)) {
-    r.peer_identity_address = p->address;
-  } else if (const auto* p = std::get_if<SigningInformation>(&pdu)) {
-    r.peer_csrk = p->csrk;
+  PairingResult& r = k.result;
+  switch (op) {
+    case Opcode::kEncryptionInformation:
+      r.peer_ltk =
+          LongTermKey{pdu.value(), 0, 0, r.key_size, r.authenticated, r.secure_connections};
+      break;
+    case Opcode::kCentralIdentification:
+      r.peer_ltk->ediv = pdu.ediv();  // always preceded by Encryption Information
+      r.peer_ltk->rand = pdu.rand();
+      break;
+    case Opcode::kIdentityInformation:
+      r.peer_irk = pdu.value();
+      break;
+    case Opcode::kIdentityAddressInformation:
+      r.peer_identity_address = pdu.identity_address();
+      break;
+    default:  // kSigningInformation, the only other expected one
+      r.peer_csrk = pdu.value();
+      break;
   }
   if (++k.received < k.expected_count) return;
   if (we_are_initiator()) send_local_keys(now, r);

@@ -23,24 +23,23 @@ bool legacy_pairing_linked() {
 void Pairing::start_legacy_phase2(TimePoint now) {
   // 2.3.5.2 - 2.3.5.4: TK is 0 for Just Works, the passkey, or the OOB data.
   const Negotiated& n = *neg_;
-  LegacyPhase2 phase;
+  LegacyPhase2& phase = enter<LegacyPhase2>();
   if (n.method == PairingMethod::kJustWorks) {
     phase.tk_ready = true;
   } else if (n.method == PairingMethod::kOutOfBand) {
-    phase.tk.v = policy_.oob->tk;
+    phase.tk = policy_.oob->tk;
     phase.tk_ready = true;
   } else if (passkey_ready_) {
-    phase.tk.v = passkey_key(passkey_.v);
+    phase.tk = passkey_key(passkey_.v);
     phase.tk_ready = true;
   }
-  phase.local_random.v = random_bytes<16>();
-  phase_ = phase;
-  legacy_try_send_confirm(now, std::get<LegacyPhase2>(phase_));
+  phase.local_random = random_bytes<16>();
+  legacy_try_send_confirm(now, phase);
 }
 
 // The user typed (or the app chose) the passkey: it is the TK (2.3.5.3).
 void Pairing::legacy_passkey_entered(TimePoint now, LegacyPhase2& phase) {
-  phase.tk.v = passkey_key(passkey_.v);
+  phase.tk = passkey_key(passkey_.v);
   phase.tk_ready = true;
   legacy_try_send_confirm(now, phase);
 }
@@ -51,49 +50,51 @@ void Pairing::legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase) {
   if (!phase.tk_ready || phase.confirm_sent) return;
   if (!we_are_initiator() && !phase.peer_confirm) return;  // Sconfirm follows Mconfirm
   const Negotiated& n = *neg_;
-  phase.local_confirm = c1(phase.tk.v, phase.local_random.v, n.preq, n.pres, initiator_address(),
-                           responder_address());
-  send(PairingConfirm{phase.local_confirm}, now);
+  phase.local_confirm =
+      c1(phase.tk, phase.local_random, n.preq, n.pres, initiator_address(), responder_address());
+  send(Opcode::kPairingConfirm, phase.local_confirm.data(), now);
   phase.confirm_sent = true;
   if (!we_are_initiator()) phase.awaiting_random = true;
 }
 
 void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
-  if (const auto* confirm = std::get_if<PairingConfirm>(&pdu)) {
+  const Opcode op = pdu.opcode();
+  if (op == Opcode::kPairingConfirm) {
+    const Key confirm = pdu.value();
     if (phase.peer_confirm || (we_are_initiator() && !phase.confirm_sent)) {
-      return reject(now, SmpReason::kUnspecifiedReason);
+      return reject(SmpReason::kUnspecifiedReason, now);
     }
     if (we_are_initiator()) {
       // A responder echoing Mconfirm (SM/CEN/JW/BI-06-C, VU#799380).
-      if (equal(confirm->value, phase.local_confirm)) {
-        return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+      if (equal(confirm, phase.local_confirm)) {
+        return fail(SmpReason::kConfirmValueFailed, now);
       }
-      phase.peer_confirm = confirm->value;
-      send(PairingRandom{phase.local_random.v}, now);
+      phase.peer_confirm = confirm;
+      send(Opcode::kPairingRandom, phase.local_random.data(), now);
       phase.awaiting_random = true;
     } else {
-      phase.peer_confirm = confirm->value;
+      phase.peer_confirm = confirm;
       legacy_try_send_confirm(now, phase);
     }
     return;
   }
-  if (const auto* random = std::get_if<PairingRandom>(&pdu)) {
-    if (!phase.awaiting_random) return reject(now, SmpReason::kUnspecifiedReason);
+  if (op == Opcode::kPairingRandom) {
+    const Random random = pdu.value();
+    if (!phase.awaiting_random) return reject(SmpReason::kUnspecifiedReason, now);
     const Negotiated& n = *neg_;
     const Key expected =
-        c1(phase.tk.v, random->value, n.preq, n.pres, initiator_address(), responder_address());
-    if (equal(random->value, phase.local_random.v) || !equal(expected, *phase.peer_confirm)) {
-      return fail(now, SmpReason::kConfirmValueFailed, FailureOrigin::kLocal);
+        c1(phase.tk, random, n.preq, n.pres, initiator_address(), responder_address());
+    if (equal(random, phase.local_random) || !equal(expected, *phase.peer_confirm)) {
+      return fail(SmpReason::kConfirmValueFailed, now);
     }
-    if (!we_are_initiator()) send(PairingRandom{phase.local_random.v}, now);
+    if (!we_are_initiator()) send(Opcode::kPairingRandom, phase.local_random.data(), now);
     // 2.3.5.5: STK = s1(TK, Srand, Mrand), masked to the key size.
-    const Random& srand = we_are_initiator() ? random->value : phase.local_random.v;
-    const Random& mrand = we_are_initiator() ? phase.local_random.v : random->value;
-    Secret<Key> stk(mask_key(s1(phase.tk.v, srand, mrand), n.key_size));
+    const Random& srand = we_are_initiator() ? random : phase.local_random;
+    const Random& mrand = we_are_initiator() ? phase.local_random : random;
+    Secret<Key> stk(mask_key(s1(phase.tk, srand, mrand), n.key_size));
     return enter_encrypting(now, stk.v);
   }
-  if (std::holds_alternative<PairingKeypressNotification>(pdu) && keypress_allowed()) return;
-  reject(now, SmpReason::kUnspecifiedReason);
+  reject_unless_keypress(now, pdu);
 }
 
 // Phase 3, Encryption Information and Central Identification (3.6.1): a new
@@ -101,15 +102,16 @@ void Pairing::on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu) {
 void Pairing::distribute_legacy_ltk(TimePoint now, PairingResult& r) {
   Secret<LongTermKey> ltk;
   ltk.v.key = mask_key(random_bytes<16>(), r.key_size);
-  const auto rand = random_bytes<8>();
-  const auto ediv = random_bytes<2>();
-  ltk.v.rand = uint64_t(get_le32(rand.data())) | (uint64_t(get_le32(rand.data() + 4)) << 32);
-  ltk.v.ediv = get_le16(ediv.data());
+  // Central Identification (3.6.3): EDIV, then Rand, little endian.
+  const auto identification = random_bytes<10>();
+  const uint8_t* rand = &identification[2];
+  ltk.v.rand = uint64_t(get_le32(rand)) | (uint64_t(get_le32(rand + 4)) << 32);
+  ltk.v.ediv = get_le16(identification.data());
   ltk.v.key_size = r.key_size;
   ltk.v.authenticated = r.authenticated;
   ltk.v.secure_connections = false;
-  send(EncryptionInformation{ltk.v.key}, now);
-  send(CentralIdentification{ltk.v.ediv, ltk.v.rand}, now);
+  send(Opcode::kEncryptionInformation, ltk.v.key.data(), now);
+  send(Opcode::kCentralIdentification, identification.data(), now);
   r.local_ltk = ltk.v;
 }
 

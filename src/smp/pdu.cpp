@@ -26,30 +26,10 @@ constexpr std::array<uint8_t, 0x0F> kPduSize = {
 };
 
 template <size_t N>
-std::array<uint8_t, N> take_array(ByteReader& r) {
+std::array<uint8_t, N> copy_out(Bytes from) {
   std::array<uint8_t, N> out{};
-  Bytes b = r.take(N);
-  std::copy(b.begin(), b.end(), out.begin());
+  std::copy_n(from.begin(), N, out.begin());
   return out;
-}
-
-// IO Capability (3.5.1, Table 3.4): 0x05..0xFF reserved. OOB data flag
-// (Table 3.5): 0x02..0xFF reserved. Maximum Encryption Key Size above 16 is
-// out of range (a value below 7 is answered with Encryption Key Size by the
-// negotiation, 2.3.4, as NimBLE and the KNOB tests expect).
-Result<PairingFeatures, SmpReason> parse_features(ByteReader& r) {
-  PairingFeatures f;
-  uint8_t io = r.u8();
-  f.oob_data_flag = r.u8();
-  f.auth = AuthReq(r.u8());
-  f.max_key_size = r.u8();
-  f.initiator_key_distribution = r.u8() & key_dist::kDefined;
-  f.responder_key_distribution = r.u8() & key_dist::kDefined;
-  if (io > uint8_t(IoCap::KeyboardDisplay) || f.oob_data_flag > 1 || f.max_key_size > 16) {
-    return fail(SmpReason::kInvalidParameters);
-  }
-  f.io_cap = IoCap(io);
-  return f;
 }
 
 }  // namespace
@@ -64,74 +44,65 @@ Result<Pdu, SmpReason> parse_pdu(Bytes sdu) {
   const size_t size = pdu_size(op);
   if (size == 0) return fail(SmpReason::kCommandNotSupported);
   if (sdu.size() != size) return fail(SmpReason::kInvalidParameters);
-
-  ByteReader r(sdu.subspan(1));
+  const Pdu pdu(sdu);
+  bool valid = true;
   switch (Opcode(op)) {
     case Opcode::kPairingRequest:
-    case Opcode::kPairingResponse: {
-      auto f = parse_features(r);
-      if (!f) return fail(f.error());
-      PairingPdu raw{};
-      std::copy(sdu.begin(), sdu.end(), raw.begin());
-      if (Opcode(op) == Opcode::kPairingRequest) return Pdu(PairingRequest{*f, raw});
-      return Pdu(PairingResponse{*f, raw});
-    }
-    case Opcode::kPairingConfirm:
-      return Pdu(PairingConfirm{take_array<16>(r)});
-    case Opcode::kPairingRandom:
-      return Pdu(PairingRandom{take_array<16>(r)});
-    case Opcode::kPairingFailed:
-      return Pdu(PairingFailed{SmpReason(r.u8())});
-    case Opcode::kEncryptionInformation:
-      return Pdu(EncryptionInformation{take_array<16>(r)});
-    case Opcode::kCentralIdentification: {
-      CentralIdentification ci;
-      ci.ediv = r.le16();
-      uint64_t lo = r.le32();
-      uint64_t hi = r.le32();
-      ci.rand = lo | (hi << 32);
-      return Pdu(ci);
-    }
-    case Opcode::kIdentityInformation:
-      return Pdu(IdentityInformation{take_array<16>(r)});
-    case Opcode::kIdentityAddressInformation: {
+    case Opcode::kPairingResponse:
+      // IO Capability (3.5.1, Table 3.4): 0x05..0xFF reserved. OOB data flag
+      // (Table 3.5): 0x02..0xFF reserved. Maximum Encryption Key Size above
+      // 16 is out of range (a value below 7 is answered with Encryption Key
+      // Size by the negotiation, 2.3.4, as NimBLE and the KNOB tests expect).
+      valid = sdu[1] <= uint8_t(IoCap::KeyboardDisplay) && sdu[2] <= 1 && sdu[4] <= 16;
+      break;
+    case Opcode::kIdentityAddressInformation:
       // 3.6.5: AddrType 0x00 public, 0x01 static random; anything else is
       // reserved. A random identity address must be a static one, whose two
       // most significant bits are 0b11 (Core 5.4 Vol 6 Part B 1.3.2.1).
-      uint8_t type = r.u8();
-      Address a;
-      a.bytes = take_array<6>(r);
-      if (type > 0x01) return fail(SmpReason::kInvalidParameters);
-      a.type = type == 0x00 ? AddressType::kPublic : AddressType::kRandom;
-      if (a.is_random() && !a.is_static_random()) return fail(SmpReason::kInvalidParameters);
-      return Pdu(IdentityAddressInformation{a});
-    }
-    case Opcode::kSigningInformation:
-      return Pdu(SigningInformation{take_array<16>(r)});
-    case Opcode::kSecurityRequest:
-      return Pdu(SecurityRequest{AuthReq(r.u8())});
-    case Opcode::kPairingPublicKey: {
-      PairingPublicKey pk;
-      pk.key.x = take_array<32>(r);
-      pk.key.y = take_array<32>(r);
-      return Pdu(pk);
-    }
-    case Opcode::kPairingDhKeyCheck:
-      return Pdu(PairingDhKeyCheck{take_array<16>(r)});
-    case Opcode::kPairingKeypressNotification: {
-      uint8_t type = r.u8();
-      if (type > 4) return fail(SmpReason::kInvalidParameters);  // 3.5.8, Table 3.8
-      return Pdu(PairingKeypressNotification{type});
-    }
+      valid = sdu[1] == 0x00 || (sdu[1] == 0x01 && pdu.identity_address().is_static_random());
+      break;
+    case Opcode::kPairingKeypressNotification:
+      valid = sdu[1] <= 4;  // 3.5.8, Table 3.8
+      break;
+    default:
+      break;
   }
-  return fail(SmpReason::kCommandNotSupported);
+  if (!valid) return fail(SmpReason::kInvalidParameters);
+  return pdu;
 }
 
-// The variant lists the PDUs in opcode order, so the index gives the opcode.
-static_assert(std::variant_size_v<Pdu> == kPduSize.size() - 1);
-static_assert(std::is_same_v<std::variant_alternative_t<0x0C - 1, Pdu>, PairingPublicKey>);
-Opcode opcode_of(const Pdu& pdu) {
-  return Opcode(uint8_t(pdu.index() + 1));
+Key Pdu::value() const {
+  return copy_out<16>(params());
+}
+
+PairingFeatures Pdu::features() const {
+  PairingFeatures f;
+  f.io_cap = IoCap(sdu_[1]);
+  f.oob_data_flag = sdu_[2];
+  f.auth = AuthReq(sdu_[3]);
+  f.max_key_size = sdu_[4];
+  f.initiator_key_distribution = sdu_[5] & key_dist::kDefined;
+  f.responder_key_distribution = sdu_[6] & key_dist::kDefined;
+  return f;
+}
+
+PairingPdu Pdu::raw() const {
+  return copy_out<7>(sdu_);
+}
+
+uint64_t Pdu::rand() const {
+  return uint64_t(get_le32(&sdu_[3])) | (uint64_t(get_le32(&sdu_[7])) << 32);
+}
+
+Address Pdu::identity_address() const {
+  Address a;
+  a.type = sdu_[1] == 0x00 ? AddressType::kPublic : AddressType::kRandom;
+  a.bytes = copy_out<6>(sdu_.subspan(2));
+  return a;
+}
+
+crypto::P256PublicKey Pdu::public_key() const {
+  return {copy_out<32>(params()), copy_out<32>(params().subspan(32))};
 }
 
 PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
@@ -144,45 +115,12 @@ PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
                     uint8_t(f.responder_key_distribution & key_dist::kDefined)};
 }
 
-EncodedPdu encode_pdu(const Pdu& pdu) {
-  EncodedPdu out;
-  const Opcode op = opcode_of(pdu);
-  ByteWriter w(out.storage());
-  auto visitor = [&](const auto& p) {
-    using T = std::decay_t<decltype(p)>;
-    if constexpr (std::is_same_v<T, PairingRequest> || std::is_same_v<T, PairingResponse>) {
-      w.bytes(encode_pairing_pdu(op, p.features));
-      return;
-    } else {
-      w.u8(uint8_t(op));
-      if constexpr (std::is_same_v<T, PairingConfirm> || std::is_same_v<T, PairingRandom> ||
-                    std::is_same_v<T, PairingDhKeyCheck>) {
-        w.bytes(p.value);
-      } else if constexpr (std::is_same_v<T, PairingFailed>) {
-        w.u8(uint8_t(p.reason));
-      } else if constexpr (std::is_same_v<T, EncryptionInformation>) {
-        w.bytes(p.ltk);
-      } else if constexpr (std::is_same_v<T, CentralIdentification>) {
-        w.le16(p.ediv).le32(uint32_t(p.rand)).le32(uint32_t(p.rand >> 32));
-      } else if constexpr (std::is_same_v<T, IdentityInformation>) {
-        w.bytes(p.irk);
-      } else if constexpr (std::is_same_v<T, IdentityAddressInformation>) {
-        w.u8(p.address.is_random() ? 0x01 : 0x00).bytes(p.address.bytes);
-      } else if constexpr (std::is_same_v<T, SigningInformation>) {
-        w.bytes(p.csrk);
-      } else if constexpr (std::is_same_v<T, SecurityRequest>) {
-        w.u8(p.auth.bits());
-      } else if constexpr (std::is_same_v<T, PairingPublicKey>) {
-        w.bytes(p.key.x).bytes(p.key.y);
-      } else if constexpr (std::is_same_v<T, PairingKeypressNotification>) {
-        w.u8(p.type);
-      }
-    }
-  };
-  std::visit(visitor, pdu);
-  if (!w.ok()) __builtin_trap();  // sizes are fixed by the table
-  out.set_size(w.size());
-  return out;
+void EncodedPdu::encode(Opcode opcode, const uint8_t* params) {
+  const size_t size = pdu_size(uint8_t(opcode));
+  if (size == 0) __builtin_trap();  // a reserved opcode is never sent
+  buf_[0] = uint8_t(opcode);
+  std::copy_n(params, size - 1, &buf_[1]);
+  size_ = uint8_t(size);
 }
 
 const char* to_string(SmpReason reason) {

@@ -1,7 +1,7 @@
 // SMP PDUs (Core 5.4 Vol 3 Part H 3): opcodes, Pairing Failed reasons, one
 // checked parser and the encoder. Every PDU is parsed exactly once, at the
-// edge, into a typed value: the length is checked against one table (exact
-// per opcode, 3.3), and the fields whose reserved values the spec forbids
+// edge, into a checked view read in place: the length is checked against one
+// table (exact per opcode, 3.3), and the fields whose reserved values the spec forbids
 // (IO capability, OOB data flag, maximum key size > 16, identity address type,
 // keypress notification type) are checked there too, so the state machine
 // never sees them.
@@ -10,7 +10,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <variant>
 
 #include "common/bytes.hpp"
 #include "crypto/crypto.hpp"
@@ -74,8 +73,7 @@ inline constexpr uint8_t kBondingFlagsBonding = 0x01;
 
 inline constexpr size_t kMaxPduSize = 65;  // Pairing Public Key (3.5.6)
 
-// Octets 1..6 of Pairing Request / Response (Vol 3 Part H 3.5.1, 3.5.2), plus
-// the PDU exactly as it went over the air (c1 and f6 use it as sent).
+// Octets 1..6 of Pairing Request / Response (Vol 3 Part H 3.5.1, 3.5.2).
 struct PairingFeatures {
   IoCap io_cap = IoCap::NoInputNoOutput;
   uint8_t oob_data_flag = 0;  // 0x00 not present, 0x01 present
@@ -90,58 +88,38 @@ struct PairingFeatures {
   bool keypress() const { return auth.has(AuthReq::kKeypress); }
 };
 
-struct PairingRequest {
-  PairingFeatures features;
-  PairingPdu raw{};
-};
-struct PairingResponse {
-  PairingFeatures features;
-  PairingPdu raw{};
-};
-struct PairingConfirm {
-  Key value{};  // Mconfirm/Sconfirm (legacy) or Ca/Cb (SC), wire order
-};
-struct PairingRandom {
-  Random value{};  // Mrand/Srand or Na/Nb
-};
-struct PairingFailed {
-  SmpReason reason{};  // any octet is accepted: a peer may send a newer reason
-};
-struct EncryptionInformation {
-  Key ltk{};
-};
-struct CentralIdentification {
-  uint16_t ediv = 0;
-  uint64_t rand = 0;
-};
-struct IdentityInformation {
-  Key irk{};
-};
-// Parsed only if the address is a public or a static random one (3.6.5).
-struct IdentityAddressInformation {
-  Address address;
-};
-struct SigningInformation {
-  Key csrk{};
-};
-struct SecurityRequest {
-  AuthReq auth;
-};
-struct PairingPublicKey {
-  crypto::P256PublicKey key;
-};
-struct PairingDhKeyCheck {
-  Key value{};  // Ea or Eb
-};
-struct PairingKeypressNotification {
-  uint8_t type = 0;  // 0..4 (3.5.8)
-};
+// One received SMP PDU whose length and field values parse_pdu() has checked:
+// a view of the SDU (valid as long as the SDU), read in place. Each accessor
+// belongs to the opcodes named beside it.
+class Pdu {
+ public:
+  Opcode opcode() const { return Opcode(sdu_[0]); }
+  Bytes bytes() const { return sdu_; }
+  Bytes params() const { return sdu_.subspan(1); }
+  // Pairing Confirm, Random, DHKey Check; Encryption, Identity, Signing
+  // Information: the 128-bit value (Confirm, Random, Ea/Eb, LTK, IRK, CSRK).
+  Key value() const;
+  // Pairing Request / Response: the features, and the PDU as it went over
+  // the air (c1 and f6 use it as sent).
+  PairingFeatures features() const;
+  PairingPdu raw() const;
+  // Pairing Failed: any octet is accepted (a peer may send a newer reason).
+  SmpReason reason() const { return SmpReason(sdu_[1]); }
+  // Security Request.
+  AuthReq auth() const { return AuthReq(sdu_[1]); }
+  // Central Identification.
+  uint16_t ediv() const { return get_le16(&sdu_[1]); }
+  uint64_t rand() const;
+  // Identity Address Information: a public or a static random address (3.6.5).
+  Address identity_address() const;
+  // Pairing Public Key.
+  crypto::P256PublicKey public_key() const;
 
-using Pdu =
-    std::variant<PairingRequest, PairingResponse, PairingConfirm, PairingRandom, PairingFailed,
-                 EncryptionInformation, CentralIdentification, IdentityInformation,
-                 IdentityAddressInformation, SigningInformation, SecurityRequest, PairingPublicKey,
-                 PairingDhKeyCheck, PairingKeypressNotification>;
+ private:
+  explicit Pdu(Bytes sdu) : sdu_(sdu) {}
+  friend Result<Pdu, SmpReason> parse_pdu(Bytes sdu);
+  Bytes sdu_;
+};
 
 // The one length table (Vol 3 Part H 3.5, 3.6): total PDU size including the
 // opcode octet, indexed by opcode; 0 marks a reserved opcode.
@@ -153,29 +131,21 @@ size_t pdu_size(uint8_t opcode);
 // forbidden field value.
 Result<Pdu, SmpReason> parse_pdu(Bytes sdu);
 
-Opcode opcode_of(const Pdu& pdu);
-
 // An encoded PDU in a fixed buffer (no heap).
 class EncodedPdu {
  public:
+  // Encodes a PDU: the opcode, then its parameters in wire order, as many
+  // octets from `params` as the length table gives (pdu_size(opcode) - 1).
+  void encode(Opcode opcode, const uint8_t* params);
   Bytes bytes() const { return Bytes(buf_.data(), size_); }
-  MutableBytes storage() { return buf_; }
-  void set_size(size_t n) { size_ = uint8_t(n); }
-  void wipe() {
-    crypto::secure_wipe(buf_);
-    size_ = 0;
-  }
 
  private:
   std::array<uint8_t, kMaxPduSize> buf_{};
   uint8_t size_ = 0;
 };
 
-// Encodes a PDU. Pairing Request/Response are written from `features` (the
-// `raw` member is ignored) with RFU key distribution bits cleared.
-EncodedPdu encode_pdu(const Pdu& pdu);
-
-// The 7-octet PDU as c1 and f6 consume it.
+// The 7-octet Pairing Request / Response as c1 and f6 consume it, RFU key
+// distribution bits cleared.
 PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& features);
 
 const char* to_string(SmpReason reason);

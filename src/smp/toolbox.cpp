@@ -5,15 +5,18 @@
 // reverses the result back.
 #include "smp/toolbox.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
+
+#include "common/bytes.hpp"
 
 namespace sable::smp {
 namespace {
 
 using crypto::Block;
 
-// Reverses a wire-order 128-bit value into the spec's MSB-first order (and back).
+// Reverses a 128-bit value between wire order and the spec's MSB-first order.
 Block reversed(const std::array<uint8_t, 16>& in) {
   Block out;
   for (size_t i = 0; i < 16; ++i) out[i] = in[15 - i];
@@ -22,7 +25,6 @@ Block reversed(const std::array<uint8_t, 16>& in) {
 
 // Builds a spec-order (MSB-first) message in a fixed buffer from wire-order
 // fields. Concatenation A || B puts A first (most significant). Wiped on exit.
-template <size_t N>
 class SpecMessage {
  public:
   SpecMessage() = default;
@@ -31,72 +33,72 @@ class SpecMessage {
   ~SpecMessage() { crypto::secure_wipe(buf_); }
 
   // A wire-order (LSB-first) field, written most significant octet first.
-  SpecMessage& wire(std::span<const uint8_t> field) {
-    if (field.size() > N - pos_) __builtin_trap();  // sizes are fixed at compile time
+  SpecMessage& wire(Bytes field) {
+    if (field.size() > buf_.size() - pos_) __builtin_trap();  // sizes are fixed
     for (size_t i = field.size(); i-- > 0;) buf_[pos_++] = field[i];
     return *this;
   }
-  SpecMessage& octet(uint8_t v) {
-    if (pos_ == N) __builtin_trap();
-    buf_[pos_++] = v;
-    return *this;
-  }
-  SpecMessage& zeros(size_t n) {
-    for (size_t i = 0; i < n; ++i) octet(0);
-    return *this;
-  }
+  SpecMessage& octet(uint8_t v) { return wire(Bytes(&v, 1)); }
+  // A1/A2 of f5/f6: the 56-bit address type octet || 48-bit address (2.2.7).
+  SpecMessage& address(const Address& a) { return octet(address_type_octet(a)).wire(a.bytes); }
   // The finished message; trapping if a function forgot a field.
-  const std::array<uint8_t, N>& done() const {
-    if (pos_ != N) __builtin_trap();
-    return buf_;
+  Bytes done(size_t size) const {
+    if (pos_ != size) __builtin_trap();
+    return Bytes(buf_.data(), pos_);
   }
 
  private:
-  std::array<uint8_t, N> buf_{};
+  std::array<uint8_t, 80> buf_{};  // g2, the longest (2.2.9)
   size_t pos_ = 0;
 };
 
-// A1/A2 of f5/f6: the 56-bit address type octet || 48-bit address (2.2.7).
-template <size_t N>
-void append_address(SpecMessage<N>& m, const Address& a) {
-  m.octet(address_type_octet(a)).wire(a.bytes);
-}
-
-// AES-CMAC with a wire-order key over a spec-order message; result in wire order.
-Key cmac_wire_key(const Key& key_wire, Bytes message) {
+// AES-CMAC (2.2.5) with a wire-order key over a spec-order message of
+// `size` octets; result in wire order. Every CMAC-based function uses it.
+Key cmac(const Key& key_wire, const SpecMessage& message, size_t size) {
   Block key = reversed(key_wire);
-  Block mac = crypto::aes_cmac(key, message);
+  Block mac = crypto::aes_cmac(key, message.done(size));
   Key out = reversed(mac);
   crypto::secure_wipe(key);
   crypto::secure_wipe(mac);
   return out;
 }
 
-// Security function e (2.2.1) with a wire-order key on a spec-order block.
-Block e(const Key& key_wire, const Block& plaintext) {
+// Security function e (2.2.1) with key, plaintext and result in wire order.
+Key e(const Key& key_wire, const Key& plaintext_wire) {
   Block key = reversed(key_wire);
+  Block plaintext = reversed(plaintext_wire);
   Block out = crypto::aes128(key, plaintext);
+  Key result = reversed(out);
   crypto::secure_wipe(key);
-  return out;
+  crypto::secure_wipe(plaintext);
+  crypto::secure_wipe(out);
+  return result;
+}
+
+void xor_into(Key& a, const Key& b) {
+  for (size_t i = 0; i < a.size(); ++i) a[i] ^= b[i];
 }
 
 }  // namespace
 
 Key c1(const Key& k, const Random& r, const PairingPdu& preq, const PairingPdu& pres,
        const Address& ia, const Address& ra) {
-  // 2.2.3: p1 = pres || preq || rat' || iat' (rat', iat' = type in bit 0).
-  SpecMessage<16> p1;
-  p1.wire(pres).wire(preq).octet(address_type_octet(ra)).octet(address_type_octet(ia));
-  // p2 = padding (32 zero bits) || ia || ra.
-  SpecMessage<16> p2;
-  p2.zeros(4).wire(ia.bytes).wire(ra.bytes);
-
-  Block x = reversed(r);
-  for (size_t i = 0; i < 16; ++i) x[i] ^= p1.done()[i];
-  Block y = e(k, x);
-  for (size_t i = 0; i < 16; ++i) y[i] ^= p2.done()[i];
-  Block c = e(k, y);
-  Key out = reversed(c);
+  // 2.2.3: p1 = pres || preq || rat' || iat' (rat', iat' = type in bit 0),
+  // here in wire order: iat' first.
+  Key p1{};
+  p1[0] = address_type_octet(ia);
+  p1[1] = address_type_octet(ra);
+  std::copy(preq.begin(), preq.end(), p1.begin() + 2);
+  std::copy(pres.begin(), pres.end(), p1.begin() + 9);
+  // p2 = padding (32 zero bits) || ia || ra; in wire order ra first.
+  Key p2{};
+  std::copy(ra.bytes.begin(), ra.bytes.end(), p2.begin());
+  std::copy(ia.bytes.begin(), ia.bytes.end(), p2.begin() + 6);
+  Key x = r;
+  xor_into(x, p1);
+  Key y = e(k, x);
+  xor_into(y, p2);
+  Key out = e(k, y);
   crypto::secure_wipe(x);
   crypto::secure_wipe(y);
   return out;
@@ -104,25 +106,22 @@ Key c1(const Key& k, const Random& r, const PairingPdu& preq, const PairingPdu& 
 
 Key s1(const Key& k, const Random& r1, const Random& r2) {
   // 2.2.4: r' = r1' || r2', the least significant 64 bits of each; in wire
-  // order those are the first eight octets.
-  SpecMessage<16> r;
-  r.wire(std::span(r1).first<8>()).wire(std::span(r2).first<8>());
-  Block plaintext = r.done();
-  Block stk = e(k, plaintext);
-  Key out = reversed(stk);
-  crypto::secure_wipe(plaintext);
-  crypto::secure_wipe(stk);
+  // order those are the first eight octets, and r2' comes first.
+  Key r{};
+  std::copy_n(r2.begin(), 8, r.begin());
+  std::copy_n(r1.begin(), 8, r.begin() + 8);
+  Key out = e(k, r);
+  crypto::secure_wipe(r);
   return out;
 }
 
 AddressHash ah(const Key& irk, const PRand& prand) {
-  // 2.2.2: r' = padding (104 zero bits) || r; ah = e(k, r') mod 2^24.
-  SpecMessage<16> r;
-  r.zeros(13).wire(prand);
-  Block plaintext = r.done();
-  Block h = e(irk, plaintext);
-  // The least significant 24 bits are the last three spec-order octets.
-  return AddressHash{h[15], h[14], h[13]};
+  // 2.2.2: r' = padding (104 zero bits) || r; ah = e(k, r') mod 2^24: in
+  // wire order, prand and the hash are the first three octets.
+  Key r{};
+  std::copy(prand.begin(), prand.end(), r.begin());
+  const Key h = e(irk, r);
+  return AddressHash{h[0], h[1], h[2]};
 }
 
 bool rpa_matches_irk(const Key& irk, const std::array<uint8_t, 6>& rpa) {
@@ -134,35 +133,29 @@ bool rpa_matches_irk(const Key& irk, const std::array<uint8_t, 6>& rpa) {
 
 Key f4(const Coordinate& u, const Coordinate& v, const Random& x, uint8_t z) {
   // 2.2.6: AES-CMAC_X(U || V || Z), 65 octets.
-  SpecMessage<65> m;
+  SpecMessage m;
   m.wire(u).wire(v).octet(z);
-  return cmac_wire_key(x, m.done());
+  return cmac(x, m, 65);
 }
 
 F5Keys f5(const DhKey& w, const Random& n1, const Random& n2, const Address& a1,
           const Address& a2) {
-  // 2.2.7: SALT = 0x6C888391_AAF5A538_60370BDB_5A6083BE (spec order).
-  static constexpr Block kSalt = {0x6c, 0x88, 0x83, 0x91, 0xaa, 0xf5, 0xa5, 0x38,
-                                  0x60, 0x37, 0x0b, 0xdb, 0x5a, 0x60, 0x83, 0xbe};
-  // T = AES-CMAC_SALT(W).
-  SpecMessage<32> dhkey;
+  // 2.2.7: SALT = 0x6C888391_AAF5A538_60370BDB_5A6083BE, here in wire order.
+  static constexpr Key kSalt = {0xbe, 0x83, 0x60, 0x5a, 0xdb, 0x0b, 0x37, 0x60,
+                                0x38, 0xa5, 0xf5, 0xaa, 0x91, 0x83, 0x88, 0x6c};
+  // T = AES-CMAC_SALT(W), kept in wire order to key the next two.
+  SpecMessage dhkey;
   dhkey.wire(w);
-  Block t = crypto::aes_cmac(kSalt, dhkey.done());
-
+  Key t = cmac(kSalt, dhkey, 32);
   // Counter || keyID ('btle') || N1 || N2 || A1 || A2 || Length (256).
-  auto keyed = [&](uint8_t counter) {
-    SpecMessage<53> m;
+  F5Keys keys;
+  Key* out[] = {&keys.mac_key, &keys.ltk};  // MacKey: Counter 0; LTK: Counter 1
+  for (uint8_t counter = 0; counter < 2; ++counter) {
+    SpecMessage m;
     m.octet(counter).octet(0x62).octet(0x74).octet(0x6c).octet(0x65);
-    m.wire(n1).wire(n2);
-    append_address(m, a1);
-    append_address(m, a2);
-    m.octet(0x01).octet(0x00);
-    Block mac = crypto::aes_cmac(t, m.done());
-    Key out = reversed(mac);
-    crypto::secure_wipe(mac);
-    return out;
-  };
-  F5Keys keys{keyed(0), keyed(1)};  // MacKey: Counter 0; LTK: Counter 1
+    m.wire(n1).wire(n2).address(a1).address(a2).octet(0x01).octet(0x00);
+    *out[counter] = cmac(t, m, 53);
+  }
   crypto::secure_wipe(t);
   return keys;
 }
@@ -171,23 +164,18 @@ Key f6(const Key& w, const Random& n1, const Random& n2, const Key& r, const IoC
        const Address& a1, const Address& a2) {
   // 2.2.8: AES-CMAC_W(N1 || N2 || R || IOcap || A1 || A2), 65 octets. IOcap
   // in spec order is AuthReq || OOB || IO capability: the PDU octets reversed.
-  SpecMessage<65> m;
-  m.wire(n1).wire(n2).wire(r).wire(io_cap);
-  append_address(m, a1);
-  append_address(m, a2);
-  return cmac_wire_key(w, m.done());
+  SpecMessage m;
+  m.wire(n1).wire(n2).wire(r).wire(io_cap).address(a1).address(a2);
+  return cmac(w, m, 65);
 }
 
 uint32_t g2(const Coordinate& u, const Coordinate& v, const Random& x, const Random& y) {
-  // 2.2.9: AES-CMAC_X(U || V || Y) mod 2^32, 80 octets.
-  SpecMessage<80> m;
+  // 2.2.9: AES-CMAC_X(U || V || Y) mod 2^32, 80 octets: the first four
+  // octets of the wire-order result.
+  SpecMessage m;
   m.wire(u).wire(v).wire(y);
-  Block key = reversed(x);
-  Block mac = crypto::aes_cmac(key, m.done());
-  // The least significant 32 bits are the last four spec-order octets.
-  uint32_t value = (uint32_t(mac[12]) << 24) | (uint32_t(mac[13]) << 16) |
-                   (uint32_t(mac[14]) << 8) | uint32_t(mac[15]);
-  crypto::secure_wipe(key);
+  Key mac = cmac(x, m, 80);
+  const uint32_t value = get_le32(mac.data());
   crypto::secure_wipe(mac);
   // 2.3.5.6.2: the six-digit value displayed is g2 mod 10^6.
   return value % 1000000u;
@@ -195,30 +183,18 @@ uint32_t g2(const Coordinate& u, const Coordinate& v, const Random& x, const Ran
 
 Key h6(const Key& w, uint32_t key_id) {
   // 2.2.10: AES-CMAC_W(keyID), keyID as 32 bits, most significant first.
-  const std::array<uint8_t, 4> id = {uint8_t(key_id >> 24), uint8_t(key_id >> 16),
-                                     uint8_t(key_id >> 8), uint8_t(key_id)};
-  return cmac_wire_key(w, id);
+  std::array<uint8_t, 4> id{};
+  put_le32(id.data(), key_id);
+  SpecMessage m;
+  m.wire(id);
+  return cmac(w, m, 4);
 }
 
 Key h7(const Key& salt, const Key& w) {
   // 2.2.11: AES-CMAC_SALT(W).
-  SpecMessage<16> m;
+  SpecMessage m;
   m.wire(w);
-  return cmac_wire_key(salt, m.done());
+  return cmac(salt, m, 16);
 }
-
-// Vol 3 Part H 2.3.5.6.1 debug key pair, least significant octet first.
-const crypto::P256KeyPair kDebugKeyPair = {
-    .private_key = {0xbd, 0x1a, 0x3c, 0xcd, 0xa6, 0xb8, 0x99, 0x58, 0x99, 0xb7, 0x40,
-                    0xeb, 0x7b, 0x60, 0xff, 0x4a, 0x50, 0x3f, 0x10, 0xd2, 0xe3, 0xb3,
-                    0xc9, 0x74, 0x38, 0x5f, 0xc5, 0xa3, 0xd4, 0xf6, 0x49, 0x3f},
-    .public_key = {
-        .x = {0xe6, 0x9d, 0x35, 0x0e, 0x48, 0x01, 0x03, 0xcc, 0xdb, 0xfd, 0xf4,
-              0xac, 0x11, 0x91, 0xf4, 0xef, 0xb9, 0xa5, 0xf9, 0xe9, 0xa7, 0x83,
-              0x2c, 0x5e, 0x2c, 0xbe, 0x97, 0xf2, 0xd2, 0x03, 0xb0, 0x20},
-        .y = {0x8b, 0xd2, 0x89, 0x15, 0xd0, 0x8e, 0x1c, 0x74, 0x24, 0x30, 0xed,
-              0x8f, 0xc2, 0x45, 0x63, 0x76, 0x5c, 0x15, 0x52, 0x5a, 0xbf, 0x9a,
-              0x32, 0x63, 0x6d, 0xeb, 0x2a, 0x65, 0x49, 0x9c, 0x80, 0xdc},
-    }};
 
 }  // namespace sable::smp

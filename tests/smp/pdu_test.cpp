@@ -30,9 +30,12 @@ TEST(SmpPduTest, ExactLengthPerOpcode) {
     exact[0] = op;
     auto ok = parse_pdu(exact);
     ASSERT_TRUE(ok.ok());
-    EXPECT_EQ(uint8_t(opcode_of(*ok)), op);
-    // The encoder writes back the same number of octets.
-    EXPECT_EQ(encode_pdu(*ok).bytes().size(), size);
+    EXPECT_EQ(uint8_t(ok->opcode()), op);
+    EXPECT_EQ(ok->params().size(), size - 1);
+    // The encoder writes back the same octets.
+    EncodedPdu enc;
+    enc.encode(ok->opcode(), ok->params().data());
+    EXPECT_TRUE(std::equal(exact.begin(), exact.end(), enc.bytes().begin(), enc.bytes().end()));
     Bytes8 opcode_only = {op};
     EXPECT_EQ(parse_error(opcode_only), SmpReason::kInvalidParameters);
     Bytes8 short_by_one(exact.begin(), exact.end() - 1);
@@ -62,16 +65,20 @@ TEST(SmpPduTest, PairingRequestFields) {
   };
   auto r = parse_pdu(req);
   ASSERT_TRUE(r.ok());
-  const auto& p = std::get<PairingRequest>(*r);
-  EXPECT_EQ(p.features.io_cap, IoCap::KeyboardDisplay);
-  EXPECT_EQ(p.features.auth.bits(), 0x2D);
-  EXPECT_TRUE(p.features.bonding());
-  EXPECT_TRUE(p.features.mitm());
-  EXPECT_TRUE(p.features.sc());
-  EXPECT_EQ(p.features.initiator_key_distribution, 0x0F);  // RFU bits ignored (3.6.1)
-  EXPECT_EQ(p.features.responder_key_distribution, 0x0B);
+  ASSERT_EQ(r->opcode(), Opcode::kPairingRequest);
+  const PairingFeatures f = r->features();
+  EXPECT_EQ(f.io_cap, IoCap::KeyboardDisplay);
+  EXPECT_EQ(f.oob_data_flag, 0x00);
+  EXPECT_EQ(f.auth.bits(), 0x2D);
+  EXPECT_EQ(f.max_key_size, 16);
+  EXPECT_TRUE(f.bonding());
+  EXPECT_TRUE(f.mitm());
+  EXPECT_TRUE(f.sc());
+  EXPECT_EQ(f.initiator_key_distribution, 0x0F);  // RFU bits ignored (3.6.1)
+  EXPECT_EQ(f.responder_key_distribution, 0x0B);
   // The raw PDU is kept exactly as received, for c1 and f6.
-  EXPECT_TRUE(std::equal(req.begin(), req.end(), p.raw.begin()));
+  const PairingPdu raw = r->raw();
+  EXPECT_TRUE(std::equal(req.begin(), req.end(), raw.begin()));
 }
 
 TEST(SmpPduTest, PairingRequestReservedValues) {
@@ -97,13 +104,18 @@ TEST(SmpPduTest, PairingRequestReservedValues) {
 
 TEST(SmpPduTest, IdentityAddressInformation) {
   // Public identity address.
-  auto pub = parse_pdu(Bytes8{0x09, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06});
+  // (The parsed PDU is a view: the SDU must outlive it.)
+  const Bytes8 public_pdu = {0x09, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
+  auto pub = parse_pdu(public_pdu);
   ASSERT_TRUE(pub.ok());
-  const auto& a = std::get<IdentityAddressInformation>(*pub).address;
+  const Address a = pub->identity_address();
   EXPECT_EQ(a.type, AddressType::kPublic);
   EXPECT_EQ(a.bytes, (std::array<uint8_t, 6>{1, 2, 3, 4, 5, 6}));
   // Static random: two most significant bits (last octet) 0b11.
-  EXPECT_TRUE(parse_pdu(Bytes8{0x09, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0xC6}).ok());
+  const Bytes8 random_pdu = {0x09, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0xC6};
+  auto random = parse_pdu(random_pdu);
+  ASSERT_TRUE(random.ok());
+  EXPECT_TRUE(random->identity_address().is_static_random());
   // A resolvable private address (0b01) is not an identity address.
   EXPECT_EQ(parse_error(Bytes8{0x09, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x46}),
             SmpReason::kInvalidParameters);
@@ -128,10 +140,10 @@ TEST(SmpPduTest, CentralIdentificationLittleEndian) {
   };
   auto r = parse_pdu(wire);
   ASSERT_TRUE(r.ok());
-  const auto& ci = std::get<CentralIdentification>(*r);
-  EXPECT_EQ(ci.ediv, 0x1234);
-  EXPECT_EQ(ci.rand, 0x1122334455667788u);
-  auto enc = encode_pdu(ci);
+  EXPECT_EQ(r->ediv(), 0x1234);
+  EXPECT_EQ(r->rand(), 0x1122334455667788u);
+  EncodedPdu enc;
+  enc.encode(r->opcode(), r->params().data());
   EXPECT_TRUE(std::equal(wire.begin(), wire.end(), enc.bytes().begin(), enc.bytes().end()));
 }
 
@@ -142,15 +154,16 @@ TEST(SmpPduTest, EncodePairingResponseClearsRfuKeyBits) {
   f.max_key_size = 16;
   f.initiator_key_distribution = 0xF3;
   f.responder_key_distribution = 0x07;
-  auto enc = encode_pdu(PairingResponse{f, {}});
+  const PairingPdu enc = encode_pairing_pdu(Opcode::kPairingResponse, f);
   const Bytes8 expected = {0x02, 0x00, 0x00, 0x0D, 0x10, 0x03, 0x07};
-  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), enc.bytes().begin(), enc.bytes().end()));
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), enc.begin(), enc.end()));
 }
 
 TEST(SmpPduTest, PairingFailedKeepsUnknownReason) {
-  auto r = parse_pdu(Bytes8{0x05, 0x42});
+  const Bytes8 failed = {0x05, 0x42};
+  auto r = parse_pdu(failed);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(uint8_t(std::get<PairingFailed>(*r).reason), 0x42);
+  EXPECT_EQ(uint8_t(r->reason()), 0x42);
   EXPECT_STREQ(to_string(SmpReason::kDhKeyCheckFailed), "DHKey Check Failed");
 }
 
@@ -175,12 +188,12 @@ TEST(PdusFromRealCentrals, PairingRequestWithCt2KeypressAndRfuBitsParses) {
   };
   auto pdu = parse_pdu(request);
   ASSERT_TRUE(pdu.ok());
-  const auto* req = std::get_if<PairingRequest>(&pdu.value());
-  ASSERT_NE(req, nullptr);
-  EXPECT_TRUE(req->features.mitm());
-  EXPECT_TRUE(req->features.sc());
-  EXPECT_TRUE(req->features.keypress());
-  EXPECT_EQ(req->features.max_key_size, 16);
+  ASSERT_EQ(pdu->opcode(), Opcode::kPairingRequest);
+  const PairingFeatures f = pdu->features();
+  EXPECT_TRUE(f.mitm());
+  EXPECT_TRUE(f.sc());
+  EXPECT_TRUE(f.keypress());
+  EXPECT_EQ(f.max_key_size, 16);
 }
 
 }  // namespace

@@ -17,15 +17,15 @@ bool legacy_pairing_linked() {
 }
 
 void Pairing::start_legacy_phase2(TimePoint now) {
-  fail(now, SmpReason::kAuthenticationRequirements, FailureOrigin::kLocal);
+  fail(SmpReason::kAuthenticationRequirements, now);
 }
 
 void Pairing::legacy_passkey_entered(TimePoint now, LegacyPhase2&) {
-  fail(now, SmpReason::kAuthenticationRequirements, FailureOrigin::kLocal);
+  fail(SmpReason::kAuthenticationRequirements, now);
 }
 
 void Pairing::on_pdu(TimePoint now, LegacyPhase2&, const Pdu&) {
-  fail(now, SmpReason::kAuthenticationRequirements, FailureOrigin::kLocal);
+  fail(SmpReason::kAuthenticationRequirements, now);
 }
 
 // With Secure Connections the LTK is derived, never distributed (3.6.1):
