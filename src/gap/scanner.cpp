@@ -9,11 +9,11 @@
 namespace sable::gap {
 
 Result<void, Error> Scanner::start(const ScanConfig& config) {
-  if (!ctx_.ready) return fail(Error{ErrorKind::kInvalidState, "the controller is not ready"});
+  if (!ctx_.ready) return refuse(ErrorKind::kInvalidState, "the controller is not ready");
   if (config.window > config.interval || config.interval < 0x0004 || config.interval > 0x4000 ||
       config.window < 0x0004)
-    return fail(Error{ErrorKind::kBadArgument,
-                      "scan window must not exceed the interval (both 0x0004..0x4000)"});
+    return refuse(ErrorKind::kBadArgument,
+                  "scan window must not exceed the interval (both 0x0004..0x4000)");
   wanted_ = true;
   pending_.clear();
   hci::ScanParameters p;
