@@ -223,22 +223,22 @@ void Connection::store_bond(const smp::PairingResult& r) {
 }
 
 void Connection::on_pairing_failed(const smp::PairingFailure& f) {
-  const char* who = f.origin == smp::FailureOrigin::kPeer      ? "peer"
-                    : f.origin == smp::FailureOrigin::kTimeout ? "timeout"
-                                                               : "local";
-  ErrorMessage message = ErrorMessage::format("pairing failed: %s (0x%02x, %s)",
-                                              smp::to_string(f.reason), unsigned(f.reason), who);
-  ErrorOrigin origin = f.origin == smp::FailureOrigin::kPeer      ? ErrorOrigin::kPeer
-                       : f.origin == smp::FailureOrigin::kTimeout ? ErrorOrigin::kTimeout
-                                                                  : ErrorOrigin::kLocal;
-  pairing_failed(Error{
-      f.origin == smp::FailureOrigin::kTimeout ? ErrorKind::kTimeout : ErrorKind::kPairingFailed,
-      message, uint8_t(f.reason), origin});
+  // Per smp::FailureOrigin (local, peer, timeout): its name; ErrorOrigin
+  // lists the same three after kUnknown.
+  static constexpr const char* kWho[] = {"local", "peer", "timeout"};
+  static_assert(uint8_t(ErrorOrigin::kLocal) == uint8_t(smp::FailureOrigin::kLocal) + 1 &&
+                uint8_t(ErrorOrigin::kPeer) == uint8_t(smp::FailureOrigin::kPeer) + 1 &&
+                uint8_t(ErrorOrigin::kTimeout) == uint8_t(smp::FailureOrigin::kTimeout) + 1);
+  bool timeout = f.origin == smp::FailureOrigin::kTimeout;
+  pairing_failed(
+      Error{timeout ? ErrorKind::kTimeout : ErrorKind::kPairingFailed,
+            ErrorMessage::format("pairing failed: %s (0x%02x, %s)", smp::to_string(f.reason),
+                                 unsigned(f.reason), kWho[size_t(f.origin)]),
+            uint8_t(f.reason), ErrorOrigin(uint8_t(f.origin) + 1)});
   // A link encrypted with this pairing's key before it failed: say so now.
   if (desc_.encrypted) security_changed();
   // Core 5.4 Vol 3 Part H 3.4: after an SMP timeout no more SMP on this link.
-  if (f.origin == smp::FailureOrigin::kTimeout)
-    (void)disconnect(uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
+  if (timeout) (void)disconnect(uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
 }
 
 void Connection::forget_bond(const Address& identity) {
