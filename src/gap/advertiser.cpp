@@ -14,7 +14,7 @@ Result<void, Error> Advertiser::set_data(const AdvertisementData& data) {
                   "both the advertising packet and the scan response");
   payload_ = *layout;
   dirty_ = true;
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Advertiser::set_interval(uint16_t min_units, uint16_t max_units) {
@@ -24,7 +24,7 @@ Result<void, Error> Advertiser::set_interval(uint16_t min_units, uint16_t max_un
   ctx_.config.advertising_interval_min = min_units;
   ctx_.config.advertising_interval_max = max_units;
   dirty_ = true;  // parameters are sent with the data on the next enable
-  return {};
+  return accepted();
 }
 
 Address Advertiser::own_address() const {

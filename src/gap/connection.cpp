@@ -113,7 +113,7 @@ Result<void, Error> Connection::update_parameters(const l2cap::ConnectionParamet
                             desc_.handle, r.timed_out ? "timed out" : hci::to_string(r.status));
                         if (desc_.role == Role::kPeripheral) fall_back_to_l2cap_update();
                       });
-  return {};
+  return accepted();
 }
 
 void Connection::on_connection_update_complete(const hci::LeConnectionUpdateCompleteEvent& e) {
@@ -143,10 +143,10 @@ void Connection::fall_back_to_l2cap_update() {
 }
 
 Result<void, Error> Connection::disconnect(uint8_t reason) {
-  if (disconnecting_) return {};
+  if (disconnecting_) return accepted();
   disconnecting_ = true;
   s_.ctx.send_command(hci::disconnect(desc_.handle, hci::HciStatus(reason)));
-  return {};
+  return accepted();
 }
 
 void Connection::on_disconnected() {
@@ -180,13 +180,13 @@ Result<void, Error> Connection::pair() {
   if (pairing_.in_progress())
     return refuse(ErrorKind::kInvalidState, "pairing already in progress");
   pairing_.initiate(s_.ctx.now);
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Connection::secure() {
   if (desc_.role == Role::kCentral && bond_ && bond_->ltk_for(Role::kCentral)) {
     start_encryption_with_bond();
-    return {};
+    return accepted();
   }
   return pair();
 }
@@ -195,12 +195,12 @@ Result<void, Error> Connection::passkey_reply(std::optional<uint32_t> passkey) {
   if (passkey && *passkey > 999999)
     return refuse(ErrorKind::kBadArgument, "a passkey has 6 digits (0..999999)");
   pairing_.passkey_reply(s_.ctx.now, passkey);
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Connection::numeric_comparison_reply(bool accept) {
   pairing_.numeric_comparison_reply(s_.ctx.now, accept);
-  return {};
+  return accepted();
 }
 
 void Connection::display_passkey(uint32_t passkey) {

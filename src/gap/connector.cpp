@@ -26,7 +26,7 @@ Result<void, Error> Connector::connect(const Address& peer, const ConnectConfig&
                                    : hci_error("LE_Create_Connection", r.status),
                        uint8_t(r.status)});
   });
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Connector::cancel() {
@@ -36,7 +36,7 @@ Result<void, Error> Connector::cancel() {
     attempt_->failure = Error{ErrorKind::kInvalidState, "connection attempt cancelled"};
     ctx_.send_command(hci::le_create_connection_cancel());
   }
-  return {};
+  return accepted();
 }
 
 bool Connector::on_connection_complete(hci::HciStatus status) {

@@ -427,7 +427,7 @@ Result<void, Error> Host::remove_bond(const Address& identity) {
   }
   for (Connection* c : links()) c->forget_bond(id);
   privacy_.load_resolving_list();
-  return {};
+  return accepted();
 }
 
 void Host::set_security_config(const SecurityConfig& security) {
@@ -442,7 +442,7 @@ Result<void, Error> Host::set_advertising_data(TimePoint now, const Advertisemen
   if constexpr (!profile::kPeripheralRole) return refuse(ErrorKind::kNotSupported, kNoPeripheral);
   if (auto r = advertiser_.set_data(data); !r.ok()) return r;
   refresh_advertising();
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Host::set_advertising_interval(TimePoint now, uint16_t min_units,
@@ -458,15 +458,15 @@ Result<void, Error> Host::start_advertising(TimePoint now) {
   if (ctx_.failed) return refuse(ErrorKind::kInvalidState, "the controller has failed");
   advertiser_.start();
   refresh_advertising();
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Host::stop_advertising(TimePoint now) {
   Entry entry(*this, now);
-  if constexpr (!profile::kPeripheralRole) return {};
+  if constexpr (!profile::kPeripheralRole) return accepted();
   advertiser_.stop();
   refresh_advertising();
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Host::start_scan(TimePoint now, const ScanConfig& config) {

@@ -26,6 +26,10 @@ void log_store_error(const ErrorMessage& what, const store::StoreError& e) {
   SABLE_LOG_ERROR("%s: %s", what.c_str(), e.to_string().c_str());
 }
 
+Result<void, Error> accepted() {
+  return {};
+}
+
 Result<void, Error> refuse(ErrorKind kind, const char* message) {
   return fail(Error{kind, message});
 }

@@ -55,6 +55,10 @@ ErrorMessage hci_error(const char* what, hci::HciStatus status);
 // store's text).
 void log_store_error(const ErrorMessage& what, const store::StoreError& e);
 
+// A public call done (out of line: one call instead of building the Result
+// at every `return`).
+Result<void, Error> accepted();
+
 // A public call refused: the Error is built here, once, not at every call
 // site.
 Result<void, Error> refuse(ErrorKind kind, const char* message);

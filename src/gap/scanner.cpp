@@ -28,17 +28,17 @@ Result<void, Error> Scanner::start(const ScanConfig& config) {
                       if (!r.ok() && !r.timed_out)
                         SABLE_LOG_WARN("%s", hci_error("LE_Set_Scan_Enable", r.status).c_str());
                     });
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Scanner::stop() {
   wanted_ = false;
   pending_.clear();
-  if (!ctx_.ready) return {};
+  if (!ctx_.ready) return accepted();
   ctx_.send_command(hci::le_set_scan_enable(false, false), [this](const hci::CommandResult& r) {
     if (r.ok()) active_ = false;
   });
-  return {};
+  return accepted();
 }
 
 void Scanner::on_advertising_report(Bytes params) {
