@@ -9,22 +9,22 @@ namespace sable::gap {
 Result<void, Error> Advertiser::set_data(const AdvertisementData& data) {
   auto layout = layout_advertising_data(data);
   if (!layout.ok())
-    return fail(Error{ErrorKind::kDoesNotFit,
-                      "advertising data does not fit: the name and fields exceed 31 octets in "
-                      "both the advertising packet and the scan response"});
+    return refuse(ErrorKind::kDoesNotFit,
+                  "advertising data does not fit: the name and fields exceed 31 octets in "
+                  "both the advertising packet and the scan response");
   payload_ = *layout;
   dirty_ = true;
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Advertiser::set_interval(uint16_t min_units, uint16_t max_units) {
   if (min_units < 0x0020 || max_units > 0x4000 || min_units > max_units)
-    return fail(Error{ErrorKind::kBadArgument,
-                      "advertising interval must be 0x0020..0x4000 units of 0.625 ms, min <= max"});
+    return refuse(ErrorKind::kBadArgument,
+                  "advertising interval must be 0x0020..0x4000 units of 0.625 ms, min <= max");
   ctx_.config.advertising_interval_min = min_units;
   ctx_.config.advertising_interval_max = max_units;
   dirty_ = true;  // parameters are sent with the data on the next enable
-  return {};
+  return accepted();
 }
 
 Address Advertiser::own_address() const {
@@ -62,6 +62,18 @@ void Advertiser::make_private_address() {
   dirty_ = true;
 }
 
+namespace {
+
+// What a refresh step does with the controller's answer: a warning when it
+// refused (a timeout is the command channel's fatal error).
+hci::CommandChannel::Callback warn_if_refused(const char* what) {
+  return [what](const hci::CommandResult& r) {
+    if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
+  };
+}
+
+}  // namespace
+
 // The controller takes a new random address only while advertising is off,
 // so advertising is paused around the change.
 void Advertiser::on_timeout(TimePoint now) {
@@ -70,14 +82,32 @@ void Advertiser::on_timeout(TimePoint now) {
   if (!privacy_on()) return;
   private_address_.reset();
   dirty_ = true;
-  if (on_ && !busy_) {
-    busy_ = true;
-    ctx_.send_command(hci::le_set_advertising_enable(false), [this](const hci::CommandResult& r) {
-      busy_ = false;
-      if (r.ok()) on_ = false;
-      refresh(peripheral_links_);
-    });
+  if (on_ && !busy_) disable();
+}
+
+void Advertiser::disable() {
+  busy_ = true;
+  ctx_.send_command(hci::le_set_advertising_enable(false), [this](const hci::CommandResult& r) {
+    busy_ = false;
+    if (r.ok()) on_ = false;
+    refresh(peripheral_links_);
+  });
+}
+
+// The data of both payloads; layout_advertising_data keeps each within 31
+// octets, so the commands always build.
+void Advertiser::send_data(bool warn) {
+  for (bool scan_rsp : {false, true}) {
+    auto cmd = scan_rsp ? hci::le_set_scan_response_data(payload_.scan_response_data())
+                        : hci::le_set_advertising_data(payload_.adv_data());
+    if (!cmd.ok()) continue;
+    if (warn)
+      ctx_.send_command(*cmd, warn_if_refused(scan_rsp ? "LE_Set_Scan_Response_Data"
+                                                       : "LE_Set_Advertising_Data"));
+    else
+      ctx_.send_command(*cmd);
   }
+  dirty_ = false;
 }
 
 // Brings the controller's advertising state to what is wanted: on when the
@@ -86,11 +116,6 @@ void Advertiser::refresh(size_t peripheral_links) {
   peripheral_links_ = peripheral_links;
   if (!ctx_.ready || ctx_.failed || busy_) return;
   bool want_on = wanted_ && peripheral_links < ctx_.config.max_peripheral_connections;
-  auto on_step = [](const char* what) {
-    return [what](const hci::CommandResult& r) {
-      if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
-    };
-  };
   if (want_on && !on_) {
     busy_ = true;
     hci::AdvertisingParameters p;
@@ -104,12 +129,8 @@ void Advertiser::refresh(size_t peripheral_links) {
     }
     if (dirty_) {
       ctx_.send_command(hci::le_set_advertising_parameters(p),
-                        on_step("LE_Set_Advertising_Parameters"));
-      if (auto cmd = hci::le_set_advertising_data(payload_.adv_data()); cmd.ok())
-        ctx_.send_command(*cmd, on_step("LE_Set_Advertising_Data"));
-      if (auto cmd = hci::le_set_scan_response_data(payload_.scan_response_data()); cmd.ok())
-        ctx_.send_command(*cmd, on_step("LE_Set_Scan_Response_Data"));
-      dirty_ = false;
+                        warn_if_refused("LE_Set_Advertising_Parameters"));
+      send_data(true);
     }
     ctx_.send_command(hci::le_set_advertising_enable(true), [this](const hci::CommandResult& r) {
       busy_ = false;
@@ -121,19 +142,10 @@ void Advertiser::refresh(size_t peripheral_links) {
       refresh(peripheral_links_);
     });
   } else if (!want_on && on_ && !wanted_) {
-    busy_ = true;
-    ctx_.send_command(hci::le_set_advertising_enable(false), [this](const hci::CommandResult& r) {
-      busy_ = false;
-      if (r.ok()) on_ = false;
-      refresh(peripheral_links_);
-    });
+    disable();
   } else if (want_on && on_ && dirty_) {
     // New data while advertising: the controller accepts data updates in place.
-    if (auto cmd = hci::le_set_advertising_data(payload_.adv_data()); cmd.ok())
-      ctx_.send_command(*cmd);
-    if (auto cmd = hci::le_set_scan_response_data(payload_.scan_response_data()); cmd.ok())
-      ctx_.send_command(*cmd);
-    dirty_ = false;
+    send_data(false);
   }
 }
 

@@ -49,6 +49,10 @@ class Advertiser {
  private:
   bool privacy_on() const;
   void make_private_address();
+  // Pauses advertising (the answer refreshes again).
+  void disable();
+  // Gives the controller both payloads; `warn` logs a refusal.
+  void send_data(bool warn);
 
   HostContext& ctx_;
   Privacy& privacy_;

@@ -1,96 +1,83 @@
 #include "gap/advertising_data.hpp"
 
-#include <cstring>
+#include <algorithm>
 
 namespace sable::gap {
 namespace {
 
-// Appends one AD structure (length, type, data); false if it does not fit.
-bool append(AdvertisingPayload& p, bool scan_rsp, AdType type, Bytes data) {
+// Appends one AD structure: length, type, then the octets of `a` and `b`
+// (Core 5.4 Vol 3 Part C 11); false if it does not fit.
+bool append(AdvertisingPayload& p, bool scan_rsp, AdType type, Bytes a, Bytes b = {}) {
   auto& buf = scan_rsp ? p.scan_rsp : p.adv;
   uint8_t& len = scan_rsp ? p.scan_rsp_len : p.adv_len;
-  if (len + 2 + data.size() > kLegacyAdvertisingDataMax) return false;
-  buf[len] = uint8_t(1 + data.size());
-  buf[len + 1] = uint8_t(type);
-  if (!data.empty()) std::memcpy(&buf[len + 2], data.data(), data.size());
-  len = uint8_t(len + 2 + data.size());
+  size_t n = a.size() + b.size();
+  if (len + 2 + n > kLegacyAdvertisingDataMax) return false;
+  uint8_t* out = &buf[len];
+  *out++ = uint8_t(1 + n);
+  *out++ = uint8_t(type);
+  out = std::copy(a.begin(), a.end(), out);
+  std::copy(b.begin(), b.end(), out);
+  len = uint8_t(len + 2 + n);
   return true;
 }
 
 // Groups the service UUIDs by size into "complete list" structures.
 bool append_uuids(AdvertisingPayload& p, bool scan_rsp, const std::vector<Uuid>& uuids) {
-  struct Group {
-    size_t size;
-    AdType type;
-  };
-  for (Group g : {Group{2, AdType::kComplete16BitUuids}, Group{4, AdType::kComplete32BitUuids},
-                  Group{16, AdType::kComplete128BitUuids}}) {
-    std::array<uint8_t, kLegacyAdvertisingDataMax> tmp{};
+  for (size_t size : {2, 4, 16}) {
+    std::array<uint8_t, kLegacyAdvertisingDataMax> tmp;
     size_t n = 0;
     for (const Uuid& u : uuids) {
-      if (u.min_size() != g.size) continue;
-      if (n + g.size > tmp.size()) return false;
-      const auto& le = u.le128();
-      if (g.size == 16)
-        std::memcpy(&tmp[n], le.data(), 16);
-      else
-        std::memcpy(&tmp[n], &le[12], g.size);  // 16/32-bit value sits at octets 12..15
-      n += g.size;
+      if (u.min_size() != size) continue;
+      if (n + size > tmp.size()) return false;
+      // A 16- or 32-bit value sits at octets 12.. of the 128-bit form.
+      const uint8_t* le = u.le128().data() + (size == 16 ? 0 : 12);
+      std::copy(le, le + size, &tmp[n]);
+      n += size;
     }
-    if (n > 0 && !append(p, scan_rsp, g.type, Bytes(tmp.data(), n))) return false;
+    // Complete lists: 0x03 (16-bit), 0x05 (32-bit), 0x07 (128-bit).
+    auto type = AdType(size == 2 ? 0x03 : size == 4 ? 0x05 : 0x07);
+    if (n > 0 && !append(p, scan_rsp, type, Bytes(tmp.data(), n))) return false;
   }
   return true;
 }
 
-bool append_fields_except_name(AdvertisingPayload& p, bool scan_rsp, const AdvertisementData& d) {
-  if (!scan_rsp && d.flags() != 0) {
-    uint8_t f = d.flags();
-    if (!append(p, false, AdType::kFlags, Bytes(&f, 1))) return false;
-  }
+// Service UUIDs, appearance, TX power, manufacturer data.
+bool append_fields(AdvertisingPayload& p, bool scan_rsp, const AdvertisementData& d) {
   if (!append_uuids(p, scan_rsp, d.service_uuids())) return false;
+  uint8_t v[2];
   if (auto a = d.appearance()) {
-    uint8_t v[2] = {uint8_t(*a), uint8_t(*a >> 8)};
+    put_le16(v, *a);
     if (!append(p, scan_rsp, AdType::kAppearance, Bytes(v, 2))) return false;
   }
   if (auto t = d.tx_power()) {
-    uint8_t v = uint8_t(*t);
-    if (!append(p, scan_rsp, AdType::kTxPowerLevel, Bytes(&v, 1))) return false;
+    v[0] = uint8_t(*t);
+    if (!append(p, scan_rsp, AdType::kTxPowerLevel, Bytes(v, 1))) return false;
   }
   if (const auto& m = d.manufacturer()) {
-    std::array<uint8_t, kLegacyAdvertisingDataMax> tmp{};
-    if (m->data.size() + 2 > tmp.size()) return false;
-    put_le16(tmp.data(), m->company_id);
-    if (!m->data.empty()) std::memcpy(&tmp[2], m->data.data(), m->data.size());
-    if (!append(p, scan_rsp, AdType::kManufacturerSpecificData,
-                Bytes(tmp.data(), 2 + m->data.size())))
-      return false;
+    put_le16(v, m->company_id);
+    if (!append(p, scan_rsp, AdType::kManufacturerSpecificData, Bytes(v, 2), m->data)) return false;
   }
   return true;
-}
-
-bool append_name(AdvertisingPayload& p, bool scan_rsp, const std::string& name) {
-  if (name.empty()) return true;
-  return append(p, scan_rsp, AdType::kCompleteLocalName,
-                Bytes(reinterpret_cast<const uint8_t*>(name.data()), name.size()));
 }
 
 }  // namespace
 
 Result<AdvertisingPayload, AdvertisingDataError> layout_advertising_data(
     const AdvertisementData& data) {
-  // 1. Everything in the advertising packet.
-  AdvertisingPayload p;
-  if (append_fields_except_name(p, false, data) && append_name(p, false, data.name())) return p;
-  // 2. The name in the scan response, the rest in the advertising packet.
-  p = AdvertisingPayload{};
-  if (append_fields_except_name(p, false, data) && append_name(p, true, data.name())) return p;
-  // 3. Flags and name in the advertising packet, other fields in the scan response.
-  p = AdvertisingPayload{};
-  if (data.flags() != 0) {
-    uint8_t f = data.flags();
-    append(p, false, AdType::kFlags, Bytes(&f, 1));
+  // Flags always lead the advertising packet. Then, the first that fits:
+  // 0. the other fields and the name in the advertising packet;
+  // 1. the other fields there, the name in the scan response;
+  // 2. the name there, the other fields in the scan response.
+  const std::string& name = data.name();
+  Bytes name_octets(reinterpret_cast<const uint8_t*>(name.data()), name.size());
+  uint8_t flags = data.flags();
+  for (int layout = 0; layout < 3; ++layout) {
+    AdvertisingPayload p;
+    if (flags != 0) append(p, false, AdType::kFlags, Bytes(&flags, 1));
+    if (append_fields(p, layout == 2, data) &&
+        (name.empty() || append(p, layout == 1, AdType::kCompleteLocalName, name_octets)))
+      return p;
   }
-  if (append_name(p, false, data.name()) && append_fields_except_name(p, true, data)) return p;
   return fail(AdvertisingDataError::kDoesNotFit);
 }
 

@@ -19,20 +19,18 @@ Connection::Connection(const LinkServices& services, const ConnDesc& d,
       desc_(d),
       local_address_(local_address),
       link_(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this),
-      bearer_(static_cast<att::BearerDelegate&>(*this), d.handle, s_.ctx.config.max_att_mtu) {
-  Privacy::PeerMatch peer = s_.privacy.resolve(desc_.address, desc_.id_address);
-  bond_ = std::move(peer.bond);
-  desc_.id_address = peer.identity;
+      bearer_(static_cast<att::BearerDelegate&>(*this), d.handle, s_.ctx.config.max_att_mtu),
+      pairing_(d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
+               pairing_policy(s_.ctx.config.security), static_cast<smp::PairingDelegate&>(*this),
+               s_.ctx.random, s_.privacy.local_device(local_address), d.address,
+               &s_.repeated_attempts) {
+  desc_.id_address = s_.privacy.resolve(desc_.address, desc_.id_address, bond_);
   if (s_.database) {
     server_.emplace(*s_.database, bearer_);
     server_->set_link_security(link_security());
   }
   if constexpr (profile::kGattClient) client_.emplace(bearer_);
-  smp::PairingDelegate& pairing_side = *this;
-  pairing_.emplace(d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
-                   pairing_policy(s_.ctx.config.security), pairing_side, s_.ctx.random,
-                   s_.privacy.local_device(local_address_), desc_.address, &s_.repeated_attempts);
-  pairing_->set_peer_identity(desc_.id_address);
+  pairing_.set_peer_identity(desc_.id_address);
 }
 
 Connection::~Connection() = default;
@@ -44,11 +42,7 @@ ConnDesc Connection::desc() const {
 }
 
 void Connection::push(HostEvent::Kind kind, uint32_t value) {
-  HostEvent e;
-  e.kind = kind;
-  e.desc = desc();
-  e.value = value;
-  s_.ctx.events.push(std::move(e));
+  s_.ctx.events.push(kind, desc(), value);
 }
 
 // ---- L2CAP ----
@@ -72,7 +66,7 @@ void Connection::on_att_sdu(Bytes sdu) {
 // Repeated Attempts (Core 5.4 Vol 3 Part H 2.3.6), per peer and across peers
 // with a static passkey, is smp::Pairing's own business.
 void Connection::on_smp_sdu(Bytes sdu) {
-  pairing_->on_sdu(s_.ctx.now, sdu);
+  pairing_.on_sdu(s_.ctx.now, sdu);
 }
 
 // Room in the ACL queue for this ATT PDU and its L2CAP header.
@@ -102,9 +96,9 @@ void Connection::on_connection_parameter_update_result(l2cap::ConnectionParamete
 Result<void, Error> Connection::update_parameters(const l2cap::ConnectionParameters& p) {
   // Core 5.4 Vol 3 Part A 4.20 (the message fits ErrorMessage::kCapacity).
   if (!l2cap::connection_parameters_valid(p))
-    return fail(Error{ErrorKind::kBadArgument,
-                      "connection parameters out of range: interval 6..3200, latency <= 499, "
-                      "timeout 10..3200 and > (1+latency)*interval*2"});
+    return refuse(ErrorKind::kBadArgument,
+                  "connection parameters out of range: interval 6..3200, latency <= 499, "
+                  "timeout 10..3200 and > (1+latency)*interval*2");
   pending_update_ = p;
   update_fell_back_ = false;
   // A central whose host never answers the controller's Remote Connection
@@ -119,7 +113,7 @@ Result<void, Error> Connection::update_parameters(const l2cap::ConnectionParamet
                             desc_.handle, r.timed_out ? "timed out" : hci::to_string(r.status));
                         if (desc_.role == Role::kPeripheral) fall_back_to_l2cap_update();
                       });
-  return {};
+  return accepted();
 }
 
 void Connection::on_connection_update_complete(const hci::LeConnectionUpdateCompleteEvent& e) {
@@ -149,10 +143,10 @@ void Connection::fall_back_to_l2cap_update() {
 }
 
 Result<void, Error> Connection::disconnect(uint8_t reason) {
-  if (disconnecting_) return {};
+  if (disconnecting_) return accepted();
   disconnecting_ = true;
   s_.ctx.send_command(hci::disconnect(desc_.handle, hci::HciStatus(reason)));
-  return {};
+  return accepted();
 }
 
 void Connection::on_disconnected() {
@@ -166,13 +160,13 @@ void Connection::on_disconnected() {
 TimePoint Connection::next_deadline() const {
   TimePoint t = std::min(link_.next_deadline(), update_deadline_);
   t = std::min(t, bearer_.next_deadline());
-  return std::min(t, pairing_->next_deadline());
+  return std::min(t, pairing_.next_deadline());
 }
 
 void Connection::on_timeout(TimePoint now) {
   link_.on_timeout(now);
   if (bearer_.next_deadline() <= now) bearer_.on_timeout(now);
-  if (pairing_->next_deadline() <= now) pairing_->on_timeout(now);
+  if (pairing_.next_deadline() <= now) pairing_.on_timeout(now);
   if (update_deadline_ <= now) {
     SABLE_LOG_INFO("connection 0x%04x: no answer to LE_Connection_Update; using L2CAP",
                    desc_.handle);
@@ -183,30 +177,30 @@ void Connection::on_timeout(TimePoint now) {
 // ---- Pairing procedures ----
 
 Result<void, Error> Connection::pair() {
-  if (pairing_->in_progress())
-    return fail(Error{ErrorKind::kInvalidState, "pairing already in progress"});
-  pairing_->initiate(s_.ctx.now);
-  return {};
+  if (pairing_.in_progress())
+    return refuse(ErrorKind::kInvalidState, "pairing already in progress");
+  pairing_.initiate(s_.ctx.now);
+  return accepted();
 }
 
 Result<void, Error> Connection::secure() {
   if (desc_.role == Role::kCentral && bond_ && bond_->ltk_for(Role::kCentral)) {
     start_encryption_with_bond();
-    return {};
+    return accepted();
   }
   return pair();
 }
 
 Result<void, Error> Connection::passkey_reply(std::optional<uint32_t> passkey) {
   if (passkey && *passkey > 999999)
-    return fail(Error{ErrorKind::kBadArgument, "a passkey has 6 digits (0..999999)"});
-  pairing_->passkey_reply(s_.ctx.now, passkey);
-  return {};
+    return refuse(ErrorKind::kBadArgument, "a passkey has 6 digits (0..999999)");
+  pairing_.passkey_reply(s_.ctx.now, passkey);
+  return accepted();
 }
 
 Result<void, Error> Connection::numeric_comparison_reply(bool accept) {
-  pairing_->numeric_comparison_reply(s_.ctx.now, accept);
-  return {};
+  pairing_.numeric_comparison_reply(s_.ctx.now, accept);
+  return accepted();
 }
 
 void Connection::display_passkey(uint32_t passkey) {

@@ -145,7 +145,9 @@ class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingD
   void restore_client_state();
   // Tells the GATT server, and the application once per change.
   void security_changed();
-  void pairing_failed(Error e);
+  void pairing_failed(const Error& e);
+  // Encryption with the bond's key failed with `status`.
+  void bond_key_refused(hci::HciStatus status);
   void push(HostEvent::Kind kind, uint32_t value = 0);
 
   void fall_back_to_l2cap_update();
@@ -158,7 +160,7 @@ class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingD
   // In place (no allocation per link); the bearer outlives both.
   std::optional<gatt::Server> server_;
   std::conditional_t<profile::kGattClient, std::optional<gatt::Client>, NoGattClient> client_;
-  std::optional<smp::Pairing> pairing_;
+  smp::Pairing pairing_;
   bool disconnecting_ = false;
 
   // A parameter update asked of the controller; if it refuses, ask over L2CAP.

@@ -47,16 +47,19 @@ void Connection::security_changed() {
   push(HostEvent::Kind::kSecurityChanged);
 }
 
-void Connection::pairing_failed(Error e) {
+void Connection::pairing_failed(const Error& e) {
   SABLE_LOG_WARN("connection 0x%04x: %s", desc_.handle, e.message.c_str());
-  HostEvent ev;
-  ev.kind = HostEvent::Kind::kPairingFailed;
+  HostEvent& ev = s_.ctx.events.push(HostEvent::Kind::kPairingFailed);
   ev.desc = desc();
-  ev.error = std::move(e);
-  s_.ctx.events.push(std::move(ev));
+  ev.error = e;
 }
 
 // ---- Encryption (Core 5.4 Vol 4 Part E 7.7.8, 7.7.39, 7.7.65.5) ----
+
+void Connection::bond_key_refused(hci::HciStatus status) {
+  pairing_failed(Error{ErrorKind::kController, hci_error("encryption with the bonded key", status),
+                       uint8_t(status)});
+}
 
 void Connection::start_encryption_with_bond() {
   const store::LongTermKey* k = bond_ ? bond_->ltk_for(Role::kCentral) : nullptr;
@@ -86,7 +89,7 @@ void Connection::apply_key(const KeyInfo& key, bool from_bond) {
 }
 
 void Connection::on_encryption_change(hci::HciStatus status, bool enabled) {
-  bool pairing = pairing_->in_progress();
+  bool pairing = pairing_.in_progress();
   TimePoint now = s_.ctx.now;
   if (status != hci::HciStatus::kSuccess) {
     SABLE_LOG_WARN("connection 0x%04x: %s", desc_.handle, hci_error("encryption", status).c_str());
@@ -94,11 +97,10 @@ void Connection::on_encryption_change(hci::HciStatus status, bool enabled) {
       // The bond's key was refused (the peer lost the bond?): the link stays
       // unencrypted and nothing falls back to plaintext on our side.
       bond_key_.reset();
-      if (pairing) pairing_->on_encryption_changed(now, uint8_t(status), false);
-      pairing_failed(Error{ErrorKind::kController,
-                           hci_error("encryption with the bonded key", status), uint8_t(status)});
+      if (pairing) pairing_.on_encryption_changed(now, uint8_t(status), false);
+      bond_key_refused(status);
     } else if (pairing) {
-      pairing_->on_encryption_changed(now, uint8_t(status), false);
+      pairing_.on_encryption_changed(now, uint8_t(status), false);
     }
     return;
   }
@@ -113,7 +115,7 @@ void Connection::on_encryption_change(hci::HciStatus status, bool enabled) {
     bond_key_.reset();
     apply_key(key, true);
     // A Security Request we sent is answered by this encryption.
-    if (pairing) pairing_->on_encryption_changed(now, 0, true);
+    if (pairing) pairing_.on_encryption_changed(now, 0, true);
     return;
   }
   if (pairing) {
@@ -121,7 +123,7 @@ void Connection::on_encryption_change(hci::HciStatus status, bool enabled) {
     // when the pairing completes (key distribution), so the application
     // hears the link's security once, with the truth.
     if (server_) server_->set_link_security(link_security());
-    pairing_->on_encryption_changed(now, 0, true);
+    pairing_.on_encryption_changed(now, 0, true);
     return;
   }
   security_changed();
@@ -129,17 +131,15 @@ void Connection::on_encryption_change(hci::HciStatus status, bool enabled) {
 
 // Core 5.4 Vol 4 Part E 7.7.39: re-encryption of an encrypted link.
 void Connection::on_key_refresh_complete(hci::HciStatus status) {
-  if (pairing_->in_progress()) {
-    pairing_->on_encryption_changed(s_.ctx.now, uint8_t(status),
-                                    status == hci::HciStatus::kSuccess);
+  if (pairing_.in_progress()) {
+    pairing_.on_encryption_changed(s_.ctx.now, uint8_t(status), status == hci::HciStatus::kSuccess);
     return;
   }
   if (!bond_key_) return;
   KeyInfo key = *bond_key_;
   bond_key_.reset();
   if (status != hci::HciStatus::kSuccess) {
-    pairing_failed(Error{ErrorKind::kController,
-                         hci_error("encryption with the bonded key", status), uint8_t(status)});
+    bond_key_refused(status);
     return;
   }
   apply_key(key, true);
@@ -147,14 +147,14 @@ void Connection::on_key_refresh_complete(hci::HciStatus status) {
 
 void Connection::on_long_term_key_request(uint64_t rand, uint16_t ediv) {
   // During pairing only the key of a finished phase 2 is handed out.
-  if (auto key = pairing_->on_long_term_key_request(s_.ctx.now, rand, ediv)) {
+  if (auto key = pairing_.on_long_term_key_request(s_.ctx.now, rand, ediv)) {
     s_.ctx.send_command(hci::le_long_term_key_request_reply(desc_.handle, *key));
     return;
   }
   // A bond's key is handed out unless a pairing is under way; a Security
   // Request we sent may be answered by encrypting with the bond (Core 5.4
   // Vol 3 Part H 2.4.6).
-  bool pairing_busy = pairing_->in_progress() && !pairing_->security_request_pending();
+  bool pairing_busy = pairing_.in_progress() && !pairing_.security_request_pending();
   if (bond_ && !pairing_busy) {
     if (const store::LongTermKey* k = bond_->ltk_for(Role::kPeripheral)) {
       // Core 5.4 Vol 3 Part H 2.4.4.2: an SC key is asked for with EDIV = 0 and
@@ -207,36 +207,38 @@ void Connection::store_bond(const smp::PairingResult& r) {
     b.peer_ltk = r.peer_ltk;
   }
   b.peer_csrk = r.peer_csrk;
-  if (server_) b.cccds.assign(server_->client_state().cccds);
+  gatt::CccdValues cccds;
+  if (server_) cccds = server_->client_state().cccds;
+  b.cccds.assign(cccds);
   // The bond is stored before anyone hears of the pairing (no lost bonds).
   if (auto put = s_.ctx.bonds().put(b); !put.ok()) {
-    SABLE_LOG_ERROR("connection 0x%04x: bond not stored: %s", desc_.handle,
-                    put.error().to_string().c_str());
+    log_store_error(ErrorMessage::format("connection 0x%04x: bond not stored", desc_.handle),
+                    put.error());
     return;
   }
   bond_ = b;
   desc_.bonded = true;
-  if (server_) saved_cccds_ = server_->client_state().cccds;
+  if (server_) saved_cccds_ = cccds;
   if (b.peer_irk) s_.privacy.load_resolving_list();
 }
 
 void Connection::on_pairing_failed(const smp::PairingFailure& f) {
-  const char* who = f.origin == smp::FailureOrigin::kPeer      ? "peer"
-                    : f.origin == smp::FailureOrigin::kTimeout ? "timeout"
-                                                               : "local";
-  ErrorMessage message = ErrorMessage::format("pairing failed: %s (0x%02x, %s)",
-                                              smp::to_string(f.reason), unsigned(f.reason), who);
-  ErrorOrigin origin = f.origin == smp::FailureOrigin::kPeer      ? ErrorOrigin::kPeer
-                       : f.origin == smp::FailureOrigin::kTimeout ? ErrorOrigin::kTimeout
-                                                                  : ErrorOrigin::kLocal;
-  pairing_failed(Error{
-      f.origin == smp::FailureOrigin::kTimeout ? ErrorKind::kTimeout : ErrorKind::kPairingFailed,
-      message, uint8_t(f.reason), origin});
+  // Per smp::FailureOrigin (local, peer, timeout): its name; ErrorOrigin
+  // lists the same three after kUnknown.
+  static constexpr const char* kWho[] = {"local", "peer", "timeout"};
+  static_assert(uint8_t(ErrorOrigin::kLocal) == uint8_t(smp::FailureOrigin::kLocal) + 1 &&
+                uint8_t(ErrorOrigin::kPeer) == uint8_t(smp::FailureOrigin::kPeer) + 1 &&
+                uint8_t(ErrorOrigin::kTimeout) == uint8_t(smp::FailureOrigin::kTimeout) + 1);
+  bool timeout = f.origin == smp::FailureOrigin::kTimeout;
+  pairing_failed(
+      Error{timeout ? ErrorKind::kTimeout : ErrorKind::kPairingFailed,
+            ErrorMessage::format("pairing failed: %s (0x%02x, %s)", smp::to_string(f.reason),
+                                 unsigned(f.reason), kWho[size_t(f.origin)]),
+            uint8_t(f.reason), ErrorOrigin(uint8_t(f.origin) + 1)});
   // A link encrypted with this pairing's key before it failed: say so now.
   if (desc_.encrypted) security_changed();
   // Core 5.4 Vol 3 Part H 3.4: after an SMP timeout no more SMP on this link.
-  if (f.origin == smp::FailureOrigin::kTimeout)
-    (void)disconnect(uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
+  if (timeout) (void)disconnect(uint8_t(hci::HciStatus::kRemoteUserTerminatedConnection));
 }
 
 void Connection::forget_bond(const Address& identity) {
@@ -254,8 +256,9 @@ void Connection::save_client_state() {
   const gatt::CccdValues cccds = server_->client_state().cccds;
   if (cccds == saved_cccds_) return;
   if (auto r = s_.ctx.bonds().update_cccds(bond_->peer_identity, cccds); !r.ok()) {
-    SABLE_LOG_ERROR("subscriptions of %s not stored: %s", bond_->peer_identity.to_string().c_str(),
-                    r.error().to_string().c_str());
+    log_store_error(
+        ErrorMessage::format("subscriptions of %s not stored", bond_->peer_identity.text().c_str()),
+        r.error());
     return;
   }
   saved_cccds_ = cccds;

@@ -6,11 +6,11 @@
 namespace sable::gap {
 
 Result<void, Error> Connector::connect(const Address& peer, const ConnectConfig& config) {
-  if (!ctx_.ready) return fail(Error{ErrorKind::kInvalidState, "the controller is not ready"});
+  if (!ctx_.ready) return refuse(ErrorKind::kInvalidState, "the controller is not ready");
   if (attempt_)
-    return fail(Error{ErrorKind::kInvalidState, "a connection attempt is already in progress"});
+    return refuse(ErrorKind::kInvalidState, "a connection attempt is already in progress");
   if (!l2cap::connection_parameters_valid(config.parameters))
-    return fail(Error{ErrorKind::kBadArgument, "connection parameters out of range"});
+    return refuse(ErrorKind::kBadArgument, "connection parameters out of range");
   hci::CreateConnectionParameters p;
   p.scan_interval = 0x0060;
   p.scan_window = 0x0060;
@@ -26,17 +26,17 @@ Result<void, Error> Connector::connect(const Address& peer, const ConnectConfig&
                                    : hci_error("LE_Create_Connection", r.status),
                        uint8_t(r.status)});
   });
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Connector::cancel() {
-  if (!attempt_) return fail(Error{ErrorKind::kInvalidState, "no connection attempt"});
+  if (!attempt_) return refuse(ErrorKind::kInvalidState, "no connection attempt");
   if (!attempt_->cancel_sent) {
     attempt_->cancel_sent = true;
     attempt_->failure = Error{ErrorKind::kInvalidState, "connection attempt cancelled"};
     ctx_.send_command(hci::le_create_connection_cancel());
   }
-  return {};
+  return accepted();
 }
 
 bool Connector::on_connection_complete(hci::HciStatus status) {
@@ -64,11 +64,9 @@ void Connector::on_timeout(TimePoint now) {
 }
 
 void Connector::failed(const Address& peer, Error e) {
-  HostEvent ev;
-  ev.kind = HostEvent::Kind::kConnectFailed;
+  HostEvent& ev = ctx_.events.push(HostEvent::Kind::kConnectFailed);
   ev.address = peer;
-  ev.error = std::move(e);
-  ctx_.events.push(std::move(ev));
+  ev.error = e;
 }
 
 }  // namespace sable::gap

@@ -1,32 +1,47 @@
 #include "gap/event_outbox.hpp"
 
-#include <utility>
+#include <algorithm>
 
 #include "common/log.hpp"
 #include "gap/host_listener.hpp"
 
 namespace sable::gap {
 
-EventOutbox::EventOutbox(size_t capacity) : ring_(capacity < 4 ? 4 : capacity) {}
+EventOutbox::EventOutbox(size_t capacity)
+    : events_(std::make_unique<HostEvent[]>(capacity < 4 ? 4 : capacity)),
+      capacity_(capacity < 4 ? 4 : capacity) {}
 
-void EventOutbox::push(HostEvent event) {
-  if (count_ == ring_.size()) {
-    // More events from one input than the limits foresaw: keep them all (a
-    // lost disconnection or pairing result is worse than an allocation).
-    SABLE_LOG_WARN("host event queue full (%zu); growing it", ring_.size());
-    std::vector<HostEvent> bigger(ring_.size() * 2);
-    for (size_t i = 0; i < count_; ++i) bigger[i] = std::move(ring_[(head_ + i) % ring_.size()]);
-    ring_ = std::move(bigger);
+HostEvent& EventOutbox::push(HostEvent::Kind kind) {
+  if (tail_ == capacity_) {
+    if (head_ > 0) {
+      // Delivery has taken some from the front: move the rest down.
+      std::copy(&events_[head_], &events_[tail_], &events_[0]);
+    } else {
+      // More events from one input than the limits foresaw: keep them all (a
+      // lost disconnection or pairing result is worse than an allocation).
+      SABLE_LOG_WARN("host event queue full (%zu); growing it", capacity_);
+      auto bigger = std::make_unique<HostEvent[]>(capacity_ * 2);
+      std::copy(&events_[0], &events_[tail_], &bigger[0]);
+      events_ = std::move(bigger);
+      capacity_ *= 2;
+    }
+    tail_ -= head_;
     head_ = 0;
   }
-  ring_[(head_ + count_) % ring_.size()] = std::move(event);
-  ++count_;
+  HostEvent& e = events_[tail_++];
+  e.kind = kind;
+  return e;
+}
+
+void EventOutbox::push(HostEvent::Kind kind, const ConnDesc& desc, uint32_t value) {
+  HostEvent& e = push(kind);
+  e.desc = desc;
+  e.value = value;
 }
 
 HostEvent EventOutbox::pop() {
-  HostEvent e = std::move(ring_[head_]);
-  head_ = (head_ + 1) % ring_.size();
-  --count_;
+  HostEvent e = events_[head_++];
+  if (head_ == tail_) head_ = tail_ = 0;
   return e;
 }
 
@@ -39,7 +54,7 @@ void EventOutbox::deliver(HostListener& l) {
         l.on_ready();
         break;
       case K::kFatal:
-        l.on_fatal(*e.error);
+        l.on_fatal(e.error);
         break;
       case K::kConnected:
         l.on_connected(e.desc);
@@ -66,10 +81,10 @@ void EventOutbox::deliver(HostListener& l) {
         l.on_pairing_complete(e.desc);
         break;
       case K::kPairingFailed:
-        l.on_pairing_failed(e.desc, *e.error);
+        l.on_pairing_failed(e.desc, e.error);
         break;
       case K::kConnectFailed:
-        l.on_connect_failed(e.address, *e.error);
+        l.on_connect_failed(e.address, e.error);
         break;
     }
   }

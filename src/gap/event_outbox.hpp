@@ -7,8 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <vector>
+#include <memory>
 
 #include "sable/address.hpp"
 #include "sable/conn_desc.hpp"
@@ -33,11 +32,14 @@ struct HostEvent {
     kPairingFailed,
     kConnectFailed,  // address: the peer asked for
   };
+  // Each kind carries only the fields deliver() reads for it: desc (every
+  // link event), value (as noted above), error (kFatal, kPairingFailed,
+  // kConnectFailed), address (kConnectFailed).
   Kind kind = Kind::kReady;
   ConnDesc desc;
   Address address;
   uint32_t value = 0;
-  std::optional<Error> error;
+  Error error{};
 };
 
 // A FIFO whose storage is reserved up front (sized from the host's connection
@@ -46,9 +48,13 @@ class EventOutbox {
  public:
   explicit EventOutbox(size_t capacity);
 
-  void push(HostEvent event);
-  bool empty() const { return count_ == 0; }
-  size_t size() const { return count_; }
+  // Queues an event of `kind` and returns it, in place, for the caller to
+  // fill in the fields its kind carries (no event is built and then copied).
+  HostEvent& push(HostEvent::Kind kind);
+  // A link event: `desc` and `value`.
+  void push(HostEvent::Kind kind, const ConnDesc& desc, uint32_t value = 0);
+  bool empty() const { return head_ == tail_; }
+  size_t size() const { return tail_ - head_; }
   // Removes and returns the oldest event.
   HostEvent pop();
   // Delivers every queued event in order, including those queued by the
@@ -56,9 +62,12 @@ class EventOutbox {
   void deliver(HostListener& listener);
 
  private:
-  std::vector<HostEvent> ring_;
+  // Queued events are events_[head_, tail_): appended at the tail, taken
+  // from the head; both return to 0 when the queue empties.
+  std::unique_ptr<HostEvent[]> events_;
+  size_t capacity_;
   size_t head_ = 0;
-  size_t count_ = 0;
+  size_t tail_ = 0;
 };
 
 }  // namespace sable::gap

@@ -11,66 +11,25 @@
 namespace sable::gap {
 namespace {
 
-NotifyStatus to_notify_status(gatt::ValueSendResult r) {
-  switch (r) {
-    case gatt::ValueSendResult::kSent:
-      return NotifyStatus::kSent;
-    case gatt::ValueSendResult::kNotSubscribed:
-      return NotifyStatus::kNotSubscribed;
-    case gatt::ValueSendResult::kNoCccd:
-      return NotifyStatus::kNoCccd;
-    case gatt::ValueSendResult::kLinkNotSecure:
-      return NotifyStatus::kLinkNotSecure;
-    case gatt::ValueSendResult::kTooLong:
-      return NotifyStatus::kTooLong;
-    case gatt::ValueSendResult::kIndicationPending:
-    case gatt::ValueSendResult::kOutOfBuffers:
-      return NotifyStatus::kOutOfBuffers;
-    case gatt::ValueSendResult::kNotConnected:
-      return NotifyStatus::kNotConnected;
-  }
-  return NotifyStatus::kNotConnected;
-}
-
-// Ranks the reasons a notification was not sent, so that the most
-// informative one for "why not" wins when several links answer.
-int rank(NotifyStatus s) {
-  switch (s) {
-    case NotifyStatus::kNotConnected:
-      return 0;
-    case NotifyStatus::kNotSubscribed:
-      return 1;
-    case NotifyStatus::kLinkNotSecure:
-      return 2;
-    case NotifyStatus::kTooLong:
-      return 3;
-    case NotifyStatus::kOutOfBuffers:
-      return 4;
-    case NotifyStatus::kNoCccd:
-      return 5;
-    default:
-      return -1;
-  }
-}
-
-Error controller_failed() {
-  return Error{ErrorKind::kInvalidState, "the controller has failed"};
-}
+// Per gatt::ValueSendResult (in its order): what notify() reports, and the
+// rank of that reason, so that the most informative one for "why not" wins
+// when several links answer (-1: sent).
+struct NotifyOutcome {
+  NotifyStatus status;
+  int8_t rank;
+};
+constexpr NotifyOutcome kNotifyOutcomes[] = {
+    {NotifyStatus::kSent, -1},        {NotifyStatus::kNotSubscribed, 1},
+    {NotifyStatus::kNoCccd, 5},       {NotifyStatus::kLinkNotSecure, 2},
+    {NotifyStatus::kTooLong, 3},      {NotifyStatus::kOutOfBuffers, 4},  // indication pending
+    {NotifyStatus::kOutOfBuffers, 4}, {NotifyStatus::kNotConnected, 0},
+};
+static_assert(size_t(gatt::ValueSendResult::kNotConnected) == 7);
 
 constexpr const char* kNoPeripheral = "this build has no peripheral role (SABLE_ROLES=central)";
 constexpr const char* kNoCentral = "this build has no central role (SABLE_ROLES=peripheral)";
 
-// A part this build leaves out (src/common/profile.hpp).
-Error not_in_profile(const char* part) {
-  return Error{ErrorKind::kNotSupported, part};
-}
-
 }  // namespace
-
-ErrorMessage hci_error(const char* what, hci::HciStatus status) {
-  return ErrorMessage::format("%s failed: %s (0x%02x)", what, hci::status_text(status),
-                              unsigned(status));
-}
 
 Host::Entry::Entry(Host& host, TimePoint now) : host_(host) {
   host_.ctx_.now = now;
@@ -100,7 +59,7 @@ Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
       scanner_(ctx_, privacy_, listener),
       connector_(ctx_) {
   slots_ = std::make_unique<std::optional<Connection>[]>(config.max_connections);
-  connections_.reserve(config.max_connections);
+  links_ = std::make_unique<Connection*[]>(config.max_connections);
   ctx_.commands.set_on_controller_timeout([this](uint16_t opcode) {
     fatal(ErrorKind::kControllerTimeout,
           ErrorMessage::format(
@@ -114,22 +73,14 @@ Host::~Host() = default;
 void Host::fatal(ErrorKind kind, const ErrorMessage& message) {
   if (ctx_.failed) return;
   // Every link ends with the controller: report them, then the failure.
-  std::vector<ConnDesc> lost = connections();
   ctx_.failed = true;
   ctx_.ready = false;
   advertiser_.on_controller_failed();
   SABLE_LOG_ERROR("%s", message.c_str());
-  for (const ConnDesc& d : lost) {
-    HostEvent e;
-    e.kind = HostEvent::Kind::kDisconnected;
-    e.desc = d;
-    e.value = uint8_t(HciStatus::kConnectionTimeout);
-    ctx_.events.push(std::move(e));
-  }
-  HostEvent e;
-  e.kind = HostEvent::Kind::kFatal;
-  e.error = Error{kind, message};
-  ctx_.events.push(std::move(e));
+  for (const Connection* c : links())
+    ctx_.events.push(HostEvent::Kind::kDisconnected, c->desc(),
+                     uint8_t(HciStatus::kConnectionTimeout));
+  ctx_.events.push(HostEvent::Kind::kFatal).error = Error{kind, message};
 }
 
 void Host::on_controller_lost(TimePoint now, const ErrorMessage& message) {
@@ -148,7 +99,7 @@ void Host::on_bring_up(const Result<hci::ControllerInfo, hci::InitError>& r) {
     const auto& e = r.error();
     fatal(e.kind == hci::InitError::Kind::kTimeout ? ErrorKind::kControllerTimeout
                                                    : ErrorKind::kController,
-          std::string("controller bring-up: ") + e.to_string().c_str());
+          ErrorMessage::format("controller bring-up: %s", e.to_string().c_str()));
     return;
   }
   ctx_.controller = r.value();
@@ -159,9 +110,7 @@ void Host::on_bring_up(const Result<hci::ControllerInfo, hci::InitError>& r) {
   SABLE_LOG_INFO("controller %s ready: HCI version %u, ACL %u x %u octets",
                  ctx_.controller.bd_addr.to_string().c_str(), ctx_.controller.hci_version,
                  ctx_.controller.acl_packet_count, ctx_.controller.acl_data_length);
-  HostEvent e;
-  e.kind = HostEvent::Kind::kReady;
-  ctx_.events.push(std::move(e));
+  ctx_.events.push(HostEvent::Kind::kReady);
   refresh_advertising();
 }
 
@@ -185,7 +134,7 @@ TimePoint Host::next_deadline() const {
   TimePoint t = ctx_.commands.next_deadline();
   if constexpr (profile::kCentralRole) t = std::min(t, connector_.next_deadline());
   if constexpr (profile::kPeripheralRole) t = std::min(t, advertiser_.next_deadline());
-  for (const auto& c : connections_) t = std::min(t, c->next_deadline());
+  for (const Connection* c : links()) t = std::min(t, c->next_deadline());
   return t;
 }
 
@@ -194,7 +143,7 @@ void Host::on_timeout(TimePoint now) {
   ctx_.commands.on_timeout(now);
   if constexpr (profile::kCentralRole) connector_.on_timeout(now);
   // Connections leave only on Disconnection Complete, so the list is stable here.
-  for (auto& c : connections_) c->on_timeout(now);
+  for (Connection* c : links()) c->on_timeout(now);
   if constexpr (profile::kPeripheralRole) advertiser_.on_timeout(now);
 }
 
@@ -250,28 +199,11 @@ void Host::on_le_meta(Bytes params) {
   switch (meta->subevent) {
     case hci::le_ev::kConnectionComplete:
       if (auto e = hci::LeConnectionCompleteEvent::parse(meta->params); e.ok())
-        on_connection_complete(e->status, e->handle, e->role, e->peer_address,
-                               e->connection_interval, e->peripheral_latency,
-                               e->supervision_timeout);
+        on_connection_complete(*e, {});
       break;
     case hci::le_ev::kEnhancedConnectionComplete:
-      if (auto e = hci::LeEnhancedConnectionCompleteEvent::parse(meta->params); e.ok()) {
-        // Core 5.4 Vol 4 Part E 7.7.65.10: when the controller resolved the
-        // peer, Peer_Address is its identity (type 0x02/0x03) and the address
-        // used on the air is Peer_Resolvable_Private_Address. Pairing needs the
-        // on-air address; ConnDesc shows both.
-        Address on_air = e->peer_address;
-        const auto& rpa = e->peer_resolvable_private_address;
-        bool resolved = rpa != std::array<uint8_t, 6>{};
-        if (resolved) {
-          on_air.bytes = rpa;
-          on_air.type = AddressType::kRandom;
-        }
-        Address identity = store::identity_form(e->peer_address);
-        on_connection_complete(e->status, e->handle, e->role, on_air, e->connection_interval,
-                               e->peripheral_latency, e->supervision_timeout,
-                               resolved ? &identity : nullptr);
-      }
+      if (auto e = hci::LeEnhancedConnectionCompleteEvent::parse(meta->params); e.ok())
+        on_connection_complete(*e, e->peer_resolvable_private_address);
       break;
     case hci::le_ev::kAdvertisingReport:
       if constexpr (profile::kCentralRole)
@@ -300,54 +232,61 @@ void Host::on_le_meta(Bytes params) {
 
 // ---- Connection lifecycle ----
 
-void Host::on_connection_complete(HciStatus status, uint16_t handle, uint8_t role,
-                                  const Address& peer, uint16_t interval, uint16_t latency,
-                                  uint16_t timeout, const Address* identity) {
+void Host::on_connection_complete(const hci::LeConnectionFields& e,
+                                  const std::array<uint8_t, 6>& peer_rpa) {
   if constexpr (profile::kCentralRole)
-    if (role == hci::kRoleCentral && connector_.on_connection_complete(status)) return;
-  if (status != HciStatus::kSuccess) {
-    SABLE_LOG_WARN("%s", hci_error("LE connection", status).c_str());
-    if (role == hci::kRolePeripheral) advertiser_.stopped_by_controller();
+    if (e.role == hci::kRoleCentral && connector_.on_connection_complete(e.status)) return;
+  if (e.status != HciStatus::kSuccess) {
+    SABLE_LOG_WARN("%s", hci_error("LE connection", e.status).c_str());
+    if (e.role == hci::kRolePeripheral) advertiser_.stopped_by_controller();
     refresh_advertising();
     return;
   }
-  if (find(handle)) {
-    SABLE_LOG_WARN("controller reported connection 0x%04x twice; ignoring", handle);
+  if (find(e.handle)) {
+    SABLE_LOG_WARN("controller reported connection 0x%04x twice; ignoring", e.handle);
     return;
   }
-  ConnDesc d;
-  d.handle = handle;
-  d.role = role == hci::kRoleCentral ? Role::kCentral : Role::kPeripheral;
-  d.address = peer;
-  d.id_address = identity ? *identity : peer;
-  d.interval = interval;
-  d.latency = latency;
-  d.supervision_timeout = timeout;
-  d.mtu = att::kDefaultMtu;
-  d.generation = ++generations_;
-  Address local = (d.role == Role::kPeripheral && advertiser_.private_address())
-                      ? *advertiser_.private_address()
-                      : ctx_.controller.bd_addr;
   std::optional<Connection>* slot = nullptr;
   for (size_t i = 0; i < ctx_.config.max_connections && !slot; ++i)
     if (!slots_[i]) slot = &slots_[i];
   if (!slot) {
     // More links than this host was sized for (HostConfig::max_connections).
-    SABLE_LOG_WARN("connection 0x%04x refused: %zu links already", handle, connections_.size());
-    ctx_.send_command(hci::disconnect(handle, HciStatus::kRemoteDeviceTerminatedLowResources));
+    SABLE_LOG_WARN("connection 0x%04x refused: %zu links already", e.handle, link_count_);
+    ctx_.send_command(hci::disconnect(e.handle, HciStatus::kRemoteDeviceTerminatedLowResources));
     return;
   }
-  LinkServices services{ctx_, privacy_, acl_out_, repeated_attempts_, database_};
-  slot->emplace(services, d, local);
-  connections_.push_back(&**slot);
+  ConnDesc d;
+  d.handle = e.handle;
+  d.role = e.role == hci::kRoleCentral ? Role::kCentral : Role::kPeripheral;
+  d.address = e.peer_address;
+  d.id_address = e.peer_address;
+  // Core 5.4 Vol 4 Part E 7.7.65.10: when the controller resolved the peer
+  // (Enhanced Connection Complete), Peer_Address is its identity (type
+  // 0x02/0x03) and the address used on the air is
+  // Peer_Resolvable_Private_Address. Pairing needs the on-air address;
+  // ConnDesc shows both. The legacy event has no RPA (all zero).
+  if (peer_rpa != std::array<uint8_t, 6>{}) {
+    d.id_address = store::identity_form(e.peer_address);
+    d.address.bytes = peer_rpa;
+    d.address.type = AddressType::kRandom;
+  }
+  d.interval = e.connection_interval;
+  d.latency = e.peripheral_latency;
+  d.supervision_timeout = e.supervision_timeout;
+  d.mtu = att::kDefaultMtu;
+  d.generation = ++generations_;
+  bool peripheral = d.role == Role::kPeripheral;
+  const Address& local = (peripheral && advertiser_.private_address())
+                             ? *advertiser_.private_address()
+                             : ctx_.controller.bd_addr;
+  slot->emplace(LinkServices{ctx_, privacy_, acl_out_, repeated_attempts_, database_}, d, local);
+  Connection& c = **slot;
+  links_[link_count_++] = &c;
   // The controller stops advertising when a peripheral connection is made
   // (Core 5.4 Vol 6 Part B 4.4.2.9).
-  if (d.role == Role::kPeripheral) advertiser_.stopped_by_controller();
-  SABLE_LOG_INFO("connected 0x%04x to %s", handle, peer.to_string().c_str());
-  HostEvent e;
-  e.kind = HostEvent::Kind::kConnected;
-  e.desc = connections_.back()->desc();
-  ctx_.events.push(std::move(e));
+  if (peripheral) advertiser_.stopped_by_controller();
+  SABLE_LOG_INFO("connected 0x%04x to %s", e.handle, d.address.to_string().c_str());
+  ctx_.events.push(HostEvent::Kind::kConnected, c.desc());
   refresh_advertising();
 }
 
@@ -357,29 +296,26 @@ void Host::on_disconnection_complete(Bytes params) {
     SABLE_LOG_WARN("dropping malformed Disconnection Complete");
     return;
   }
+  Connection* gone = find(e->handle);
   if (e->status != HciStatus::kSuccess) {
     SABLE_LOG_WARN("%s", hci_error("disconnection", e->status).c_str());
-    if (Connection* c = find(e->handle)) c->on_disconnect_failed();
+    if (gone) gone->on_disconnect_failed();
     return;
   }
-  auto it = std::find_if(connections_.begin(), connections_.end(),
-                         [&](const auto& c) { return c->handle() == e->handle; });
-  if (it == connections_.end()) {
+  if (!gone) {
     SABLE_LOG_WARN("Disconnection Complete for unknown handle 0x%04x", e->handle);
     return;
   }
-  Connection* gone = *it;
-  connections_.erase(it);
+  // Out of the list (which keeps its order), then out of its slot.
+  size_t i = 0;
+  while (links_[i] != gone) ++i;
+  for (--link_count_; i < link_count_; ++i) links_[i] = links_[i + 1];
   gone->on_disconnected();
   acl_out_.on_disconnection(e->handle);
   acl_in_.on_disconnection(e->handle);
-  HostEvent ev;
-  ev.kind = HostEvent::Kind::kDisconnected;
-  ev.desc = gone->desc();
-  ev.value = uint8_t(e->reason);
-  for (size_t i = 0; i < ctx_.config.max_connections; ++i)
-    if (slots_[i] && &*slots_[i] == gone) slots_[i].reset();
-  ctx_.events.push(std::move(ev));
+  ctx_.events.push(HostEvent::Kind::kDisconnected, gone->desc(), uint8_t(e->reason));
+  for (size_t k = 0; k < ctx_.config.max_connections; ++k)
+    if (slots_[k] && &*slots_[k] == gone) slots_[k].reset();
   refresh_advertising();
 }
 
@@ -388,12 +324,10 @@ void Host::on_remote_connection_parameter_request(Bytes params) {
   if (!e.ok()) return;
   l2cap::ConnectionParameters p{e->interval_min, e->interval_max, e->max_latency, e->timeout};
   // Core 5.4 Vol 4 Part E 7.7.65.6: accept anything within the valid ranges.
-  if (!find(e->handle) || !l2cap::connection_parameters_valid(p)) {
-    ctx_.send_command(hci::le_remote_connection_parameter_request_negative_reply(
-        e->handle, HciStatus::kUnacceptableConnectionParameters));
-    return;
-  }
-  ctx_.send_command(hci::le_remote_connection_parameter_request_reply(e->handle, to_hci(p)));
+  bool accept = find(e->handle) && l2cap::connection_parameters_valid(p);
+  ctx_.send_command(accept ? hci::le_remote_connection_parameter_request_reply(e->handle, to_hci(p))
+                           : hci::le_remote_connection_parameter_request_negative_reply(
+                                 e->handle, HciStatus::kUnacceptableConnectionParameters));
 }
 
 void Host::on_acl_pdu(uint16_t handle, Bytes pdu) {
@@ -406,35 +340,32 @@ void Host::on_acl_pdu(uint16_t handle, Bytes pdu) {
 }
 
 Connection* Host::find(uint16_t handle) {
-  for (auto& c : connections_)
+  for (Connection* c : links())
     if (c->handle() == handle) return c;
   return nullptr;
 }
 
 const Connection* Host::find(uint16_t handle) const {
-  for (const auto& c : connections_)
+  for (const Connection* c : links())
     if (c->handle() == handle) return c;
   return nullptr;
 }
 
-Result<Connection*, Error> Host::link_for_call(uint16_t handle) {
-  if (ctx_.failed) return fail(controller_failed());
-  Connection* c = find(handle);
-  if (!c) return fail(Error{ErrorKind::kNotConnected, "no connection with that handle"});
-  return c;
-}
-
-template <class Call>
-Result<void, Error> Host::with_link(TimePoint now, uint16_t handle, Call call) {
+// One body for every public call on a link (a function pointer, not a
+// template per call).
+Result<void, Error> Host::with_link(TimePoint now, uint16_t handle, LinkCall call,
+                                    const void* arg) {
   Entry entry(*this, now);
-  auto c = link_for_call(handle);
-  if (!c.ok()) return fail(c.error());
-  return call(**c);
+  if (ctx_.failed) return refuse(ErrorKind::kInvalidState, "the controller has failed");
+  Connection* c = find(handle);
+  if (!c) return refuse(ErrorKind::kNotConnected, "no connection with that handle");
+  return call(*c, arg);
 }
 
 size_t Host::peripheral_links() const {
-  return size_t(std::count_if(connections_.begin(), connections_.end(),
-                              [](const auto& c) { return c->role() == Role::kPeripheral; }));
+  size_t n = 0;
+  for (const Connection* c : links()) n += c->role() == Role::kPeripheral;
+  return n;
 }
 
 void Host::refresh_advertising() {
@@ -445,28 +376,46 @@ void Host::refresh_advertising() {
 
 Result<void, Error> Host::update_connection_parameters(TimePoint now, uint16_t handle,
                                                        const l2cap::ConnectionParameters& p) {
-  return with_link(now, handle, [&](Connection& c) { return c.update_parameters(p); });
+  return with_link(
+      now, handle,
+      [](Connection& c, const void* a) {
+        return c.update_parameters(*static_cast<const l2cap::ConnectionParameters*>(a));
+      },
+      &p);
 }
 
 Result<void, Error> Host::disconnect(TimePoint now, uint16_t handle, uint8_t reason) {
-  return with_link(now, handle, [&](Connection& c) { return c.disconnect(reason); });
+  return with_link(
+      now, handle,
+      [](Connection& c, const void* a) { return c.disconnect(*static_cast<const uint8_t*>(a)); },
+      &reason);
 }
 
 Result<void, Error> Host::pair(TimePoint now, uint16_t handle) {
-  return with_link(now, handle, [&](Connection& c) { return c.pair(); });
+  return with_link(now, handle, [](Connection& c, const void*) { return c.pair(); });
 }
 
 Result<void, Error> Host::secure(TimePoint now, uint16_t handle) {
-  return with_link(now, handle, [&](Connection& c) { return c.secure(); });
+  return with_link(now, handle, [](Connection& c, const void*) { return c.secure(); });
 }
 
 Result<void, Error> Host::passkey_reply(TimePoint now, uint16_t handle,
                                         std::optional<uint32_t> passkey) {
-  return with_link(now, handle, [&](Connection& c) { return c.passkey_reply(passkey); });
+  return with_link(
+      now, handle,
+      [](Connection& c, const void* a) {
+        return c.passkey_reply(*static_cast<const std::optional<uint32_t>*>(a));
+      },
+      &passkey);
 }
 
 Result<void, Error> Host::numeric_comparison_reply(TimePoint now, uint16_t handle, bool accept) {
-  return with_link(now, handle, [&](Connection& c) { return c.numeric_comparison_reply(accept); });
+  return with_link(
+      now, handle,
+      [](Connection& c, const void* a) {
+        return c.numeric_comparison_reply(*static_cast<const bool*>(a));
+      },
+      &accept);
 }
 
 Result<void, Error> Host::remove_bond(const Address& identity) {
@@ -476,9 +425,9 @@ Result<void, Error> Host::remove_bond(const Address& identity) {
     ErrorMessage message = store::to_string(r.error().kind);
     return fail(Error{ErrorKind::kBadArgument, message.append(": ").append(r.error().reason)});
   }
-  for (auto& c : connections_) c->forget_bond(id);
+  for (Connection* c : links()) c->forget_bond(id);
   privacy_.load_resolving_list();
-  return {};
+  return accepted();
 }
 
 void Host::set_security_config(const SecurityConfig& security) {
@@ -490,57 +439,57 @@ void Host::set_security_config(const SecurityConfig& security) {
 
 Result<void, Error> Host::set_advertising_data(TimePoint now, const AdvertisementData& data) {
   Entry entry(*this, now);
-  if constexpr (!profile::kPeripheralRole) return fail(not_in_profile(kNoPeripheral));
+  if constexpr (!profile::kPeripheralRole) return refuse(ErrorKind::kNotSupported, kNoPeripheral);
   if (auto r = advertiser_.set_data(data); !r.ok()) return r;
   refresh_advertising();
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Host::set_advertising_interval(TimePoint now, uint16_t min_units,
                                                    uint16_t max_units) {
   Entry entry(*this, now);
-  if constexpr (!profile::kPeripheralRole) return fail(not_in_profile(kNoPeripheral));
+  if constexpr (!profile::kPeripheralRole) return refuse(ErrorKind::kNotSupported, kNoPeripheral);
   return advertiser_.set_interval(min_units, max_units);
 }
 
 Result<void, Error> Host::start_advertising(TimePoint now) {
   Entry entry(*this, now);
-  if constexpr (!profile::kPeripheralRole) return fail(not_in_profile(kNoPeripheral));
-  if (ctx_.failed) return fail(controller_failed());
+  if constexpr (!profile::kPeripheralRole) return refuse(ErrorKind::kNotSupported, kNoPeripheral);
+  if (ctx_.failed) return refuse(ErrorKind::kInvalidState, "the controller has failed");
   advertiser_.start();
   refresh_advertising();
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Host::stop_advertising(TimePoint now) {
   Entry entry(*this, now);
-  if constexpr (!profile::kPeripheralRole) return {};
+  if constexpr (!profile::kPeripheralRole) return accepted();
   advertiser_.stop();
   refresh_advertising();
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Host::start_scan(TimePoint now, const ScanConfig& config) {
   Entry entry(*this, now);
-  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
+  if constexpr (!profile::kCentralRole) return refuse(ErrorKind::kNotSupported, kNoCentral);
   return scanner_.start(config);
 }
 
 Result<void, Error> Host::stop_scan(TimePoint now) {
   Entry entry(*this, now);
-  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
+  if constexpr (!profile::kCentralRole) return refuse(ErrorKind::kNotSupported, kNoCentral);
   return scanner_.stop();
 }
 
 Result<void, Error> Host::connect(TimePoint now, const Address& peer, const ConnectConfig& config) {
   Entry entry(*this, now);
-  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
+  if constexpr (!profile::kCentralRole) return refuse(ErrorKind::kNotSupported, kNoCentral);
   return connector_.connect(peer, config);
 }
 
 Result<void, Error> Host::cancel_connect(TimePoint now) {
   Entry entry(*this, now);
-  if constexpr (!profile::kCentralRole) return fail(not_in_profile(kNoCentral));
+  if constexpr (!profile::kCentralRole) return refuse(ErrorKind::kNotSupported, kNoCentral);
   return connector_.cancel();
 }
 
@@ -549,18 +498,18 @@ NotifyResult Host::notify(TimePoint now, uint16_t value_handle, Bytes value) {
   if (ctx_.failed) return NotifyResult{0, NotifyStatus::kNotConnected};
   NotifyResult result;
   result.status = NotifyStatus::kNotConnected;
-  bool any_failed = false;
-  for (auto& c : connections_) {
+  int best_rank = -1;  // of the reasons seen so far
+  for (Connection* c : links()) {
     if (!c->server()) continue;
-    NotifyStatus s = to_notify_status(c->server()->notify(value_handle, value));
-    if (s == NotifyStatus::kSent) {
+    NotifyOutcome o = kNotifyOutcomes[size_t(c->server()->notify(value_handle, value))];
+    if (o.rank < 0) {
       ++result.sent;
-    } else if (!any_failed || rank(s) > rank(result.status)) {
-      result.status = s;
-      any_failed = true;
+    } else if (o.rank > best_rank) {
+      result.status = o.status;
+      best_rank = o.rank;
     }
   }
-  if (!any_failed && result.sent > 0) result.status = NotifyStatus::kSent;
+  if (best_rank < 0 && result.sent > 0) result.status = NotifyStatus::kSent;
   return result;
 }
 
@@ -578,9 +527,9 @@ gatt::Client* Host::gatt_client(uint16_t handle) {
 }
 
 std::vector<ConnDesc> Host::connections() const {
-  std::vector<ConnDesc> out;
-  if (ctx_.failed) return out;  // the controller, and every link with it, is gone
-  for (const auto& c : connections_) out.push_back(c->desc());
+  // None once the controller, and every link with it, is gone.
+  std::vector<ConnDesc> out(ctx_.failed ? 0 : link_count_);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = links_[i]->desc();
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -151,20 +152,21 @@ class Host final {
   void on_event(Bytes packet);
   void on_le_meta(Bytes params);
   void on_acl_pdu(uint16_t handle, Bytes pdu);
-  void on_connection_complete(HciStatus status, uint16_t handle, uint8_t role, const Address& peer,
-                              uint16_t interval, uint16_t latency, uint16_t timeout,
-                              const Address* identity = nullptr);
+  // Either LE Connection Complete; `peer_rpa` is the Enhanced event's
+  // Peer_Resolvable_Private_Address (all zero: none).
+  void on_connection_complete(const hci::LeConnectionFields& e,
+                              const std::array<uint8_t, 6>& peer_rpa);
   void on_disconnection_complete(Bytes params);
   void on_remote_connection_parameter_request(Bytes params);
   void refresh_advertising();
   size_t peripheral_links() const;
   Connection* find(uint16_t handle);
   const Connection* find(uint16_t handle) const;
-  // The connection for a public call, or why there is none.
-  Result<Connection*, Error> link_for_call(uint16_t handle);
-  // Runs a public call on the connection of `handle` inside an Entry.
-  template <class Call>
-  Result<void, Error> with_link(TimePoint now, uint16_t handle, Call call);
+  // Runs a public call on the connection of `handle` inside an Entry, or
+  // says why there is no such connection. `arg` is the call's argument.
+  using LinkCall = Result<void, Error> (*)(Connection&, const void* arg);
+  Result<void, Error> with_link(TimePoint now, uint16_t handle, LinkCall call,
+                                const void* arg = nullptr);
 
   HostContext ctx_;
   HostListener& listener_;
@@ -178,9 +180,12 @@ class Host final {
   smp::RepeatedAttempts repeated_attempts_;
   gatt::Database* database_ = nullptr;
   // Connections live in slots made at construction (max_connections of
-  // them): a new link allocates nothing. connections_ lists the live ones.
+  // them): a new link allocates nothing. links_ lists the live ones, oldest
+  // first.
   std::unique_ptr<std::optional<Connection>[]> slots_;
-  std::vector<Connection*> connections_;
+  std::unique_ptr<Connection*[]> links_;
+  size_t link_count_ = 0;
+  std::span<Connection* const> links() const { return {links_.get(), link_count_}; }
   uint32_t generations_ = 0;  // links made so far
   int depth_ = 0;             // nested public entries
   bool delivering_ = false;   // the outbox is being delivered

@@ -15,6 +15,8 @@
 #include "hci/controller_init.hpp"
 #include "hci/sender.hpp"
 #include "hci/status.hpp"
+#include "sable/error.hpp"
+#include "sable/result.hpp"
 #include "store/bond_store.hpp"
 
 namespace sable::gap {
@@ -26,21 +28,13 @@ class HostContext {
   HostContext(const HostContext&) = delete;
   HostContext& operator=(const HostContext&) = delete;
 
-  // Nothing is sent once the controller has failed.
-  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb = {}) {
-    if (failed) return;
-    commands.send(now, packet, std::move(cb));
-  }
+  // Nothing is sent once the controller has failed. (Out of line, like
+  // bonds(): one copy for every part instead of one per translation unit.)
+  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb = {});
   // The application's store (Host::set_bond_store), else an in-memory one made
   // on first use (bring-up): a port with its own store never pays for the
   // default's fixed arrays.
-  store::BondStore& bonds() {
-    if (bond_store == nullptr) {
-      default_bonds = std::make_unique<store::MemoryBondStore>();
-      bond_store = default_bonds.get();
-    }
-    return *bond_store;
-  }
+  store::BondStore& bonds();
 
   HostConfig config;
   crypto::RandomSource& random;
@@ -56,5 +50,17 @@ class HostContext {
 
 // "<what> failed: <status name> (0xNN)", for logs and Error messages.
 ErrorMessage hci_error(const char* what, hci::HciStatus status);
+
+// Logs "<what>: <why the store failed>" as an error (one place builds the
+// store's text).
+void log_store_error(const ErrorMessage& what, const store::StoreError& e);
+
+// A public call done (out of line: one call instead of building the Result
+// at every `return`).
+Result<void, Error> accepted();
+
+// A public call refused: the Error is built here, once, not at every call
+// site.
+Result<void, Error> refuse(ErrorKind kind, const char* message);
 
 }  // namespace sable::gap

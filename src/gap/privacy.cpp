@@ -22,22 +22,22 @@ void Privacy::ensure_local_identity() {
   store::LocalIdentity id;
   ctx_.random.fill(id.irk);
   if (auto r = ctx_.bonds().set_local_identity(id); !r.ok())
-    SABLE_LOG_ERROR("local IRK not stored: %s", r.error().to_string().c_str());
+    log_store_error("local IRK not stored", r.error());
   local_irk_ = id.irk;
 }
 
-Privacy::PeerMatch Privacy::resolve(const Address& on_air, const Address& identity) const {
-  PeerMatch m{std::nullopt, identity};
+Address Privacy::resolve(const Address& on_air, const Address& identity,
+                         std::optional<store::Bond>& bond) const {
   if (!(identity == on_air)) {  // the controller resolved it already
-    m.bond = ctx_.bonds().find_by_identity(identity);
-    return m;
+    bond = ctx_.bonds().find_by_identity(identity);
+    return identity;
   }
   if (on_air.is_resolvable_private()) {
-    if ((m.bond = bond_for_rpa(on_air))) m.identity = m.bond->peer_identity;
-    return m;
+    bond = bond_for_rpa(on_air);
+    return bond ? bond->peer_identity : identity;
   }
-  m.bond = ctx_.bonds().find_by_identity(store::identity_form(on_air));
-  return m;
+  bond = ctx_.bonds().find_by_identity(store::identity_form(on_air));
+  return identity;
 }
 
 std::optional<store::Bond> Privacy::bond_for_rpa(const Address& rpa) const {

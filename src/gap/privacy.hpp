@@ -23,13 +23,12 @@ class Privacy {
   void ensure_local_identity();
   const std::optional<std::array<uint8_t, 16>>& local_irk() const { return local_irk_; }
 
-  // The bond of a peer seen at `on_air`, and its identity. `identity` is the
-  // controller's resolution when it did one (Enhanced Connection Complete).
-  struct PeerMatch {
-    std::optional<store::Bond> bond;
-    Address identity;
-  };
-  PeerMatch resolve(const Address& on_air, const Address& identity) const;
+  // Puts the bond of a peer seen at `on_air` in `bond` (straight into the
+  // caller's slot: a Bond is large) and returns the peer's identity.
+  // `identity` is the controller's resolution when it did one (Enhanced
+  // Connection Complete), else `on_air`.
+  Address resolve(const Address& on_air, const Address& identity,
+                  std::optional<store::Bond>& bond) const;
   // The bond of a resolvable private address, if one of the stored IRKs makes it.
   std::optional<store::Bond> bond_for_rpa(const Address& rpa) const;
 

@@ -9,11 +9,11 @@
 namespace sable::gap {
 
 Result<void, Error> Scanner::start(const ScanConfig& config) {
-  if (!ctx_.ready) return fail(Error{ErrorKind::kInvalidState, "the controller is not ready"});
+  if (!ctx_.ready) return refuse(ErrorKind::kInvalidState, "the controller is not ready");
   if (config.window > config.interval || config.interval < 0x0004 || config.interval > 0x4000 ||
       config.window < 0x0004)
-    return fail(Error{ErrorKind::kBadArgument,
-                      "scan window must not exceed the interval (both 0x0004..0x4000)"});
+    return refuse(ErrorKind::kBadArgument,
+                  "scan window must not exceed the interval (both 0x0004..0x4000)");
   wanted_ = true;
   pending_.clear();
   hci::ScanParameters p;
@@ -28,17 +28,17 @@ Result<void, Error> Scanner::start(const ScanConfig& config) {
                       if (!r.ok() && !r.timed_out)
                         SABLE_LOG_WARN("%s", hci_error("LE_Set_Scan_Enable", r.status).c_str());
                     });
-  return {};
+  return accepted();
 }
 
 Result<void, Error> Scanner::stop() {
   wanted_ = false;
   pending_.clear();
-  if (!ctx_.ready) return {};
+  if (!ctx_.ready) return accepted();
   ctx_.send_command(hci::le_set_scan_enable(false, false), [this](const hci::CommandResult& r) {
     if (r.ok()) active_ = false;
   });
-  return {};
+  return accepted();
 }
 
 void Scanner::on_advertising_report(Bytes params) {
