@@ -43,7 +43,7 @@ void field(Out& out, const Spec& spec, const char* prefix, size_t prefix_size, s
 
 void integer(Out& out, const Spec& spec, unsigned long long value, bool negative, unsigned base,
              bool upper) {
-  const char* alphabet = "0123456789abcdef0123456789ABCDEF" + (upper ? 16 : 0);
+  const char* alphabet = &"0123456789abcdef0123456789ABCDEF"[upper ? 16 : 0];
   char digits[24];  // 22 octal digits for 64 bits
   char* end = digits + sizeof digits;
   char* first = end;
