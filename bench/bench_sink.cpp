@@ -88,7 +88,7 @@ class Sink final : public Node {
           auto svc = (*r)[0];
           client_->discover_characteristics(
               now(), svc.start, svc.end,
-              [this, svc](gatt::ClientResult<std::vector<gatt::CharacteristicInfo>> c) {
+              [this](gatt::ClientResult<std::vector<gatt::CharacteristicInfo>> c) {
                 if (!c.ok()) return fail("characteristic discovery failed");
                 for (const auto& ch : *c)
                   if (ch.uuid == kBenchCharacteristic) value_handle_ = ch.value_handle;

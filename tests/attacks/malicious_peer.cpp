@@ -23,8 +23,11 @@ void append(std::vector<uint8_t>& v, Bytes b) {
 // ---------------------------------------------------------------------------
 // MaliciousPeer
 
-MaliciousPeer::MaliciousPeer(FakeAir& air, FakeController& controller, std::function<void()> pump)
-    : air_(air), controller_(controller), pump_(std::move(pump)) {
+// The air is implied by the controller (kept in the signature for symmetry
+// with the other devices of the arena).
+MaliciousPeer::MaliciousPeer(FakeAir& /*air*/, FakeController& controller,
+                             std::function<void()> pump)
+    : controller_(controller), pump_(std::move(pump)) {
   // The attacker does not care about its own controller's flow control.
   controller_.set_acl_buffer(1024, 64);
   controller_.set_host_sink([this](HciPacketType type, Bytes packet) { on_packet(type, packet); });

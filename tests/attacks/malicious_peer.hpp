@@ -147,7 +147,6 @@ class MaliciousPeer {
   void on_acl(Bytes packet);
   std::optional<Pdu> pop(uint16_t cid);
 
-  FakeAir& air_;
   FakeController& controller_;
   std::function<void()> pump_;
   bool paused_ = false;

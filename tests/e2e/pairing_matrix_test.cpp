@@ -62,7 +62,10 @@ using Case = std::tuple<IoCap, IoCap, bool /*sc*/, bool /*bond*/, bool /*mitm*/>
 class PairingMatrixTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(PairingMatrixTest, ModelCallbacksAndResultingSecurity) {
-  auto [init_io, resp_io, sc, bond, mitm] = GetParam();
+  // Plain copies, not structured bindings: clang 14 cannot capture those.
+  const IoCap init_io = std::get<0>(GetParam()), resp_io = std::get<1>(GetParam());
+  const bool sc = std::get<2>(GetParam()), bond = std::get<3>(GetParam()),
+             mitm = std::get<4>(GetParam());
   auto config = [&](IoCap io) {
     gap::HostConfig c;
     uint8_t bits = uint8_t((bond ? AuthReq::kBond : 0) | (mitm ? AuthReq::kMitm : 0) |
