@@ -15,7 +15,11 @@ struct Watched {
   // Returns whether the object still existed after the callback.
   bool run() {
     LifetimeWatch watch(watchers);
-    callback();
+    // Runs a copy, as gatt::Client moves a procedure's callback out first: the
+    // callback may destroy this object and with it `callback`, while the
+    // closure still runs (and reads its captures).
+    std::function<void()> running = callback;
+    running();
     return !watch.ended();
   }
 };
