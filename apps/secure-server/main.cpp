@@ -20,6 +20,8 @@ const char kUsage[] =
     "  --allow-legacy      accept LE legacy pairing (default: Secure Connections only)\n"
     "  --allow-debug-keys  accept a peer's Secure Connections debug key (development only)\n"
     "  --no-reconnect      exit when the controller is lost (default: wait for it and resume)\n"
+    "  --max-connections N serve up to N centrals at once, 1 to 16 (default 1); advertising\n"
+    "                      resumes while fewer are connected\n"
     "  -v                  more logging (repeat for more)\n";
 
 struct Args {
@@ -74,6 +76,13 @@ Args parse_args(int argc, char** argv) {
       args.allow_legacy = true;
     } else if (a == "--allow-debug-keys") {
       args.allow_debug_keys = true;
+    } else if (a == "--max-connections") {
+      std::string v = value("--max-connections");
+      char* end = nullptr;
+      unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > sable::DeviceOptions::kMaxConnections)
+        usage_error("--max-connections must be a number from 1 to 16");
+      args.device.max_connections = unsigned(n);
     } else if (a == "--no-reconnect") {
       args.device.reconnect = false;
     } else if (a == "-v" || a == "-vv") {

@@ -28,6 +28,10 @@ struct DeviceOptions {
   // reopen `hci` every second and resume: services, bonds and advertising come
   // back on the new controller. Without it the Device stops with error().
   bool reconnect = false;
+  // Centrals served at once (peripheral role), 1 to kMaxConnections. While
+  // fewer are connected, advertising resumes after each connection.
+  unsigned max_connections = 1;
+  static constexpr unsigned kMaxConnections = 16;
   int verbosity = 0;  // -1 errors only, 0 warnings, 1 info, 2 debug, 3 trace
 };
 

@@ -28,6 +28,8 @@ Device::BondInfo bond_info(const store::Bond& b) {
 // ---- Device ----
 
 Result<std::unique_ptr<Device>, Error> Device::take(const DeviceOptions& options) {
+  if (options.max_connections < 1 || options.max_connections > DeviceOptions::kMaxConnections)
+    return fail(Error{ErrorKind::kBadArgument, "max_connections must be 1 to 16"});
   auto impl = DeviceImpl::create(options);
   if (!impl.ok()) return fail(impl.error());
   return std::unique_ptr<Device>(new Device(std::move(impl.value())));

@@ -39,6 +39,9 @@ DeviceImpl::~DeviceImpl() = default;
 void DeviceImpl::attach_host(crypto::RandomSource& random) {
   gap::HostConfig config;
   config.security = security_.config();
+  config.max_peripheral_connections = options_.max_connections;
+  if (config.max_connections < options_.max_connections)
+    config.max_connections = options_.max_connections;
   host_ = std::make_unique<gap::Host>(config, *this, *this, random);
   host_->set_bond_store(bonds_.get());
   if (database_) host_->set_database(database_.get());

@@ -24,7 +24,7 @@ int run_command(const std::string& cmd, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-VirtualRadio::VirtualRadio() {
+VirtualRadio::VirtualRadio(std::string emulator) : emulator_(std::move(emulator)) {
   char tmpl[] = "/tmp/sable-test-radio.XXXXXX";
   if (!mkdtemp(tmpl)) return;
   dir_ = tmpl;
@@ -44,8 +44,9 @@ bool VirtualRadio::restart() {
 
 bool VirtualRadio::start() {
   std::string out;
+  std::string emulator = emulator_.empty() ? "" : " --emulator " + emulator_;
   int rc = run_command(std::string(SABLE_SOURCE_DIR) + "/tools/virtual-radio/vradio --build-dir " +
-                           SABLE_BINARY_DIR + " start " + dir_ + " 2>&1",
+                           SABLE_BINARY_DIR + emulator + " start " + dir_ + " 2>&1",
                        &out);
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   if (rc == 0) {

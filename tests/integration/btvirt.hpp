@@ -24,7 +24,9 @@ int run_command(const std::string& cmd, std::string* out = nullptr);
 
 class VirtualRadio {
  public:
-  VirtualRadio();
+  // emulator: "stock" or "patched" (vradio --emulator); empty: vradio's
+  // default, which SABLE_VRADIO_EMULATOR chooses (ctest's patched.* runs).
+  explicit VirtualRadio(std::string emulator = "");
   ~VirtualRadio();
   bool ok() const { return !socket_.empty(); }
   // Stops btvirt (every client loses its controller) and starts a new one in
@@ -37,6 +39,7 @@ class VirtualRadio {
 
  private:
   bool start();
+  std::string emulator_;
   std::string dir_;
   std::string socket_;
 };

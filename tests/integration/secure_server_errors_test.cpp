@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "btvirt.hpp"
+#include "sable/device.hpp"
 
 namespace sable::testing {
 namespace {
@@ -144,10 +145,30 @@ TEST(SecureServerErrors, BadFlags) {
   ASSERT_TRUE(o.exit_code);
   EXPECT_EQ(*o.exit_code, 2);
   EXPECT_NE(o.output.find("--passkey"), std::string::npos);
+  for (const char* n : {"0", "17", "two", ""}) {
+    o = run_server({"--hci", "unix:/x", "--max-connections", n});
+    ASSERT_TRUE(o.exit_code) << n;
+    EXPECT_EQ(*o.exit_code, 2) << n;
+    EXPECT_NE(o.output.find("--max-connections must be a number from 1 to 16"), std::string::npos)
+        << o.output;
+  }
   o = run_server({"--frobnicate"});
   ASSERT_TRUE(o.exit_code);
   EXPECT_EQ(*o.exit_code, 2);
   EXPECT_NE(o.output.find("unknown option '--frobnicate'"), std::string::npos);
+}
+
+// The API refuses a maximum it cannot honour before it opens anything.
+TEST(DeviceOptionsErrors, MaxConnectionsOutsideOneToSixteenIsABadArgument) {
+  for (unsigned n : {0u, 17u}) {
+    DeviceOptions options;
+    options.hci = "unix:/nonexistent/socket";
+    options.max_connections = n;
+    auto taken = Device::take(options);
+    ASSERT_FALSE(taken.ok()) << n;
+    EXPECT_EQ(taken.error().kind, ErrorKind::kBadArgument) << n;
+    EXPECT_EQ(taken.error().message, "max_connections must be 1 to 16") << n;
+  }
 }
 
 }  // namespace
