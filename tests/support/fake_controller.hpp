@@ -254,6 +254,9 @@ class FakeController {
   void handle_command(Bytes packet);
   void handle_acl(Bytes packet);
   void dispatch(uint16_t opcode, Bytes params);
+  // Each returns false for an opcode it does not handle.
+  bool dispatch_link(uint16_t opcode, Bytes params);
+  bool dispatch_ext(uint16_t opcode, Bytes params);
   void respond_failure(uint16_t opcode, uint8_t status, Bytes params);
   void command_complete(uint16_t opcode, std::vector<uint8_t> return_parameters);
   void command_status(uint16_t opcode, uint8_t status);
