@@ -146,77 +146,149 @@ void FakeAir::detach(FakeController& c) {
   }
 }
 
+// Legacy advertising types as extended Advertising_Event_Properties (7.8.53):
+// ADV_IND, ADV_DIRECT_IND (high duty), ADV_SCAN_IND, ADV_NONCONN_IND,
+// ADV_DIRECT_IND (low duty).
+constexpr uint16_t kLegacyProperties[] = {0x13, 0x1D, 0x12, 0x10, 0x15};
+
+std::vector<FakeAir::Advert> FakeAir::adverts_of(FakeController& c) {
+  std::vector<Advert> out;
+  if (c.advertising_ && c.adv_.type <= 0x04) {
+    std::optional<Address> a = c.own_address(c.adv_.own_address_type);
+    if (a)
+      out.push_back({&c, nullptr, kLegacyProperties[c.adv_.type], *a, c.adv_.peer,
+                     c.adv_.filter_policy, &c.adv_data_, &c.scan_rsp_data_, 1, 0, 0xFF});
+  }
+  for (const auto& set : c.sets_) {
+    if (!set.enabled) continue;
+    std::optional<Address> a = c.set_address(set);
+    if (!a) continue;
+    const bool legacy = set.properties & 0x10;
+    out.push_back({&c, &set, set.properties, *a, set.peer, set.filter_policy, &set.data,
+                   &set.scan_response, set.primary_phy, uint8_t(legacy ? 0 : set.secondary_phy),
+                   uint8_t(legacy ? 0xFF : set.sid)});
+  }
+  return out;
+}
+
 void FakeAir::report_all_to(FakeController& scanner) {
-  for (auto& adv : controllers_)
-    if (adv.get() != &scanner && adv->advertising_) report(*adv, scanner);
+  for (auto& c : controllers_)
+    if (c.get() != &scanner)
+      for (const Advert& a : adverts_of(*c)) report(a, scanner);
 }
 
 void FakeAir::report_to_scanners(FakeController& advertiser) {
+  auto adverts = adverts_of(advertiser);
   for (auto& s : controllers_)
-    if (s.get() != &advertiser && s->scanning_) report(advertiser, *s);
+    if (s.get() != &advertiser && s->scanning_)
+      for (const Advert& a : adverts) report(a, *s);
 }
 
-// 7.7.65.2 LE Advertising Report: Num_Reports (1 here), Event_Type,
-// Address_Type, Address, Data_Length, Data, RSSI.
-void FakeAir::report(FakeController& adv, FakeController& scanner) {
-  std::optional<Address> adv_addr = adv.own_address(adv.adv_.own_address_type);
+// 7.7.65.2 LE Advertising Report for a legacy scanner: Num_Reports (1 here),
+// Event_Type, Address_Type, Address, Data_Length, Data, RSSI; an extended
+// scanner gets 7.7.65.13 (report_extended).
+void FakeAir::report(const Advert& adv, FakeController& scanner) {
   std::optional<Address> scanner_addr = scanner.own_address(scanner.scan_own_address_type_);
-  if (!adv_addr || !scanner_addr) return;
-  const uint8_t type = adv.adv_.type;
-  const bool directed = type == 0x01 || type == 0x04;
-  if (directed && !same_air_address(adv.adv_.peer, *scanner_addr)) return;
+  if (!scanner_addr) return;
+  const uint16_t props = adv.properties;
+  const bool directed = props & 0x04;
+  if (directed && !same_air_address(adv.peer, *scanner_addr)) return;
   // Scanner filter policy 0x01/0x03: only advertisers on the accept list.
-  if ((scanner.scan_filter_policy_ & 0x01) && !scanner.in_accept_list(*adv_addr)) return;
-
+  if ((scanner.scan_filter_policy_ & 0x01) && !scanner.in_accept_list(adv.address)) return;
+  // Active scanning: SCAN_REQ to scannable advertisers, answered by a scan
+  // response unless the advertiser filters scan requests by its accept list.
+  const bool answers_scan =
+      scanner.scan_type_ == 0x01 && (props & 0x02) &&
+      (!(adv.filter_policy & 0x01) || adv.controller->in_accept_list(*scanner_addr));
+  if (scanner.scan_extended_) {
+    report_extended(adv, scanner, false, *scanner_addr);
+    if (answers_scan) report_extended(adv, scanner, true, *scanner_addr);
+    return;
+  }
+  // A legacy scanner hears legacy PDUs only (Vol 6 Part B 2.3).
+  if (!(props & 0x10)) return;
   auto emit = [&](uint8_t event_type, const std::vector<uint8_t>& data) {
-    auto key = std::make_tuple(adv_addr->bytes, air_type(*adv_addr), event_type);
+    auto key = std::make_tuple(adv.address.bytes, air_type(adv.address), event_type, uint8_t(0));
     if (scanner.filter_duplicates_ && scanner.reported_.count(key)) return;
     scanner.reported_.insert(key);
     scanner.send_le_event(kLeAdvertisingReport, W().u8(1)
                                                     .u8(event_type)
-                                                    .u8(air_type(*adv_addr))
-                                                    .addr(*adv_addr)
+                                                    .u8(air_type(adv.address))
+                                                    .addr(adv.address)
                                                     .u8(uint8_t(data.size()))
                                                     .bytes(data)
-                                                    .u8(uint8_t(adv.rssi_))
+                                                    .u8(uint8_t(adv.controller->rssi_))
                                                     .take());
   };
-  // Report event types match the legacy advertising types, except both
-  // directed kinds report as ADV_DIRECT_IND (0x01) with no data.
-  emit(directed ? 0x01 : type, directed ? std::vector<uint8_t>{} : adv.adv_data_);
-  // Active scanning: SCAN_REQ to scannable advertisers, answered by SCAN_RSP
-  // (0x04) unless the advertiser filters scan requests by its accept list.
-  const bool scannable = type == 0x00 || type == 0x02;
-  if (scanner.scan_type_ == 0x01 && scannable &&
-      (!(adv.adv_.filter_policy & 0x01) || adv.in_accept_list(*scanner_addr)))
-    emit(0x04, adv.scan_rsp_data_);
+  // Report event types by legacy type; both directed kinds report as
+  // ADV_DIRECT_IND (0x01) with no data.
+  const uint8_t type = directed ? 0x01 : (props & 0x01) ? 0x00 : (props & 0x02) ? 0x02 : 0x03;
+  emit(type, directed ? std::vector<uint8_t>{} : *adv.data);
+  if (answers_scan) emit(0x04, *adv.scan_response);
 }
 
-FakeController* FakeAir::find_advertiser_for(FakeController& init) {
+// 7.7.65.13 LE Extended Advertising Report: data longer than one report goes
+// in several, all but the last with Data_Status 0b01 (more to come).
+void FakeAir::report_extended(const Advert& adv, FakeController& scanner, bool scan_response,
+                              const Address& scanner_address) {
+  const uint16_t props = adv.properties;
+  const bool legacy = props & 0x10;
+  uint16_t event_type = props & 0x17;               // connectable, scannable, directed, legacy
+  if (legacy && (props & 0x04)) event_type = 0x15;  // both directed kinds
+  if (scan_response)
+    event_type = legacy ? uint16_t(0x18 | (props & 0x03)) : uint16_t(0x08 | (props & 0x03));
+  const std::vector<uint8_t>& data = scan_response              ? *adv.scan_response
+                                     : (props & 0x04) && legacy ? std::vector<uint8_t>{}
+                                                                : *adv.data;
+  auto key =
+      std::make_tuple(adv.address.bytes, air_type(adv.address), uint8_t(event_type), adv.sid);
+  if (scanner.filter_duplicates_ && scanner.reported_.count(key)) return;
+  scanner.reported_.insert(key);
+  const std::array<uint8_t, 6> none{};
+  size_t offset = 0;
+  do {
+    const size_t chunk = std::min<size_t>(data.size() - offset, kExtendedReportDataMax);
+    const bool more = offset + chunk < data.size();
+    W w;
+    w.u8(1).le16(uint16_t(event_type | (more ? 0x20 : 0x00)));
+    w.u8(air_type(adv.address)).addr(adv.address);
+    w.u8(adv.primary_phy).u8(adv.secondary_phy).u8(adv.sid);
+    w.u8(0x7F).u8(uint8_t(adv.controller->rssi_)).le16(0);  // Tx power n/a, no periodic
+    if (props & 0x04)
+      w.u8(air_type(scanner_address)).addr(scanner_address);
+    else
+      w.u8(0).bytes(none);
+    w.u8(uint8_t(chunk)).bytes(Bytes(data.data() + offset, chunk));
+    scanner.send_le_event(kLeExtendedAdvertisingReport, w.take());
+    offset += chunk;
+  } while (offset < data.size());
+}
+
+std::optional<FakeAir::Advert> FakeAir::find_advertiser_for(FakeController& init) {
   const auto& in = *init.initiation_;
   std::optional<Address> init_addr = init.own_address(in.own_address_type);
-  if (!init_addr) return nullptr;
+  if (!init_addr) return std::nullopt;
   for (auto& up : controllers_) {
-    FakeController& adv = *up;
-    if (&adv == &init || !adv.advertising_) continue;
-    const uint8_t type = adv.adv_.type;
-    if (type != 0x00 && type != 0x01 && type != 0x04) continue;  // not connectable
-    if (adv.handles_.size() >= kMaxLinksPerController) continue;
-    std::optional<Address> adv_addr = adv.own_address(adv.adv_.own_address_type);
-    if (!adv_addr) continue;
-    if (in.filter_policy == 0x00 ? !same_air_address(in.peer, *adv_addr)
-                                 : !init.in_accept_list(*adv_addr))
-      continue;
-    if ((type == 0x01 || type == 0x04) && !same_air_address(adv.adv_.peer, *init_addr)) continue;
-    if ((adv.adv_.filter_policy & 0x02) && !adv.in_accept_list(*init_addr)) continue;
-    return &adv;
+    FakeController& c = *up;
+    if (&c == &init || c.handles_.size() >= kMaxLinksPerController) continue;
+    for (const Advert& adv : adverts_of(c)) {
+      if (!(adv.properties & 0x01)) continue;  // not connectable
+      // A legacy initiator answers legacy PDUs only.
+      if (!in.extended && !(adv.properties & 0x10)) continue;
+      if (in.filter_policy == 0x00 ? !same_air_address(in.peer, adv.address)
+                                   : !init.in_accept_list(adv.address))
+        continue;
+      if ((adv.properties & 0x04) && !same_air_address(adv.peer, *init_addr)) continue;
+      if ((adv.filter_policy & 0x02) && !c.in_accept_list(*init_addr)) continue;
+      return adv;
+    }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 void FakeAir::try_connect(FakeController& init) {
   if (!init.initiation_ || init.initiation_->connect_scheduled) return;
-  FakeController* adv = find_advertiser_for(init);
+  std::optional<Advert> adv = find_advertiser_for(init);
   if (!adv) return;  // stays pending until an advertiser appears or a cancel
   if (connection_delay_.count() == 0) {
     establish(init, *adv);
@@ -226,7 +298,7 @@ void FakeAir::try_connect(FakeController& init) {
   schedule(connection_delay_, [this, &init] {
     if (!init.initiation_) return;
     init.initiation_->connect_scheduled = false;
-    if (FakeController* a = find_advertiser_for(init)) establish(init, *a);
+    if (std::optional<Advert> a = find_advertiser_for(init)) establish(init, *a);
   });
 }
 
@@ -236,17 +308,27 @@ void FakeAir::try_connect_all() {
 
 // 7.7.65.1 LE Connection Complete / 7.7.65.10 LE Enhanced Connection Complete
 // on both sides; the advertiser stops advertising (Vol 6 Part B 4.4.2).
-void FakeAir::establish(FakeController& init, FakeController& adv) {
+void FakeAir::establish(FakeController& init, const Advert& advert) {
   const auto in = *init.initiation_;
   init.initiation_.reset();
-  adv.advertising_ = false;
-  ++adv.adv_generation_;
+  FakeController& adv = *advert.controller;
+  const Address adv_address = advert.address;
+  std::optional<uint8_t> ended_set;
+  if (advert.set) {
+    // Only the set that accepted the connection ends (7.7.65.18).
+    ended_set = advert.set->handle;
+    adv.find_set(*ended_set)->enabled = false;
+    ++adv.set_generation_[*ended_set];
+  } else {
+    adv.advertising_ = false;
+    ++adv.adv_generation_;
+  }
 
   Link l;
   l.id = next_link_id_++;
-  l.central = {&init, init.allocate_handle(), *init.own_address(in.own_address_type), true, 27};
-  l.peripheral = {&adv, adv.allocate_handle(), *adv.own_address(adv.adv_.own_address_type), true,
-                  27};
+  l.central = {&init, init.allocate_handle(), *init.own_address(in.own_address_type), true, 27,
+               in.phy};
+  l.peripheral = {&adv, adv.allocate_handle(), adv_address, true, 27, in.phy};
   l.interval = in.interval_min;
   l.latency = in.latency;
   l.timeout = in.timeout;
@@ -274,6 +356,12 @@ void FakeAir::establish(FakeController& init, FakeController& adv) {
   };
   announce(l.central, l.peripheral, 0x00);
   announce(l.peripheral, l.central, 0x01);
+  // 7.7.65.18 LE Advertising Set Terminated, after the connection's event:
+  // Status, Advertising_Handle, Connection_Handle, Num_Completed_Extended_
+  // Advertising_Events.
+  if (ended_set)
+    adv.send_le_event(kLeAdvertisingSetTerminated,
+                      W().u8(kSuccess).u8(*ended_set).le16(l.peripheral.handle).u8(1).take());
 }
 
 void FakeAir::start_param_update(Link& link, FakeController& from, uint16_t min, uint16_t max,

@@ -25,8 +25,11 @@ struct CommandInfo {
   uint8_t return_len;
   bool echoes_handle;
   uint8_t octet, bit;
-  bool needs_data_length;
+  uint8_t needs;  // 0 always there, else the feature it comes with (Needs)
 };
+
+// What a command comes with; a controller without it answers Unknown HCI Command.
+enum Needs : uint8_t { kAlways = 0, kDataLength = 1, kPhy = 2, kExtendedAdvertising = 3 };
 
 constexpr CommandInfo kCommands[] = {
     {op::kDisconnect, 3, true, 0, false, 0, 5, false},                                 // 7.1.6
@@ -77,7 +80,22 @@ constexpr CommandInfo kCommands[] = {
     {op::kLeSetAddressResolutionEnable, 1, false, 1, false, 35, 1, false},          // 7.8.44
     {op::kLeSetResolvablePrivateAddressTimeout, 2, false, 1, false, 35, 2, false},  // 7.8.45
     {op::kLeReadMaximumDataLength, 0, false, 9, false, 35, 3, true},                // 7.8.46
-    {op::kLeReadBufferSizeV2, 0, false, 7, false, 41, 5, false},                    // 7.8.2
+    {op::kLeReadPhy, 2, false, 5, true, 35, 4, kPhy},                               // 7.8.47
+    {op::kLeSetDefaultPhy, 3, false, 1, false, 35, 5, kPhy},                        // 7.8.48
+    {op::kLeSetPhy, 7, true, 0, false, 35, 6, kPhy},                                // 7.8.49
+    {op::kLeSetAdvertisingSetRandomAddress, 7, false, 1, false, 36, 1, kExtendedAdvertising},
+    {op::kLeSetExtendedAdvertisingParameters, 25, false, 2, false, 36, 2, kExtendedAdvertising},
+    {op::kLeSetExtendedAdvertisingData, -1, false, 1, false, 36, 3, kExtendedAdvertising},
+    {op::kLeSetExtendedScanResponseData, -1, false, 1, false, 36, 4, kExtendedAdvertising},
+    {op::kLeSetExtendedAdvertisingEnable, -1, false, 1, false, 36, 5, kExtendedAdvertising},
+    {op::kLeReadMaximumAdvertisingDataLength, 0, false, 3, false, 36, 6, kExtendedAdvertising},
+    {op::kLeReadNumberOfSupportedAdvertisingSets, 0, false, 2, false, 36, 7, kExtendedAdvertising},
+    {op::kLeRemoveAdvertisingSet, 1, false, 1, false, 37, 0, kExtendedAdvertising},
+    {op::kLeClearAdvertisingSets, 0, false, 1, false, 37, 1, kExtendedAdvertising},
+    {op::kLeSetExtendedScanParameters, -1, false, 1, false, 37, 5, kExtendedAdvertising},
+    {op::kLeSetExtendedScanEnable, 6, false, 1, false, 37, 6, kExtendedAdvertising},
+    {op::kLeExtendedCreateConnection, -1, true, 0, false, 37, 7, kExtendedAdvertising},
+    {op::kLeReadBufferSizeV2, 0, false, 7, false, 41, 5, false},  // 7.8.2
 };
 
 const CommandInfo* find_command(uint16_t opcode) {
@@ -146,6 +164,11 @@ void FakeController::reset_state() {
   next_handle_ = 0;
   suggested_tx_octets_ = 27;
   suggested_tx_time_ = 328;
+  adv_api_ = AdvertisingApi::kNone;
+  for (const auto& set : sets_) ++set_generation_[set.handle];
+  sets_.clear();
+  scan_extended_ = false;
+  default_tx_phys_ = default_rx_phys_ = 0x07;
   acl_in_flight_.clear();
   acl_in_flight_total_ = 0;
   held_completions_.clear();
@@ -205,6 +228,20 @@ std::vector<uint16_t> FakeController::connection_handles() const {
   return out;
 }
 
+bool FakeController::has_feature_for(uint8_t needs) const {
+  switch (Needs(needs)) {
+    case kDataLength:
+      return data_length_supported_;
+    case kPhy:
+      return phy_2m_ || phy_coded_;
+    case kExtendedAdvertising:
+      return ext_adv_supported_;
+    case kAlways:
+      break;
+  }
+  return true;
+}
+
 std::optional<LinkInfo> FakeController::link(uint16_t handle) const {
   const FakeAir::Link* l = air_.find_link(*this, handle);
   if (!l) return std::nullopt;
@@ -219,6 +256,11 @@ std::optional<LinkInfo> FakeController::link(uint16_t handle) const {
   info.supervision_timeout = l->timeout;
   info.encrypted = l->encrypted;
   info.peer_present = peer.attached;
+  const FakeAir::Side& me = central ? l->central : l->peripheral;
+  info.tx_phy = me.tx_phy;
+  info.rx_phy = peer.tx_phy;
+  info.tx_octets = me.tx_octets;
+  info.rx_octets = peer.tx_octets;
   return info;
 }
 
@@ -235,6 +277,10 @@ uint64_t FakeController::le_features() const {
   if (air_.rcpr_) f |= 0x02;
   if (data_length_supported_) f |= 0x20;
   if (ll_privacy_) f |= 0x40;
+  // Bits 8 LE 2M PHY, 11 LE Coded PHY, 12 LE Extended Advertising.
+  if (phy_2m_) f |= 1ull << 8;
+  if (phy_coded_) f |= 1ull << 11;
+  if (ext_adv_supported_) f |= 1ull << 12;
   return f;
 }
 
@@ -243,7 +289,7 @@ std::vector<uint8_t> FakeController::supported_commands() const {
   for (const auto& c : kCommands) {
     if (c.octet == 0xFF || unsupported_.count(c.opcode)) continue;
     if (c.opcode == op::kLeReadBufferSizeV2 && !v2_supported_) continue;
-    if (c.needs_data_length && !data_length_supported_) continue;
+    if (!has_feature_for(c.needs)) continue;
     bits[c.octet] |= uint8_t(1u << c.bit);
   }
   return bits;
@@ -338,7 +384,7 @@ void FakeController::handle_command(Bytes packet) {
   const CommandInfo* info = find_command(opcode);
   bool supported = info && !unsupported_.count(opcode) &&
                    !(opcode == op::kLeReadBufferSizeV2 && !v2_supported_) &&
-                   !(info->needs_data_length && !data_length_supported_);
+                   has_feature_for(info->needs);
   if (!supported) {
     command_complete(opcode, {kUnknownCommand});
     return;
@@ -353,6 +399,7 @@ void FakeController::handle_command(Bytes packet) {
     respond_failure(opcode, kInvalidParameters, params);
     return;
   }
+  if (!advertising_api_allowed(opcode)) return;
   dispatch(opcode, params);
 }
 
@@ -449,151 +496,6 @@ void FakeController::dispatch(uint16_t opcode, Bytes params) {
       ok();
       return;
     }
-    case op::kLeSetAdvertisingParameters: {  // 7.8.5
-      if (advertising_) return fail(kCommandDisallowed);
-      AdvParams p;
-      p.interval_min = r.le16();
-      p.interval_max = r.le16();
-      p.type = r.u8();
-      p.own_address_type = r.u8();
-      uint8_t peer_type = r.u8();
-      p.peer = read_address(r, peer_type);
-      p.channel_map = r.u8();
-      p.filter_policy = r.u8();
-      bool high_duty = p.type == 0x01;
-      if (p.type > 0x04 || p.own_address_type > 0x03 || peer_type > 0x01 || p.channel_map == 0 ||
-          p.channel_map > 0x07 || p.filter_policy > 0x03 ||
-          (!high_duty &&
-           (p.interval_min < 0x0020 || p.interval_max > 0x4000 || p.interval_min > p.interval_max)))
-        return fail(kInvalidParameters);
-      adv_ = p;
-      ok();
-      return;
-    }
-    case op::kLeReadAdvertisingChannelTxPower:  // 7.8.6
-      command_complete(opcode, {kSuccess, 0x00});
-      return;
-    case op::kLeSetAdvertisingData:     // 7.8.7
-    case op::kLeSetScanResponseData: {  // 7.8.8
-      uint8_t len = r.u8();
-      if (len > 31) return fail(kInvalidParameters);
-      Bytes data = r.take(len);
-      auto& dst = opcode == op::kLeSetAdvertisingData ? adv_data_ : scan_rsp_data_;
-      bool changed = !std::equal(dst.begin(), dst.end(), data.begin(), data.end());
-      dst.assign(data.begin(), data.end());
-      ok();
-      if (changed && advertising_) air_.report_to_scanners(*this);
-      return;
-    }
-    case op::kLeSetAdvertisingEnable: {  // 7.8.9
-      uint8_t enable = r.u8();
-      if (enable > 1) return fail(kInvalidParameters);
-      if (enable && !advertising_) {
-        if (!own_address(adv_.own_address_type)) return fail(kInvalidParameters);
-        advertising_ = true;
-        uint64_t gen = ++adv_generation_;
-        ok();
-        if (adv_.type == 0x01) {
-          // High duty cycle directed advertising ends after 1.28 s (7.8.9):
-          // LE Connection Complete with Advertising Timeout.
-          air_.schedule(Duration(1280), [this, gen] {
-            if (!advertising_ || adv_generation_ != gen) return;
-            advertising_ = false;
-            send_le_event(kLeConnectionComplete, W().u8(kAdvertisingTimeout)
-                                                     .le16(0)
-                                                     .u8(0x01)
-                                                     .u8(air_type(adv_.peer))
-                                                     .addr(adv_.peer)
-                                                     .le16(0)
-                                                     .le16(0)
-                                                     .le16(0)
-                                                     .u8(0)
-                                                     .take());
-          });
-        }
-        air_.report_to_scanners(*this);
-        air_.try_connect_all();
-        return;
-      }
-      if (!enable) {
-        advertising_ = false;
-        ++adv_generation_;
-      }
-      ok();
-      return;
-    }
-    case op::kLeSetScanParameters: {  // 7.8.10
-      if (scanning_) return fail(kCommandDisallowed);
-      uint8_t type = r.u8();
-      uint16_t interval = r.le16();
-      uint16_t window = r.le16();
-      uint8_t own = r.u8();
-      uint8_t policy = r.u8();
-      if (type > 1 || interval < 0x0004 || interval > 0x4000 || window < 0x0004 ||
-          window > interval || own > 0x03 || policy > 0x03)
-        return fail(kInvalidParameters);
-      scan_type_ = type;
-      scan_own_address_type_ = own;
-      scan_filter_policy_ = policy;
-      ok();
-      return;
-    }
-    case op::kLeSetScanEnable: {  // 7.8.11
-      uint8_t enable = r.u8();
-      uint8_t dup = r.u8();
-      if (enable > 1 || dup > 1) return fail(kInvalidParameters);
-      bool starting = enable && !scanning_;
-      if (starting && (scan_own_address_type_ & 0x01) && !random_address_)
-        return fail(kInvalidParameters);
-      scanning_ = enable;
-      filter_duplicates_ = dup;
-      if (starting) reported_.clear();
-      ok();
-      if (starting) air_.report_all_to(*this);
-      return;
-    }
-    case op::kLeCreateConnection: {  // 7.8.12
-      if (initiation_) return fail(kCommandDisallowed);
-      Initiation in;
-      r.le16();  // LE_Scan_Interval
-      r.le16();  // LE_Scan_Window
-      in.filter_policy = r.u8();
-      uint8_t peer_type = r.u8();
-      in.peer = read_address(r, peer_type);
-      in.own_address_type = r.u8();
-      in.interval_min = r.le16();
-      in.interval_max = r.le16();
-      in.latency = r.le16();
-      in.timeout = r.le16();
-      if (in.filter_policy > 1 || peer_type > 0x03 || in.own_address_type > 0x03 ||
-          !valid_conn_params(in.interval_min, in.interval_max, in.latency, in.timeout) ||
-          !own_address(in.own_address_type))
-        return fail(kInvalidParameters);
-      if (handles_.size() >= kMaxLinksPerController) return fail(kConnectionLimitExceeded);
-      initiation_ = in;
-      command_status(opcode, kSuccess);
-      air_.try_connect(*this);
-      return;
-    }
-    case op::kLeCreateConnectionCancel: {  // 7.8.13
-      if (!initiation_) return fail(kCommandDisallowed);
-      Address peer = initiation_->peer;
-      initiation_.reset();
-      ok();
-      // The cancelled attempt ends with LE Connection Complete, status
-      // Unknown Connection Identifier (7.8.13).
-      send_le_event(kLeConnectionComplete, W().u8(kUnknownConnectionId)
-                                               .le16(0)
-                                               .u8(0x00)
-                                               .u8(air_type(peer))
-                                               .addr(peer)
-                                               .le16(0)
-                                               .le16(0)
-                                               .le16(0)
-                                               .u8(0)
-                                               .take());
-      return;
-    }
     case op::kLeReadFilterAcceptListSize:  // 7.8.14
       command_complete(opcode, {kSuccess, uint8_t(kAcceptListSize)});
       return;
@@ -674,8 +576,11 @@ void FakeController::dispatch(uint16_t opcode, Bytes params) {
       return;
     }
     default:
-      // Connection-level commands (fake_controller_link.cpp) and the
+      // Legacy advertising, scanning and initiating
+      // (fake_controller_adv.cpp), connection-level commands
+      // (fake_controller_link.cpp) and the
       // Bluetooth 5 link and advertising commands (fake_controller_ext.cpp).
+      if (dispatch_advertising(opcode, params)) return;
       if (dispatch_link(opcode, params)) return;
       if (dispatch_ext(opcode, params)) return;
       command_complete(opcode, {kUnknownCommand});

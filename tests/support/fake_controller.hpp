@@ -35,6 +35,14 @@
 //   it neither generates nor resolves RPAs (LE feature bit 6 LL Privacy is 0).
 // - ACL that breaks flow control (no credit, too long) is counted in
 //   violations() and still forwarded, so the test can finish and assert.
+// - Bluetooth 5 (fake_controller_ext.cpp), each off by default like stock
+//   btvirt's LE socket: PHY update (set_phy_supported) and extended
+//   advertising, scanning and connecting (set_extended_advertising_supported).
+//   Legacy and extended advertising meet on the air as on a real radio: an
+//   extended scanner sees legacy advertising as legacy-PDU reports, a legacy
+//   scanner or initiator sees only sets that use legacy PDUs. A host that
+//   mixes legacy and extended advertising commands after a reset gets Command
+//   Disallowed (Core 5.4 Vol 4 Part E 3.1.1), counted in violations().
 #pragma once
 
 #include <array>
@@ -108,6 +116,21 @@ inline constexpr uint16_t kLeReadResolvingListSize = 0x202A;
 inline constexpr uint16_t kLeSetAddressResolutionEnable = 0x202D;
 inline constexpr uint16_t kLeSetResolvablePrivateAddressTimeout = 0x202E;
 inline constexpr uint16_t kLeReadMaximumDataLength = 0x202F;
+inline constexpr uint16_t kLeReadPhy = 0x2030;
+inline constexpr uint16_t kLeSetDefaultPhy = 0x2031;
+inline constexpr uint16_t kLeSetPhy = 0x2032;
+inline constexpr uint16_t kLeSetAdvertisingSetRandomAddress = 0x2035;
+inline constexpr uint16_t kLeSetExtendedAdvertisingParameters = 0x2036;
+inline constexpr uint16_t kLeSetExtendedAdvertisingData = 0x2037;
+inline constexpr uint16_t kLeSetExtendedScanResponseData = 0x2038;
+inline constexpr uint16_t kLeSetExtendedAdvertisingEnable = 0x2039;
+inline constexpr uint16_t kLeReadMaximumAdvertisingDataLength = 0x203A;
+inline constexpr uint16_t kLeReadNumberOfSupportedAdvertisingSets = 0x203B;
+inline constexpr uint16_t kLeRemoveAdvertisingSet = 0x203C;
+inline constexpr uint16_t kLeClearAdvertisingSets = 0x203D;
+inline constexpr uint16_t kLeSetExtendedScanParameters = 0x2041;
+inline constexpr uint16_t kLeSetExtendedScanEnable = 0x2042;
+inline constexpr uint16_t kLeExtendedCreateConnection = 0x2043;
 inline constexpr uint16_t kLeReadBufferSizeV2 = 0x2060;
 }  // namespace op
 
@@ -136,8 +159,10 @@ struct Violations {
   size_t acl_length = 0;          // ACL data longer than the LE ACL buffer length
   size_t acl_unknown_handle = 0;  // ACL on a handle the controller does not know (dropped)
   size_t malformed = 0;           // bad framing, bad PB/BC flags, wrong packet type (dropped)
+  size_t mixed_advertising = 0;   // legacy and extended advertising commands mixed (3.1.1)
   size_t total() const {
-    return command_credit + acl_credit + acl_length + acl_unknown_handle + malformed;
+    return command_credit + acl_credit + acl_length + acl_unknown_handle + malformed +
+           mixed_advertising;
   }
 };
 
@@ -150,7 +175,23 @@ struct LinkInfo {
   uint16_t latency = 0;
   uint16_t supervision_timeout = 0;  // 10 ms units
   bool encrypted = false;
-  bool peer_present = true;  // false once the peer controller was reset
+  bool peer_present = true;        // false once the peer controller was reset
+  uint8_t tx_phy = 1, rx_phy = 1;  // 1 LE 1M, 2 LE 2M, 3 LE Coded
+  uint16_t tx_octets = 27, rx_octets = 27;
+};
+
+// One extended advertising set as the controller holds it (7.8.53-56).
+struct AdvertisingSetInfo {
+  uint8_t handle = 0;
+  uint16_t properties = 0;
+  uint32_t interval_min = 0x800, interval_max = 0x800;  // 0.625 ms units
+  uint8_t own_address_type = 0;
+  Address peer;  // directed advertising
+  uint8_t filter_policy = 0;
+  std::optional<Address> random_address;
+  uint8_t primary_phy = 1, secondary_phy = 1, sid = 0;
+  std::vector<uint8_t> data, scan_response;
+  bool enabled = false;
 };
 
 class FakeAir;
@@ -201,6 +242,18 @@ class FakeController {
   void set_reuse_handles(bool on) { reuse_handles_ = on; }
   // Key size reported by Read_Encryption_Key_Size on an encrypted link (default 16).
   void set_encryption_key_size(uint8_t size) { key_size_ = size; }
+  // LE 2M and LE Coded PHYs (LE feature bits 8 and 11) and the PHY commands
+  // (LE Read PHY, LE Set Default PHY, LE Set PHY); off by default.
+  void set_phy_supported(bool le_2m, bool le_coded) {
+    phy_2m_ = le_2m;
+    phy_coded_ = le_coded;
+  }
+  // LE Extended Advertising (feature bit 12) with `sets` advertising sets, and
+  // the extended advertising, scanning and create connection commands.
+  void set_extended_advertising_supported(bool on, uint8_t sets = 4) {
+    ext_adv_supported_ = on;
+    max_sets_ = sets;
+  }
 
   // ---- inspection ----
   const std::vector<LoggedPacket>& log() const { return log_; }
@@ -225,6 +278,8 @@ class FakeController {
   size_t acl_in_flight() const { return acl_in_flight_total_; }
   size_t resolving_list_size() const { return resolving_list_.size(); }
   bool address_resolution_enabled() const { return address_resolution_; }
+  const std::vector<AdvertisingSetInfo>& advertising_sets() const { return sets_; }
+  bool is_extended_scanning() const { return scanning_ && scan_extended_; }
 
  private:
   friend class FakeAir;
@@ -236,6 +291,8 @@ class FakeController {
     uint8_t own_address_type;
     uint16_t interval_min, interval_max, latency, timeout;
     bool connect_scheduled = false;
+    bool extended = false;  // LE_Extended_Create_Connection
+    uint8_t phy = 1;        // the PHY the connection is made on
   };
   struct AdvParams {
     uint16_t interval_min = 0x0800, interval_max = 0x0800;
@@ -255,6 +312,7 @@ class FakeController {
   void handle_acl(Bytes packet);
   void dispatch(uint16_t opcode, Bytes params);
   // Each returns false for an opcode it does not handle.
+  bool dispatch_advertising(uint16_t opcode, Bytes params);
   bool dispatch_link(uint16_t opcode, Bytes params);
   bool dispatch_ext(uint16_t opcode, Bytes params);
   void respond_failure(uint16_t opcode, uint8_t status, Bytes params);
@@ -265,9 +323,17 @@ class FakeController {
   void violation(size_t Violations::*counter, std::string message);
   std::vector<uint8_t> supported_commands() const;
   uint64_t le_features() const;
+  bool has_feature_for(uint8_t needs) const;  // a command's Needs (fake_controller.cpp)
   std::optional<Address> own_address(uint8_t own_address_type) const;
   bool in_accept_list(const Address& a) const;
   uint16_t allocate_handle();
+  // Core 5.4 Vol 4 Part E 3.1.1: after a reset a host uses either legacy or
+  // extended advertising commands; false (and Command Disallowed sent) when
+  // `opcode` is of the other kind.
+  bool advertising_api_allowed(uint16_t opcode);
+  AdvertisingSetInfo* find_set(uint8_t handle);
+  std::optional<Address> set_address(const AdvertisingSetInfo& set) const;
+  void enable_sets(uint16_t opcode, ByteReader& r, Bytes params);
   void on_delivered(HciPacketType type, const std::vector<uint8_t>& bytes);
   void note_acl_completed(uint16_t handle);
 
@@ -292,6 +358,9 @@ class FakeController {
   bool reuse_handles_ = false;
   bool apply_masks_ = true;
   bool data_length_supported_ = false;
+  bool phy_2m_ = false, phy_coded_ = false;
+  bool ext_adv_supported_ = false;
+  uint8_t max_sets_ = 4;
   int8_t rssi_ = -50;
   uint8_t key_size_ = 16;
 
@@ -308,7 +377,8 @@ class FakeController {
   uint8_t scan_type_ = 0x00;
   uint8_t scan_own_address_type_ = 0x00;
   uint8_t scan_filter_policy_ = 0x00;
-  std::set<std::tuple<std::array<uint8_t, 6>, uint8_t, uint8_t>> reported_;
+  // (address, address type, event type, SID) already reported, for duplicate filtering
+  std::set<std::tuple<std::array<uint8_t, 6>, uint8_t, uint8_t, uint8_t>> reported_;
   std::optional<Initiation> initiation_;
   std::vector<Address> accept_list_;
   std::vector<ResolvingEntry> resolving_list_;
@@ -318,6 +388,13 @@ class FakeController {
   uint16_t next_handle_ = 0;
   uint16_t suggested_tx_octets_ = 27, suggested_tx_time_ = 328;
   bool ll_privacy_ = false;
+  // Bluetooth 5 state
+  enum class AdvertisingApi : uint8_t { kNone, kLegacy, kExtended };
+  AdvertisingApi adv_api_ = AdvertisingApi::kNone;
+  std::vector<AdvertisingSetInfo> sets_;
+  std::map<uint8_t, uint64_t> set_generation_;
+  bool scan_extended_ = false;
+  uint8_t default_tx_phys_ = 0x07, default_rx_phys_ = 0x07;
   // flow control, as seen by the host
   int command_credits_ = 1;
   std::map<uint16_t, size_t> acl_in_flight_;
@@ -374,6 +451,7 @@ class FakeAir {
     Address address;  // the address this side used on the air
     bool attached = true;
     uint16_t tx_octets = 27;  // LE data length, this side to the other
+    uint8_t tx_phy = 1;       // PHY this side transmits on
   };
   struct Link {
     uint64_t id = 0;
@@ -411,13 +489,29 @@ class FakeAir {
                   uint8_t remote_reason);
   void detach(FakeController& c);  // HCI_Reset: links vanish locally, peers time out
 
+  // What one controller puts on the air: legacy advertising (set == nullptr)
+  // or one enabled extended advertising set, with legacy types as properties.
+  struct Advert {
+    FakeController* controller = nullptr;
+    const AdvertisingSetInfo* set = nullptr;
+    uint16_t properties = 0;  // 7.8.53 Advertising_Event_Properties
+    Address address;
+    Address peer;  // directed advertising
+    uint8_t filter_policy = 0;
+    const std::vector<uint8_t>* data = nullptr;
+    const std::vector<uint8_t>* scan_response = nullptr;
+    uint8_t primary_phy = 1, secondary_phy = 0, sid = 0xFF;
+  };
+  std::vector<Advert> adverts_of(FakeController& c);
   void report_all_to(FakeController& scanner);
   void report_to_scanners(FakeController& advertiser);
-  void report(FakeController& advertiser, FakeController& scanner);
+  void report(const Advert& advert, FakeController& scanner);
+  void report_extended(const Advert& advert, FakeController& scanner, bool scan_response,
+                       const Address& scanner_address);
   void try_connect(FakeController& initiator);
   void try_connect_all();
-  FakeController* find_advertiser_for(FakeController& initiator);
-  void establish(FakeController& initiator, FakeController& advertiser);
+  std::optional<Advert> find_advertiser_for(FakeController& initiator);
+  void establish(FakeController& initiator, const Advert& advert);
   void start_param_update(Link& link, FakeController& from, uint16_t min, uint16_t max,
                           uint16_t latency, uint16_t timeout);
   void apply_param_update(Link& link, FakeController* initiator, uint8_t status, uint16_t min,

@@ -33,6 +33,9 @@ inline constexpr uint8_t kLeLongTermKeyRequest = 0x05;
 inline constexpr uint8_t kLeRemoteConnectionParameterRequest = 0x06;
 inline constexpr uint8_t kLeDataLengthChange = 0x07;
 inline constexpr uint8_t kLeEnhancedConnectionComplete = 0x0A;
+inline constexpr uint8_t kLePhyUpdateComplete = 0x0C;
+inline constexpr uint8_t kLeExtendedAdvertisingReport = 0x0D;
+inline constexpr uint8_t kLeAdvertisingSetTerminated = 0x12;
 inline constexpr uint8_t kLeChannelSelectionAlgorithm = 0x14;
 
 // Error codes (Vol 1 Part F 1.3).
@@ -49,6 +52,15 @@ inline constexpr uint8_t kLocalHostTerminated = 0x16;
 inline constexpr uint8_t kUnsupportedRemoteFeature = 0x1A;
 inline constexpr uint8_t kAdvertisingTimeout = 0x3C;
 inline constexpr uint8_t kMicFailure = 0x3D;
+inline constexpr uint8_t kUnsupportedFeature = 0x11;
+inline constexpr uint8_t kUnknownAdvertisingId = 0x42;
+inline constexpr uint8_t kLimitReached = 0x43;
+
+// Extended advertising (7.8.57, 7.7.65.13): the most data a set holds, and
+// the most one Extended Advertising Report carries (255 octets of event
+// parameters less the subevent code, report count and a report's fields).
+inline constexpr size_t kExtendedAdvertisingDataMax = 1650;
+inline constexpr size_t kExtendedReportDataMax = 229;
 inline constexpr uint8_t kQuirkLtkMismatch = 0x05;  // btvirt: Authentication Failure
 
 inline constexpr size_t kMaxLinksPerController = 16;
