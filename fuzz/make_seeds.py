@@ -306,6 +306,27 @@ def adv_seeds():
     }
 
 
+def ext_report_seeds():
+    # tests/gap/extended_report_test.cpp: [length][LE Extended Advertising
+    # Report parameters] per event (Core 5.4 Vol 4 Part E 7.7.65.13).
+    def rep(et, sid, data, last=0x16):
+        return [et & 0xFF, et >> 8, 0, 0x11, 0x12, 0x13, 0x14, 0x15, last, 1, 2, sid, 0x7F, 0xD8,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, len(data)] + list(data)
+
+    def ev(*reps):
+        b = [len(reps)] + [x for r in reps for x in r]
+        return [len(b)] + b
+
+    return {
+        "two_fragments": ev(rep(0x21, 5, range(200))) + ev(rep(0x01, 5, range(40))),
+        "two_reports": ev(rep(0x13, 0xFF, [2, 1, 6]), rep(0x1B, 0xFF, [])),
+        "truncated": ev(rep(0x20, 2, range(100))) + ev(rep(0x40, 2, range(20))),
+        "lying_length": [30, 1] + rep(0x00, 1, range(10))[:29],
+        "three_advertisers": ev(rep(0x20, 1, [1, 2], 1)) + ev(rep(0x20, 1, [3], 2)) +
+                             ev(rep(0x20, 1, [4], 3)) + ev(rep(0x00, 1, [5], 2)),
+    }
+
+
 def bond_file(records):
     body = le16(len(records)) + b"".join(bytes([tag]) + le16(len(p)) + p for tag, p in records)
     header = b"SABLEBND" + le16(1) + le16(0) + struct.pack("<I", len(body))
@@ -374,6 +395,7 @@ def main():
     write("smp_responder", smp_seeds(False))
     write("smp_initiator", smp_seeds(True))
     write("advertising_data", adv_seeds())
+    write("extended_advertising_report", ext_report_seeds())
     write("bond_store_decode", bond_seeds())
     write("host", host_seeds())
 
