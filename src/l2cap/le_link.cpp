@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/profile.hpp"
 
 namespace sable::l2cap {
 namespace {
@@ -102,7 +103,10 @@ Result<void, ConnectionParameterUpdateError> LeLink::request_connection_paramete
     TimePoint now, const ConnectionParameters& params) {
   // Core 5.4 Vol 3 Part A 4.20: "This command shall only be sent from the
   // Peripheral to the Central".
-  if (role_ != Role::kPeripheral) return fail(ConnectionParameterUpdateError::kNotPeripheral);
+  // A build without the peripheral role has central links only.
+  if (!profile::kPeripheralRole || role_ != Role::kPeripheral) {
+    return fail(ConnectionParameterUpdateError::kNotPeripheral);
+  }
   if (!connection_parameters_valid(params)) {
     return fail(ConnectionParameterUpdateError::kInvalidParameters);
   }
@@ -237,7 +241,8 @@ void LeLink::on_disconnection_request(const LeSignalingCommand& command) {
 }
 
 void LeLink::on_connection_parameter_update_request(const LeSignalingCommand& command) {
-  if (role_ != Role::kCentral) {
+  // A build without the central role has peripheral links only.
+  if (!profile::kCentralRole || role_ != Role::kCentral) {
     // Core 5.4 Vol 3 Part A 4.20: a Peripheral receiving this request shall
     // respond with Command Reject, reason Command not understood.
     SABLE_LOG_WARN("l2cap: Connection Parameter Update Request received by the peripheral");
@@ -326,13 +331,17 @@ void LeLink::send_command_reject(uint8_t identifier, RejectReason reason, Bytes 
 }
 
 void LeLink::send_command(CommandCode code, uint8_t identifier, Bytes data) {
-  std::array<uint8_t, kBasicHeaderSize + kLeSignalingMtu> buf;
-  const Bytes frame = write_le_signaling_frame(buf, code, identifier, data);
-  if (frame.empty()) {
-    SABLE_LOG_ERROR("l2cap: signaling command 0x%02x does not fit MTUsig", uint8_t(code));
-    return;
-  }
-  delegate_.send_pdu(frame);
+  // Core 5.4 Vol 3 Part A 4: Code, Identifier, Length (2), data; one command
+  // per C-frame, framed like any SDU. Every command sent here carries at most
+  // 18 octets of data (a refused Credit Based Connection Response for 5
+  // channels), so it always fits MTUsig.
+  std::array<uint8_t, kLeSignalingMtu> c_frame;
+  c_frame[0] = uint8_t(code);
+  c_frame[1] = identifier;
+  put_le16(&c_frame[2], uint16_t(data.size()));
+  if (!data.empty()) std::memcpy(&c_frame[kCommandHeaderSize], data.data(), data.size());
+  send_sdu(kLeSignalingCid, Bytes(c_frame.data(), kCommandHeaderSize + data.size()),
+           kLeSignalingMtu);
 }
 
 uint8_t LeLink::next_identifier() {
