@@ -93,13 +93,13 @@ void ControllerInit::issue(TimePoint now, InitStep step) {
   SABLE_LOG_DEBUG("hci: bring-up: %s", to_string(step));
   // Only the two event mask steps carry a parameter: the mask, 8 octets.
   uint8_t mask[8];
-  Bytes params;
+  uint8_t size = 0;
   if (step >= InitStep::kSetEventMask) {
     const uint64_t m = step == InitStep::kSetEventMask ? config_.event_mask : config_.le_event_mask;
     for (int i = 0; i < 8; ++i) mask[i] = uint8_t(m >> (8 * i));
-    params = mask;
+    size = sizeof mask;
   }
-  channel_.send(now, make_command(kStepOpcodes[size_t(step)], params),
+  channel_.send(now, command_packet(kStepOpcodes[size_t(step)], mask, size),
                 [this, step](const CommandResult& r) { on_result(step, r); });
 }
 
