@@ -9,32 +9,28 @@
 
 namespace sable::hci {
 
+namespace {
+// The HCI command names of the steps back to back, each ended by its NUL, in
+// InitStep order: no table of pointers.
+constexpr char kStepNames[] =
+    "HCI_Reset\0"
+    "HCI_Read_Local_Version_Information\0"
+    "HCI_Read_Local_Supported_Commands\0"
+    "HCI_Read_Local_Supported_Features\0"
+    "HCI_LE_Read_Local_Supported_Features\0"
+    "HCI_Read_BD_ADDR\0"
+    "HCI_LE_Read_Buffer_Size [v2]\0"
+    "HCI_LE_Read_Buffer_Size\0"
+    "HCI_Read_Buffer_Size\0"
+    "HCI_Set_Event_Mask\0"
+    "HCI_LE_Set_Event_Mask";
+}  // namespace
+
 const char* to_string(InitStep step) {
-  switch (step) {
-    case InitStep::kReset:
-      return "HCI_Reset";
-    case InitStep::kReadLocalVersionInformation:
-      return "HCI_Read_Local_Version_Information";
-    case InitStep::kReadLocalSupportedCommands:
-      return "HCI_Read_Local_Supported_Commands";
-    case InitStep::kReadLocalSupportedFeatures:
-      return "HCI_Read_Local_Supported_Features";
-    case InitStep::kLeReadLocalSupportedFeatures:
-      return "HCI_LE_Read_Local_Supported_Features";
-    case InitStep::kReadBdAddr:
-      return "HCI_Read_BD_ADDR";
-    case InitStep::kLeReadBufferSizeV2:
-      return "HCI_LE_Read_Buffer_Size [v2]";
-    case InitStep::kLeReadBufferSize:
-      return "HCI_LE_Read_Buffer_Size";
-    case InitStep::kReadBufferSize:
-      return "HCI_Read_Buffer_Size";
-    case InitStep::kSetEventMask:
-      return "HCI_Set_Event_Mask";
-    case InitStep::kLeSetEventMask:
-      return "HCI_LE_Set_Event_Mask";
-  }
-  return "?";
+  if (step > InitStep::kLeSetEventMask) return "?";
+  const char* name = kStepNames;
+  for (auto i = uint8_t(step); i > 0; --i) name += std::strlen(name) + 1;
+  return name;
 }
 
 InitError::Text InitError::to_string() const {
