@@ -7,17 +7,19 @@
 #include "hci/opcodes.hpp"
 
 namespace sable::hci {
-namespace {
+CommandChannel::CommandChannel(Sender& sender, Config config) : sender_(sender), config_(config) {}
 
-// Frees a pending-command slot: one out-of-line copy of the reset.
-template <class Slot>
-[[gnu::noinline]] void clear(Slot& slot) {
-  slot = Slot{};
+void CommandChannel::report(const Callback& callback, const CommandResult& result) {
+  if (callback) callback(result);
 }
 
-}  // namespace
-
-CommandChannel::CommandChannel(Sender& sender, Config config) : sender_(sender), config_(config) {}
+void CommandChannel::finish(Pending& pending, const CommandResult& result) {
+  // Free the slot before the callback, which may send again. A free slot's
+  // other fields are rewritten by the send() that takes it.
+  const Callback callback = pending.callback;
+  pending.state = State::kFree;
+  report(callback, result);
+}
 
 size_t CommandChannel::count(State state) const {
   size_t n = 0;
@@ -46,7 +48,7 @@ bool CommandChannel::send(TimePoint now, const CommandPacket& command, Callback 
     r.opcode = command.opcode();
     r.status = HciStatus::kMemoryCapacityExceeded;
     r.now = now;
-    if (callback) callback(r);
+    report(callback, r);
     return false;
   }
   slot->opcode = command.opcode();
@@ -105,16 +107,13 @@ void CommandChannel::complete(TimePoint now, uint16_t opcode, HciStatus status, 
                    by_command_status ? "Command Status" : "Command Complete", opcode);
     return;
   }
-  // Free the slot before the callback, which may send again.
-  Callback callback = found->callback;
-  clear(*found);
   CommandResult r;
   r.opcode = opcode;
   r.status = status;
   r.return_params = return_params;
   r.by_command_status = by_command_status;
   r.now = now;
-  if (callback) callback(r);
+  finish(*found, r);
 }
 
 bool CommandChannel::on_event(TimePoint now, Bytes event_packet) {
@@ -122,42 +121,36 @@ bool CommandChannel::on_event(TimePoint now, Bytes event_packet) {
   if (!packet) return false;  // not ours to judge; the event dispatcher logs it
   const bool by_command_status = packet->code == ev::kCommandStatus;
   if (!by_command_status && packet->code != ev::kCommandComplete) return false;
-  // What both events carry, then one path: credits, completion, the queue.
-  uint8_t credits = 0;
-  uint16_t opcode = 0;
+  // What both events carry, read in place, then one path: credits,
+  // completion, the queue. Core 5.4 Vol 4 Part E 7.7.14: Num_HCI_Command_Packets
+  // (1), Command_Opcode (2), return parameters; 7.7.15: Status (1) first.
+  const Bytes params = packet->params;
+  const size_t at = by_command_status ? 1 : 0;
+  if (params.size() < 3 + at) {
+    SABLE_LOG_WARN("hci: malformed %s dropped (%s)",
+                   by_command_status ? "Command Status" : "Command Complete",
+                   to_string(ParseError::kTruncated));
+    return true;
+  }
+  const uint8_t credits = params[at];
+  const uint16_t opcode = get_le16(&params[at + 1]);
   HciStatus status = HciStatus::kUnspecifiedError;
   Bytes rest;
   bool completes = true;
-  if (!by_command_status) {
-    auto cc = CommandCompleteEvent::parse(packet->params);
-    if (!cc) {
-      SABLE_LOG_WARN("hci: malformed Command Complete dropped (%s)", to_string(cc.error()));
-      return true;
-    }
-    credits = cc->num_hci_command_packets;
-    opcode = cc->opcode;
-    // Core 5.4 Vol 4 Part E 7.7.14: the first return parameter is the status.
-    // Return parameters may be shorter than the command defines (btvirt).
-    if (auto s = cc->status()) {
-      status = *s;
-      rest = cc->return_params.subspan(1);
-    } else if (opcode != op::kNop) {
-      SABLE_LOG_WARN("hci: Command Complete for 0x%04x without status", opcode);
-    }
-  } else {
-    auto cs = CommandStatusEvent::parse(packet->params);
-    if (!cs) {
-      SABLE_LOG_WARN("hci: malformed Command Status dropped (%s)", to_string(cs.error()));
-      return true;
-    }
-    credits = cs->num_hci_command_packets;
-    opcode = cs->opcode;
-    status = cs->status;
+  if (by_command_status) {
+    status = HciStatus(params[0]);
     completes = status != HciStatus::kSuccess || completes_with_command_status(opcode);
     if (!completes && opcode != op::kNop) {
       SABLE_LOG_DEBUG("hci: pending Command Status for 0x%04x, waiting for Command Complete",
                       opcode);
     }
+  } else if (params.size() > 3) {
+    // Core 5.4 Vol 4 Part E 7.7.14: the first return parameter is the status.
+    // Return parameters may be shorter than the command defines (btvirt).
+    status = HciStatus(params[3]);
+    rest = params.subspan(4);
+  } else if (opcode != op::kNop) {
+    SABLE_LOG_WARN("hci: Command Complete for 0x%04x without status", opcode);
   }
   set_credits(now, credits);
   if (opcode != op::kNop && completes) complete(now, opcode, status, rest, by_command_status);
@@ -203,14 +196,12 @@ void CommandChannel::on_timeout(TimePoint now) {
   set_credits(now, 1);
 
   while (Pending* p = oldest(State::kFailed)) {
-    Callback callback = p->callback;
     CommandResult r;
     r.opcode = p->opcode;
     r.status = HciStatus::kUnspecifiedError;
     r.timed_out = true;
     r.now = now;
-    clear(*p);
-    if (callback) callback(r);
+    finish(*p, r);
   }
   if (on_controller_timeout_) on_controller_timeout_(expired);
 }

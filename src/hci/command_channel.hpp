@@ -99,9 +99,9 @@ class CommandChannel {
   struct Pending {
     State state = State::kFree;
     uint16_t opcode = 0;
-    uint16_t size = 0;   // octets of the packet in queue_octets_ while queued
-    uint32_t order = 0;  // send() order: FIFO among queued, oldest first
-    TimePoint deadline = kNever;
+    uint16_t size = 0;     // octets of the packet in queue_octets_ while queued
+    uint32_t order = 0;    // send() order: FIFO among queued, oldest first
+    TimePoint deadline{};  // while in flight; all-zero when free (a cheap reset)
     Callback callback;
   };
 
@@ -111,6 +111,9 @@ class CommandChannel {
   void pump(TimePoint now);
   void transmit(TimePoint now, Pending& pending, Bytes packet);
   void set_credits(TimePoint now, uint8_t credits);
+  static void report(const Callback& callback, const CommandResult& result);
+  // Frees `pending`, then runs its callback with `result`.
+  void finish(Pending& pending, const CommandResult& result);
   void complete(TimePoint now, uint16_t opcode, HciStatus status, Bytes return_params,
                 bool by_command_status);
 

@@ -9,7 +9,7 @@ namespace {
 
 // Each builder lays its parameters out in a small array on the stack with
 // plain stores (the sizes are fixed and known here) and hands them to
-// make_command, the one routine that writes a packet: one copy of the header
+// command_packet, the one routine that writes a packet: one copy of the header
 // code instead of one per command.
 uint8_t* put16(uint8_t* p, uint16_t v) {
   put_le16(p, v);
@@ -42,7 +42,7 @@ uint8_t* put_connection_parameters(uint8_t* p, const ConnectionParameters& c) {
 
 template <size_t N>
 CommandPacket packet(uint16_t opcode, const uint8_t (&buf)[N], const uint8_t* end) {
-  return make_command(opcode, Bytes(buf, size_t(end - buf)));
+  return command_packet(opcode, buf, uint8_t(end - buf));
 }
 
 Result<CommandPacket, CommandError> data_command(uint16_t opcode, Bytes data) {
@@ -51,7 +51,7 @@ Result<CommandPacket, CommandError> data_command(uint16_t opcode, Bytes data) {
   if (data.size() > kMaxData) return fail(CommandError::kDataTooLong);
   uint8_t buf[1 + kMaxData] = {uint8_t(data.size())};
   put_bytes(buf + 1, data);
-  return make_command(opcode, buf);
+  return command_packet(opcode, buf, sizeof buf);
 }
 
 [[gnu::noinline]] CommandPacket le16_command(uint16_t opcode, uint16_t v) {
@@ -60,7 +60,7 @@ Result<CommandPacket, CommandError> data_command(uint16_t opcode, Bytes data) {
 }
 
 [[gnu::noinline]] CommandPacket u8_command(uint16_t opcode, uint8_t v) {
-  return make_command(opcode, Bytes(&v, 1));
+  return command_packet(opcode, &v, 1);
 }
 
 [[gnu::noinline]] CommandPacket le64_command(uint16_t opcode, uint64_t v) {
@@ -70,38 +70,42 @@ Result<CommandPacket, CommandError> data_command(uint16_t opcode, Bytes data) {
 
 }  // namespace
 
-CommandPacket make_command(uint16_t opcode, Bytes params) {
+CommandPacket command_packet(uint16_t opcode, const uint8_t* params, uint8_t size) {
   CommandPacket pkt;
+  // Core 5.4 Vol 4 Part E 5.4.1: opcode, parameter total length, parameters.
+  put_le16(pkt.data.data(), opcode);
+  pkt.data[2] = size;
+  if (size != 0) std::memcpy(pkt.data.data() + CommandPacket::kHeaderSize, params, size);
+  pkt.size = CommandPacket::kHeaderSize + size;
+  return pkt;
+}
+
+CommandPacket make_command(uint16_t opcode, Bytes params) {
   if (params.size() > CommandPacket::kMaxParams) {
     SABLE_LOG_ERROR("hci: command 0x%04x parameters too long (%zu), sent without them", opcode,
                     params.size());
     params = {};
   }
-  // Core 5.4 Vol 4 Part E 5.4.1: opcode, parameter total length, parameters.
-  put_le16(pkt.data.data(), opcode);
-  pkt.data[2] = uint8_t(params.size());
-  put_bytes(pkt.data.data() + CommandPacket::kHeaderSize, params);
-  pkt.size = CommandPacket::kHeaderSize + params.size();
-  return pkt;
+  return command_packet(opcode, params.data(), uint8_t(params.size()));
 }
 
 CommandPacket reset() {
-  return make_command(op::kReset);
+  return command_packet(op::kReset, nullptr, 0);
 }
 CommandPacket read_local_version_information() {
-  return make_command(op::kReadLocalVersionInformation);
+  return command_packet(op::kReadLocalVersionInformation, nullptr, 0);
 }
 CommandPacket read_local_supported_commands() {
-  return make_command(op::kReadLocalSupportedCommands);
+  return command_packet(op::kReadLocalSupportedCommands, nullptr, 0);
 }
 CommandPacket read_local_supported_features() {
-  return make_command(op::kReadLocalSupportedFeatures);
+  return command_packet(op::kReadLocalSupportedFeatures, nullptr, 0);
 }
 CommandPacket read_buffer_size() {
-  return make_command(op::kReadBufferSize);
+  return command_packet(op::kReadBufferSize, nullptr, 0);
 }
 CommandPacket read_bd_addr() {
-  return make_command(op::kReadBdAddr);
+  return command_packet(op::kReadBdAddr, nullptr, 0);
 }
 
 CommandPacket set_event_mask(uint64_t mask) {
@@ -113,17 +117,18 @@ CommandPacket le_set_event_mask(uint64_t mask) {
 }
 
 CommandPacket le_read_buffer_size() {
-  return make_command(op::kLeReadBufferSize);
+  return command_packet(op::kLeReadBufferSize, nullptr, 0);
 }
 CommandPacket le_read_buffer_size_v2() {
-  return make_command(op::kLeReadBufferSizeV2);
+  return command_packet(op::kLeReadBufferSizeV2, nullptr, 0);
 }
 CommandPacket le_read_local_supported_features() {
-  return make_command(op::kLeReadLocalSupportedFeatures);
+  return command_packet(op::kLeReadLocalSupportedFeatures, nullptr, 0);
 }
 
 CommandPacket le_set_random_address(const Address& random_address) {
-  return make_command(op::kLeSetRandomAddress, random_address.bytes);
+  return command_packet(op::kLeSetRandomAddress, random_address.bytes.data(),
+                        random_address.bytes.size());
 }
 
 CommandPacket le_set_advertising_parameters(const AdvertisingParameters& a) {
@@ -159,7 +164,7 @@ CommandPacket le_set_scan_parameters(const ScanParameters& s) {
 
 CommandPacket le_set_scan_enable(bool enable, bool filter_duplicates) {
   const uint8_t buf[2] = {uint8_t(enable ? 1 : 0), uint8_t(filter_duplicates ? 1 : 0)};
-  return make_command(op::kLeSetScanEnable, buf);
+  return command_packet(op::kLeSetScanEnable, buf, sizeof buf);
 }
 
 CommandPacket le_create_connection(const CreateConnectionParameters& c) {
@@ -173,14 +178,14 @@ CommandPacket le_create_connection(const CreateConnectionParameters& c) {
 }
 
 CommandPacket le_create_connection_cancel() {
-  return make_command(op::kLeCreateConnectionCancel);
+  return command_packet(op::kLeCreateConnectionCancel, nullptr, 0);
 }
 
 CommandPacket disconnect(uint16_t handle, HciStatus reason) {
   uint8_t buf[3];
   put16(buf, handle);
   buf[2] = uint8_t(reason);
-  return make_command(op::kDisconnect, buf);
+  return command_packet(op::kDisconnect, buf, sizeof buf);
 }
 
 CommandPacket le_connection_update(uint16_t handle, const ConnectionParameters& c) {
@@ -200,7 +205,7 @@ CommandPacket le_remote_connection_parameter_request_negative_reply(uint16_t han
   uint8_t buf[3];
   put16(buf, handle);
   buf[2] = uint8_t(reason);
-  return make_command(op::kLeRemoteConnectionParameterRequestNegativeReply, buf);
+  return command_packet(op::kLeRemoteConnectionParameterRequestNegativeReply, buf, sizeof buf);
 }
 
 CommandPacket le_start_encryption(uint16_t handle, uint64_t random_number,
@@ -220,7 +225,7 @@ CommandPacket le_long_term_key_request_negative_reply(uint16_t handle) {
 }
 
 CommandPacket le_rand() {
-  return make_command(op::kLeRand);
+  return command_packet(op::kLeRand, nullptr, 0);
 }
 
 CommandPacket le_read_remote_features(uint16_t handle) {
@@ -240,7 +245,7 @@ CommandPacket le_add_device_to_resolving_list(const Address& peer_identity, cons
 }
 
 CommandPacket le_clear_resolving_list() {
-  return make_command(op::kLeClearResolvingList);
+  return command_packet(op::kLeClearResolvingList, nullptr, 0);
 }
 
 CommandPacket le_set_address_resolution_enable(bool enable) {

@@ -36,6 +36,9 @@ using Key128 = std::array<uint8_t, 16>;  // least significant octet first
 // longer input is truncated to nothing and yields an empty parameter list, so
 // use the typed builders below where a length can be exceeded).
 CommandPacket make_command(uint16_t opcode, Bytes params = {});
+// The same for parameters that fit by type (at most 255 octets): what the
+// builders below and controller bring-up use, with no length check to make.
+CommandPacket command_packet(uint16_t opcode, const uint8_t* params, uint8_t size);
 
 // Core 5.4 Vol 4 Part E 7.3.2 / 7.4.1 / 7.4.2 / 7.4.3 / 7.4.5 / 7.4.6.
 CommandPacket reset();

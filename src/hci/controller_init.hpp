@@ -119,8 +119,9 @@ class ControllerInit {
  private:
   void issue(TimePoint now, InitStep step);
   void on_result(InitStep step, const CommandResult& r);
-  void succeed();
   void fail_with(InitError::Kind kind, InitStep step, HciStatus status);
+  // Ends bring-up: not running, `done` cleared before it runs with `result`.
+  void finish(const Result<ControllerInfo, InitError>& result);
 
   CommandChannel& channel_;
   Config config_;

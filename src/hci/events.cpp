@@ -1,5 +1,10 @@
 #include "hci/events.hpp"
 
+#include <cstddef>
+#include <cstring>
+#include <span>
+#include <type_traits>
+
 namespace sable::hci {
 namespace {
 
@@ -45,6 +50,53 @@ bool valid_address_type(uint8_t t) {
   return t <= 0x03;
 }
 
+// Fixed-layout events as tables: each field's place in the event struct and
+// its coding on the wire (little-endian, Core 5.4 Vol 4 Part E 5.4.4), in wire
+// order. One reader for all of them instead of one hand-written parser each.
+enum FieldKind : uint8_t { kU8, kLe16, kHandle, kLe64 };
+// One octet per field: the kind in the top 2 bits, the member's offset in the
+// event struct below (every event struct here is smaller than 64 octets).
+using Field = uint8_t;
+#define SABLE_FIELD(Event, member, kind) Field(offsetof(Event, member) | (kind << 6))
+
+// Reads `count` fields from `size` octets at `p` into the struct at `out`;
+// false if the octets are fewer than the fields need (extra octets are
+// ignored, see events.hpp).
+[[gnu::noinline]] bool read_fields(const uint8_t* p, size_t size, const Field* fields, size_t count,
+                                   uint8_t* out) {
+  for (const Field* f = fields; f != fields + count; ++f) {
+    const FieldKind kind = FieldKind(*f >> 6);
+    const size_t width = kind == kU8 ? 1 : kind == kLe64 ? 8 : 2;
+    if (size < width) return false;
+    uint64_t v = 0;
+    for (size_t i = width; i-- > 0;) v = v << 8 | p[i];
+    if (kind == kHandle) v &= kHandleMask;
+    uint8_t* dst = out + (*f & 0x3F);
+    if (kind == kU8) {
+      *dst = uint8_t(v);
+    } else if (kind == kLe64) {
+      std::memcpy(dst, &v, sizeof v);
+    } else {
+      const uint16_t v16 = uint16_t(v);
+      std::memcpy(dst, &v16, sizeof v16);
+    }
+    p += width;
+    size -= width;
+  }
+  return true;
+}
+
+template <class Event, size_t N>
+Result<Event, ParseError> parse_fixed(Bytes in, const Field (&fields)[N]) {
+  static_assert(std::is_standard_layout_v<Event> && std::is_trivially_copyable_v<Event>);
+  static_assert(sizeof(Event) <= 64);
+  // Read in place into the result: no copy of the event.
+  Result<Event, ParseError> out{Event{}};
+  if (!read_fields(in.data(), in.size(), fields, N, reinterpret_cast<uint8_t*>(&out.value())))
+    out = fail(ParseError::kTruncated);
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(ParseError e) {
@@ -85,43 +137,32 @@ Result<CommandCompleteEvent, ParseError> CommandCompleteEvent::parse(Bytes param
 }
 
 Result<CommandStatusEvent, ParseError> CommandStatusEvent::parse(Bytes params) {
-  if (params.size() < 4) return fail(ParseError::kTruncated);
-  Fields f(params.data());
-  CommandStatusEvent e;
-  e.status = f.status();
-  e.num_hci_command_packets = f.u8();
-  e.opcode = f.le16();
-  return e;
+  static constexpr Field kFields[] = {SABLE_FIELD(CommandStatusEvent, status, kU8),
+                                      SABLE_FIELD(CommandStatusEvent, num_hci_command_packets, kU8),
+                                      SABLE_FIELD(CommandStatusEvent, opcode, kLe16)};
+  return parse_fixed<CommandStatusEvent>(params, kFields);
 }
 
 Result<DisconnectionCompleteEvent, ParseError> DisconnectionCompleteEvent::parse(Bytes params) {
-  if (params.size() < 4) return fail(ParseError::kTruncated);
-  Fields f(params.data());
-  DisconnectionCompleteEvent e;
-  e.status = f.status();
-  e.handle = f.handle();
-  e.reason = f.status();
-  return e;
+  static constexpr Field kFields[] = {SABLE_FIELD(DisconnectionCompleteEvent, status, kU8),
+                                      SABLE_FIELD(DisconnectionCompleteEvent, handle, kHandle),
+                                      SABLE_FIELD(DisconnectionCompleteEvent, reason, kU8)};
+  return parse_fixed<DisconnectionCompleteEvent>(params, kFields);
 }
 
 Result<EncryptionChangeEvent, ParseError> EncryptionChangeEvent::parse(Bytes params) {
-  if (params.size() < 4) return fail(ParseError::kTruncated);
-  Fields f(params.data());
-  EncryptionChangeEvent e;
-  e.status = f.status();
-  e.handle = f.handle();
-  e.encryption_enabled = f.u8();
-  return e;
+  static constexpr Field kFields[] = {SABLE_FIELD(EncryptionChangeEvent, status, kU8),
+                                      SABLE_FIELD(EncryptionChangeEvent, handle, kHandle),
+                                      SABLE_FIELD(EncryptionChangeEvent, encryption_enabled, kU8)};
+  return parse_fixed<EncryptionChangeEvent>(params, kFields);
 }
 
 Result<EncryptionKeyRefreshCompleteEvent, ParseError> EncryptionKeyRefreshCompleteEvent::parse(
     Bytes params) {
-  if (params.size() < 3) return fail(ParseError::kTruncated);
-  Fields f(params.data());
-  EncryptionKeyRefreshCompleteEvent e;
-  e.status = f.status();
-  e.handle = f.handle();
-  return e;
+  static constexpr Field kFields[] = {
+      SABLE_FIELD(EncryptionKeyRefreshCompleteEvent, status, kU8),
+      SABLE_FIELD(EncryptionKeyRefreshCompleteEvent, handle, kHandle)};
+  return parse_fixed<EncryptionKeyRefreshCompleteEvent>(params, kFields);
 }
 
 Result<NumberOfCompletedPacketsEvent, ParseError> NumberOfCompletedPacketsEvent::parse(
@@ -154,43 +195,62 @@ Result<LeMetaEvent, ParseError> LeMetaEvent::parse(Bytes params) {
 namespace {
 // Part E 7.7.65.1 and 7.7.65.10 share their layout but for the two resolvable
 // private addresses (rpa_octets, 0 or 12) between the peer address and the
-// interval. The caller has checked the length and the address type.
-void read_connection_fields(const uint8_t* p, size_t rpa_octets, LeConnectionFields& e) {
-  Fields f(p);
-  e.status = f.status();
-  e.handle = f.handle();
-  e.role = f.u8();
-  const uint8_t type = f.u8();
-  e.peer_address = f.address(type);
-  f = Fields(p + 11 + rpa_octets);
-  e.connection_interval = f.le16();
-  e.peripheral_latency = f.le16();
-  e.supervision_timeout = f.le16();
-  e.central_clock_accuracy = f.u8();
+// interval: a head of 11 octets (Status, Connection_Handle, Role,
+// Peer_Address_Type, Peer_Address) and a tail of 7 (Connection_Interval,
+// Peripheral_Latency, Supervision_Timeout, Central_Clock_Accuracy).
+#define SABLE_CONNECTION_FIELD(member, kind) SABLE_FIELD(LeConnectionFields, member, kind)
+constexpr Field peer_address_octet(size_t i) {  // kU8
+  return Field(offsetof(LeConnectionFields, peer_address) + offsetof(Address, bytes) + i);
 }
+constexpr Field kConnectionHead[] = {
+    SABLE_CONNECTION_FIELD(status, kU8),
+    SABLE_CONNECTION_FIELD(handle, kHandle),
+    SABLE_CONNECTION_FIELD(role, kU8),
+    SABLE_CONNECTION_FIELD(peer_address.type, kU8),
+    peer_address_octet(0),
+    peer_address_octet(1),
+    peer_address_octet(2),
+    peer_address_octet(3),
+    peer_address_octet(4),
+    peer_address_octet(5),
+};
+constexpr Field kConnectionTail[] = {
+    SABLE_CONNECTION_FIELD(connection_interval, kLe16),
+    SABLE_CONNECTION_FIELD(peripheral_latency, kLe16),
+    SABLE_CONNECTION_FIELD(supervision_timeout, kLe16),
+    SABLE_CONNECTION_FIELD(central_clock_accuracy, kU8),
+};
+#undef SABLE_CONNECTION_FIELD
+static_assert(std::is_standard_layout_v<LeConnectionFields>);
 
-std::optional<ParseError> check_connection_fields(Bytes sub, size_t rpa_octets) {
+std::optional<ParseError> read_connection_fields(Bytes sub, size_t rpa_octets,
+                                                 LeConnectionFields& e) {
   if (sub.size() < 18 + rpa_octets) return ParseError::kTruncated;
   if (!valid_address_type(sub[4])) return ParseError::kInvalidValue;
+  uint8_t* out = reinterpret_cast<uint8_t*>(&e);
+  read_fields(sub.data(), 11, kConnectionHead, std::size(kConnectionHead), out);
+  read_fields(sub.data() + 11 + rpa_octets, 7, kConnectionTail, std::size(kConnectionTail), out);
   return std::nullopt;
 }
 }  // namespace
 
 Result<LeConnectionCompleteEvent, ParseError> LeConnectionCompleteEvent::parse(Bytes sub) {
-  if (auto err = check_connection_fields(sub, 0)) return fail(*err);
   Result<LeConnectionCompleteEvent, ParseError> out{LeConnectionCompleteEvent{}};
-  read_connection_fields(sub.data(), 0, out.value());
+  if (auto err = read_connection_fields(sub, 0, out.value())) out = fail(*err);
   return out;
 }
 
 Result<LeEnhancedConnectionCompleteEvent, ParseError> LeEnhancedConnectionCompleteEvent::parse(
     Bytes sub) {
-  if (auto err = check_connection_fields(sub, 12)) return fail(*err);
   Result<LeEnhancedConnectionCompleteEvent, ParseError> out{LeEnhancedConnectionCompleteEvent{}};
   LeEnhancedConnectionCompleteEvent& e = out.value();
-  read_connection_fields(sub.data(), 12, e);
-  Fields(sub.data() + 11).copy(e.local_resolvable_private_address);
-  Fields(sub.data() + 17).copy(e.peer_resolvable_private_address);
+  if (auto err = read_connection_fields(sub, 12, e)) {
+    out = fail(*err);
+  } else {
+    // Local_Resolvable_Private_Address, Peer_Resolvable_Private_Address.
+    std::memcpy(e.local_resolvable_private_address.data(), sub.data() + 11, 6);
+    std::memcpy(e.peer_resolvable_private_address.data(), sub.data() + 17, 6);
+  }
   return out;
 }
 
@@ -251,61 +311,50 @@ LeAdvertisingReportEvent::Iterator& LeAdvertisingReportEvent::Iterator::operator
 
 Result<LeConnectionUpdateCompleteEvent, ParseError> LeConnectionUpdateCompleteEvent::parse(
     Bytes sub) {
-  if (sub.size() < 9) return fail(ParseError::kTruncated);
-  Fields f(sub.data());
-  LeConnectionUpdateCompleteEvent e;
-  e.status = f.status();
-  e.handle = f.handle();
-  e.connection_interval = f.le16();
-  e.peripheral_latency = f.le16();
-  e.supervision_timeout = f.le16();
-  return e;
+  static constexpr Field kFields[] = {
+      SABLE_FIELD(LeConnectionUpdateCompleteEvent, status, kU8),
+      SABLE_FIELD(LeConnectionUpdateCompleteEvent, handle, kHandle),
+      SABLE_FIELD(LeConnectionUpdateCompleteEvent, connection_interval, kLe16),
+      SABLE_FIELD(LeConnectionUpdateCompleteEvent, peripheral_latency, kLe16),
+      SABLE_FIELD(LeConnectionUpdateCompleteEvent, supervision_timeout, kLe16)};
+  return parse_fixed<LeConnectionUpdateCompleteEvent>(sub, kFields);
 }
 
 Result<LeReadRemoteFeaturesCompleteEvent, ParseError> LeReadRemoteFeaturesCompleteEvent::parse(
     Bytes sub) {
-  if (sub.size() < 11) return fail(ParseError::kTruncated);
-  Fields f(sub.data());
-  LeReadRemoteFeaturesCompleteEvent e;
-  e.status = f.status();
-  e.handle = f.handle();
-  e.le_features = f.le64();
-  return e;
+  static constexpr Field kFields[] = {
+      SABLE_FIELD(LeReadRemoteFeaturesCompleteEvent, status, kU8),
+      SABLE_FIELD(LeReadRemoteFeaturesCompleteEvent, handle, kHandle),
+      SABLE_FIELD(LeReadRemoteFeaturesCompleteEvent, le_features, kLe64)};
+  return parse_fixed<LeReadRemoteFeaturesCompleteEvent>(sub, kFields);
 }
 
 Result<LeLongTermKeyRequestEvent, ParseError> LeLongTermKeyRequestEvent::parse(Bytes sub) {
-  if (sub.size() < 12) return fail(ParseError::kTruncated);
-  Fields f(sub.data());
-  LeLongTermKeyRequestEvent e;
-  e.handle = f.handle();
-  e.random_number = f.le64();
-  e.encrypted_diversifier = f.le16();
-  return e;
+  static constexpr Field kFields[] = {
+      SABLE_FIELD(LeLongTermKeyRequestEvent, handle, kHandle),
+      SABLE_FIELD(LeLongTermKeyRequestEvent, random_number, kLe64),
+      SABLE_FIELD(LeLongTermKeyRequestEvent, encrypted_diversifier, kLe16)};
+  return parse_fixed<LeLongTermKeyRequestEvent>(sub, kFields);
 }
 
 Result<LeRemoteConnectionParameterRequestEvent, ParseError>
 LeRemoteConnectionParameterRequestEvent::parse(Bytes sub) {
-  if (sub.size() < 10) return fail(ParseError::kTruncated);
-  Fields f(sub.data());
-  LeRemoteConnectionParameterRequestEvent e;
-  e.handle = f.handle();
-  e.interval_min = f.le16();
-  e.interval_max = f.le16();
-  e.max_latency = f.le16();
-  e.timeout = f.le16();
-  return e;
+  static constexpr Field kFields[] = {
+      SABLE_FIELD(LeRemoteConnectionParameterRequestEvent, handle, kHandle),
+      SABLE_FIELD(LeRemoteConnectionParameterRequestEvent, interval_min, kLe16),
+      SABLE_FIELD(LeRemoteConnectionParameterRequestEvent, interval_max, kLe16),
+      SABLE_FIELD(LeRemoteConnectionParameterRequestEvent, max_latency, kLe16),
+      SABLE_FIELD(LeRemoteConnectionParameterRequestEvent, timeout, kLe16)};
+  return parse_fixed<LeRemoteConnectionParameterRequestEvent>(sub, kFields);
 }
 
 Result<LeDataLengthChangeEvent, ParseError> LeDataLengthChangeEvent::parse(Bytes sub) {
-  if (sub.size() < 10) return fail(ParseError::kTruncated);
-  Fields f(sub.data());
-  LeDataLengthChangeEvent e;
-  e.handle = f.handle();
-  e.max_tx_octets = f.le16();
-  e.max_tx_time = f.le16();
-  e.max_rx_octets = f.le16();
-  e.max_rx_time = f.le16();
-  return e;
+  static constexpr Field kFields[] = {SABLE_FIELD(LeDataLengthChangeEvent, handle, kHandle),
+                                      SABLE_FIELD(LeDataLengthChangeEvent, max_tx_octets, kLe16),
+                                      SABLE_FIELD(LeDataLengthChangeEvent, max_tx_time, kLe16),
+                                      SABLE_FIELD(LeDataLengthChangeEvent, max_rx_octets, kLe16),
+                                      SABLE_FIELD(LeDataLengthChangeEvent, max_rx_time, kLe16)};
+  return parse_fixed<LeDataLengthChangeEvent>(sub, kFields);
 }
 
 // ---- Return parameters ----

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/profile.hpp"
 
 namespace sable::l2cap {
 namespace {
@@ -102,7 +103,10 @@ Result<void, ConnectionParameterUpdateError> LeLink::request_connection_paramete
     TimePoint now, const ConnectionParameters& params) {
   // Core 5.4 Vol 3 Part A 4.20: "This command shall only be sent from the
   // Peripheral to the Central".
-  if (role_ != Role::kPeripheral) return fail(ConnectionParameterUpdateError::kNotPeripheral);
+  // A build without the peripheral role has central links only.
+  if (!profile::kPeripheralRole || role_ != Role::kPeripheral) {
+    return fail(ConnectionParameterUpdateError::kNotPeripheral);
+  }
   if (!connection_parameters_valid(params)) {
     return fail(ConnectionParameterUpdateError::kInvalidParameters);
   }
@@ -156,13 +160,9 @@ void LeLink::on_signaling_frame(Bytes c_frame) {
       on_connection_parameter_update_response(c);
       return;
     case CommandCode::kLeCreditBasedConnectionRequest:
-      refuse_le_credit_based_connection(c);
-      return;
     case CommandCode::kCreditBasedConnectionRequest:
-      refuse_credit_based_connection(c);
-      return;
     case CommandCode::kCreditBasedReconfigureRequest:
-      refuse_credit_based_reconfigure(c);
+      refuse_credit_based_request(c);
       return;
     case CommandCode::kFlowControlCreditInd:
       // Core 5.4 Vol 3 Part A 4.24: credits for a channel; there are none here.
@@ -237,7 +237,8 @@ void LeLink::on_disconnection_request(const LeSignalingCommand& command) {
 }
 
 void LeLink::on_connection_parameter_update_request(const LeSignalingCommand& command) {
-  if (role_ != Role::kCentral) {
+  // A build without the central role has peripheral links only.
+  if (!profile::kCentralRole || role_ != Role::kCentral) {
     // Core 5.4 Vol 3 Part A 4.20: a Peripheral receiving this request shall
     // respond with Command Reject, reason Command not understood.
     SABLE_LOG_WARN("l2cap: Connection Parameter Update Request received by the peripheral");
@@ -284,37 +285,42 @@ void LeLink::on_connection_parameter_update_response(const LeSignalingCommand& c
                      : ConnectionParameterUpdateResult::kRejected);
 }
 
-void LeLink::refuse_le_credit_based_connection(const LeSignalingCommand& command) {
-  ByteReader r(command.data());
-  const uint16_t spsm = r.le16();
-  const uint16_t scid = r.le16();
-  SABLE_LOG_INFO("l2cap: refused LE Credit Based Connection SPSM 0x%04x SCID 0x%04x", spsm, scid);
-  // Core 5.4 Vol 3 Part A 4.23: DCID, MTU, MPS, Initial Credits (zero: not
-  // meaningful on refusal), Result.
-  std::array<uint8_t, 10> data{};
-  put_le16(&data[8], kCreditBasedResultSpsmNotSupported);
-  send_command(CommandCode::kLeCreditBasedConnectionResponse, command.identifier(), data);
-}
-
-void LeLink::refuse_credit_based_connection(const LeSignalingCommand& command) {
-  // Core 5.4 Vol 3 Part A 4.25: SPSM, MTU, MPS, Initial Credits, 1..5 SCIDs.
-  const size_t channel_count = (command.data().size() - 8) / 2;
-  SABLE_LOG_INFO("l2cap: refused Credit Based Connection SPSM 0x%04x (%zu channels)",
-                 get_le16(command.data().data()), channel_count);
-  // Core 5.4 Vol 3 Part A 4.26: MTU, MPS, Initial Credits, Result, then one
-  // Destination CID per requested channel, 0x0000 for each refused one.
+void LeLink::refuse_credit_based_request(const LeSignalingCommand& command) {
+  // No credit based channel is offered: the response (the request's code + 1)
+  // has every field zero but its Result.
   std::array<uint8_t, 8 + 2 * 5> data{};
-  put_le16(&data[6], kCreditBasedResultSpsmNotSupported);
-  send_command(CommandCode::kCreditBasedConnectionResponse, command.identifier(),
-               Bytes(data.data(), 8 + 2 * channel_count));
-}
-
-void LeLink::refuse_credit_based_reconfigure(const LeSignalingCommand& command) {
-  SABLE_LOG_INFO("l2cap: refused Credit Based Reconfigure: no such channels");
-  // Core 5.4 Vol 3 Part A 4.28: Result only.
-  std::array<uint8_t, 2> data;
-  put_le16(data.data(), kReconfigureResultInvalidDestinationCid);
-  send_command(CommandCode::kCreditBasedReconfigureResponse, command.identifier(), data);
+  size_t size = 2;
+  size_t result_at = 0;
+  uint16_t result = kCreditBasedResultSpsmNotSupported;
+  switch (command.code()) {
+    case CommandCode::kLeCreditBasedConnectionRequest:
+      SABLE_LOG_INFO("l2cap: refused LE Credit Based Connection SPSM 0x%04x SCID 0x%04x",
+                     get_le16(command.data().data()), get_le16(command.data().data() + 2));
+      // Core 5.4 Vol 3 Part A 4.23: DCID, MTU, MPS, Initial Credits (zero:
+      // not meaningful on refusal), Result.
+      size = 10;
+      result_at = 8;
+      break;
+    case CommandCode::kCreditBasedConnectionRequest: {
+      // Core 5.4 Vol 3 Part A 4.25: SPSM, MTU, MPS, Initial Credits, 1..5 SCIDs.
+      const size_t channel_count = (command.data().size() - 8) / 2;
+      SABLE_LOG_INFO("l2cap: refused Credit Based Connection SPSM 0x%04x (%zu channels)",
+                     get_le16(command.data().data()), channel_count);
+      // Core 5.4 Vol 3 Part A 4.26: MTU, MPS, Initial Credits, Result, then one
+      // Destination CID per requested channel, 0x0000 for each refused one.
+      size = 8 + 2 * channel_count;
+      result_at = 6;
+      break;
+    }
+    default:
+      SABLE_LOG_INFO("l2cap: refused Credit Based Reconfigure: no such channels");
+      // Core 5.4 Vol 3 Part A 4.28: Result only.
+      result = kReconfigureResultInvalidDestinationCid;
+      break;
+  }
+  put_le16(&data[result_at], result);
+  send_command(CommandCode(uint8_t(command.code()) + 1), command.identifier(),
+               Bytes(data.data(), size));
 }
 
 void LeLink::send_command_reject(uint8_t identifier, RejectReason reason, Bytes data) {
@@ -326,13 +332,17 @@ void LeLink::send_command_reject(uint8_t identifier, RejectReason reason, Bytes 
 }
 
 void LeLink::send_command(CommandCode code, uint8_t identifier, Bytes data) {
-  std::array<uint8_t, kBasicHeaderSize + kLeSignalingMtu> buf;
-  const Bytes frame = write_le_signaling_frame(buf, code, identifier, data);
-  if (frame.empty()) {
-    SABLE_LOG_ERROR("l2cap: signaling command 0x%02x does not fit MTUsig", uint8_t(code));
-    return;
-  }
-  delegate_.send_pdu(frame);
+  // Core 5.4 Vol 3 Part A 4: Code, Identifier, Length (2), data; one command
+  // per C-frame, framed like any SDU. Every command sent here carries at most
+  // 18 octets of data (a refused Credit Based Connection Response for 5
+  // channels), so it always fits MTUsig.
+  std::array<uint8_t, kLeSignalingMtu> c_frame;
+  c_frame[0] = uint8_t(code);
+  c_frame[1] = identifier;
+  put_le16(&c_frame[2], uint16_t(data.size()));
+  if (!data.empty()) std::memcpy(&c_frame[kCommandHeaderSize], data.data(), data.size());
+  send_sdu(kLeSignalingCid, Bytes(c_frame.data(), kCommandHeaderSize + data.size()),
+           kLeSignalingMtu);
 }
 
 uint8_t LeLink::next_identifier() {

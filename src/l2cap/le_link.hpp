@@ -81,9 +81,9 @@ class LeLink {
   void on_connection_parameter_update_response(const LeSignalingCommand& command);
   void on_command_reject(const LeSignalingCommand& command);
   void on_disconnection_request(const LeSignalingCommand& command);
-  void refuse_le_credit_based_connection(const LeSignalingCommand& command);
-  void refuse_credit_based_connection(const LeSignalingCommand& command);
-  void refuse_credit_based_reconfigure(const LeSignalingCommand& command);
+  // LE Credit Based Connection, Credit Based Connection and Reconfigure
+  // Requests (Core 5.4 Vol 3 Part A 4.22, 4.25, 4.27).
+  void refuse_credit_based_request(const LeSignalingCommand& command);
   void finish_request(ConnectionParameterUpdateResult result);
 
   void send_command(CommandCode code, uint8_t identifier, Bytes data);

@@ -258,6 +258,19 @@ TEST(CommandsTest, MakeCommandWithRawParameters) {
   EXPECT_EQ(bytes_of(make_command(0xFC01, Bytes(too_long))), (Packet{0x01, 0xFC, 0x00}));
 }
 
+TEST(CommandsTest, CommandPacketWritesHeaderAndParameters) {
+  const uint8_t params[] = {0xAA, 0xBB, 0xCC};
+  EXPECT_EQ(bytes_of(command_packet(0xFC02, params, 3)),
+            (Packet{0x02, 0xFC, 0x03, 0xAA, 0xBB, 0xCC}));
+  EXPECT_EQ(bytes_of(command_packet(0x0C03, nullptr, 0)), (Packet{0x03, 0x0C, 0x00}));
+  // The longest parameter list there is: 255 octets, all of them sent.
+  Packet longest(255, 0x5A);
+  const CommandPacket p = command_packet(0xFC03, longest.data(), 255);
+  EXPECT_EQ(p.size, 258u);
+  EXPECT_EQ(p.data[2], 255);
+  EXPECT_EQ(p.data[257], 0x5A);
+}
+
 TEST(CommandsTest, CommandStatusCommandsAreKnown) {
   EXPECT_TRUE(completes_with_command_status(op::kLeCreateConnection));
   EXPECT_TRUE(completes_with_command_status(op::kDisconnect));

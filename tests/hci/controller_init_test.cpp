@@ -208,6 +208,38 @@ TEST_F(ControllerInitTest, SilentControllerTimesOut) {
                "HCI_Read_Local_Supported_Features timed out: controller not responding");
 }
 
+TEST(InitStepTest, EveryStepIsNamedAfterItsCommand) {
+  EXPECT_STREQ(to_string(InitStep::kReset), "HCI_Reset");
+  EXPECT_STREQ(to_string(InitStep::kReadLocalVersionInformation),
+               "HCI_Read_Local_Version_Information");
+  EXPECT_STREQ(to_string(InitStep::kReadLocalSupportedCommands),
+               "HCI_Read_Local_Supported_Commands");
+  EXPECT_STREQ(to_string(InitStep::kReadLocalSupportedFeatures),
+               "HCI_Read_Local_Supported_Features");
+  EXPECT_STREQ(to_string(InitStep::kLeReadLocalSupportedFeatures),
+               "HCI_LE_Read_Local_Supported_Features");
+  EXPECT_STREQ(to_string(InitStep::kReadBdAddr), "HCI_Read_BD_ADDR");
+  EXPECT_STREQ(to_string(InitStep::kLeReadBufferSizeV2), "HCI_LE_Read_Buffer_Size [v2]");
+  EXPECT_STREQ(to_string(InitStep::kLeReadBufferSize), "HCI_LE_Read_Buffer_Size");
+  EXPECT_STREQ(to_string(InitStep::kReadBufferSize), "HCI_Read_Buffer_Size");
+  EXPECT_STREQ(to_string(InitStep::kSetEventMask), "HCI_Set_Event_Mask");
+  EXPECT_STREQ(to_string(InitStep::kLeSetEventMask), "HCI_LE_Set_Event_Mask");
+  EXPECT_STREQ(to_string(InitStep(0x7F)), "?");
+}
+
+TEST(InitErrorTest, EveryKindHasItsText) {
+  const auto text = [](InitError::Kind kind) {
+    return std::string(
+        InitError{kind, InitStep::kReadBdAddr, HciStatus::kSuccess}.to_string().c_str());
+  };
+  EXPECT_EQ(text(InitError::Kind::kTimeout),
+            "HCI_Read_BD_ADDR timed out: controller not responding");
+  EXPECT_EQ(text(InitError::Kind::kMalformed), "HCI_Read_BD_ADDR returned malformed parameters");
+  EXPECT_EQ(text(InitError::Kind::kNoBuffers),
+            "HCI_Read_BD_ADDR: controller reports no ACL data buffers");
+  EXPECT_EQ(text(InitError::Kind::kBusy), "controller bring-up already running");
+}
+
 TEST_F(ControllerInitTest, StartWhileRunningIsRejected) {
   script.erase(op::kReset);
   start();
