@@ -82,6 +82,8 @@ void Connection::on_bearer_fatal() {
 // ---- Connection parameters (Core 5.4 Vol 3 Part A 4.20, Vol 4 Part E 7.8.18) ----
 
 bool Connection::on_connection_parameter_update_request(const l2cap::ConnectionParameters& p) {
+  // Only a central is asked (l2cap::LeLink answers a peripheral itself).
+  if constexpr (!profile::kCentralRole) return false;
   s_.ctx.send_command(hci::le_connection_update(desc_.handle, to_hci(p)));
   return true;
 }
@@ -184,7 +186,8 @@ Result<void, Error> Connection::pair() {
 }
 
 Result<void, Error> Connection::secure() {
-  if (desc_.role == Role::kCentral && bond_ && bond_->ltk_for(Role::kCentral)) {
+  if (profile::kCentralRole && desc_.role == Role::kCentral && bond_ &&
+      bond_->ltk_for(Role::kCentral)) {
     start_encryption_with_bond();
     return accepted();
   }

@@ -180,7 +180,8 @@ std::optional<smp::ExistingBond> Connection::existing_bond_for_peer() {
 }
 
 smp::SecurityRequestAction Connection::on_security_request(AuthReq) {
-  if (bond_ && bond_->ltk_for(Role::kCentral)) {
+  // Only an initiator (central) hears a Security Request.
+  if (profile::kCentralRole && bond_ && bond_->ltk_for(Role::kCentral)) {
     start_encryption_with_bond();
     return smp::SecurityRequestAction::kEncryptWithBond;
   }
