@@ -64,12 +64,9 @@ void Privacy::load_resolving_list() {
   size_t entries = 0;
   ctx_.bonds().for_each([&](const store::Bond& b) {
     if (!b.peer_irk) return;
-    ctx_.send_command(
+    ctx_.send_or_warn(
         hci::le_add_device_to_resolving_list(b.peer_identity, *b.peer_irk, *local_irk_),
-        [](const hci::CommandResult& r) {
-          if (!r.ok() && !r.timed_out)
-            SABLE_LOG_WARN("%s", hci_error("LE_Add_Device_To_Resolving_List", r.status).c_str());
-        });
+        "LE_Add_Device_To_Resolving_List");
     ++entries;
   });
   if (entries > 0) ctx_.send_command(hci::le_set_address_resolution_enable(true));
