@@ -86,10 +86,8 @@ void Advertiser::send_data(bool warn) {
     auto cmd = scan_rsp ? hci::le_set_scan_response_data(payload_.scan_response_data())
                         : hci::le_set_advertising_data(payload_.adv_data());
     if (!cmd.ok()) continue;
-    if (warn)
-      ctx_.send_or_warn(*cmd, scan_rsp ? "LE_Set_Scan_Response_Data" : "LE_Set_Advertising_Data");
-    else
-      ctx_.send_command(*cmd);
+    const char* what = scan_rsp ? "LE_Set_Scan_Response_Data" : "LE_Set_Advertising_Data";
+    ctx_.send_or_warn(*cmd, warn ? what : nullptr);
   }
   dirty_ = false;
 }

@@ -15,7 +15,7 @@ void HostContext::send_command(const hci::CommandPacket& packet) {
 
 void HostContext::send_or_warn(const hci::CommandPacket& packet, const char* what) {
   // Without warnings compiled in, the answer has nothing to do.
-  if constexpr (!log_compiled_in(LogLevel::kWarn)) return send_command(packet);
+  if (!log_compiled_in(LogLevel::kWarn) || !what) return send_command(packet);
   send_command(packet, [what](const hci::CommandResult& r) {
     if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
   });

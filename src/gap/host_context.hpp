@@ -35,7 +35,7 @@ class HostContext {
   // call site.
   void send_command(const hci::CommandPacket& packet);
   // Logs a warning "<what> failed: ..." if the controller refuses (a timeout
-  // is the command channel's own fatal error).
+  // is the command channel's own fatal error); `what` null: no warning.
   void send_or_warn(const hci::CommandPacket& packet, const char* what);
   // The application's store (Host::set_bond_store), else an in-memory one made
   // on first use (bring-up): a port with its own store never pays for the
