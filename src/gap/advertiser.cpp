@@ -55,24 +55,9 @@ void Advertiser::make_private_address() {
   rpa.bytes = {hash[0], hash[1], hash[2], prand[0], prand[1], prand[2]};
   private_address_ = rpa;
   rpa_deadline_ = ctx_.now + ctx_.config.rpa_rotation;
-  ctx_.send_command(hci::le_set_random_address(rpa), [](const hci::CommandResult& r) {
-    if (!r.ok() && !r.timed_out)
-      SABLE_LOG_WARN("%s", hci_error("LE_Set_Random_Address", r.status).c_str());
-  });
+  ctx_.send_or_warn(hci::le_set_random_address(rpa), "LE_Set_Random_Address");
   dirty_ = true;
 }
-
-namespace {
-
-// What a refresh step does with the controller's answer: a warning when it
-// refused (a timeout is the command channel's fatal error).
-hci::CommandChannel::Callback warn_if_refused(const char* what) {
-  return [what](const hci::CommandResult& r) {
-    if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
-  };
-}
-
-}  // namespace
 
 // The controller takes a new random address only while advertising is off,
 // so advertising is paused around the change.
@@ -101,11 +86,8 @@ void Advertiser::send_data(bool warn) {
     auto cmd = scan_rsp ? hci::le_set_scan_response_data(payload_.scan_response_data())
                         : hci::le_set_advertising_data(payload_.adv_data());
     if (!cmd.ok()) continue;
-    if (warn)
-      ctx_.send_command(*cmd, warn_if_refused(scan_rsp ? "LE_Set_Scan_Response_Data"
-                                                       : "LE_Set_Advertising_Data"));
-    else
-      ctx_.send_command(*cmd);
+    const char* what = scan_rsp ? "LE_Set_Scan_Response_Data" : "LE_Set_Advertising_Data";
+    ctx_.send_or_warn(*cmd, warn ? what : nullptr);
   }
   dirty_ = false;
 }
@@ -128,8 +110,7 @@ void Advertiser::refresh(size_t peripheral_links) {
       p.own_address_type = 0x01;  // random: the RPA set above
     }
     if (dirty_) {
-      ctx_.send_command(hci::le_set_advertising_parameters(p),
-                        warn_if_refused("LE_Set_Advertising_Parameters"));
+      ctx_.send_or_warn(hci::le_set_advertising_parameters(p), "LE_Set_Advertising_Parameters");
       send_data(true);
     }
     ctx_.send_command(hci::le_set_advertising_enable(true), [this](const hci::CommandResult& r) {

@@ -5,80 +5,96 @@
 namespace sable::gap {
 namespace {
 
-// Appends one AD structure: length, type, then the octets of `a` and `b`
-// (Core 5.4 Vol 3 Part C 11); false if it does not fit.
-bool append(AdvertisingPayload& p, bool scan_rsp, AdType type, Bytes a, Bytes b = {}) {
-  auto& buf = scan_rsp ? p.scan_rsp : p.adv;
-  uint8_t& len = scan_rsp ? p.scan_rsp_len : p.adv_len;
-  size_t n = a.size() + b.size();
-  if (len + 2 + n > kLegacyAdvertisingDataMax) return false;
-  uint8_t* out = &buf[len];
-  *out++ = uint8_t(1 + n);
-  *out++ = uint8_t(type);
-  out = std::copy(a.begin(), a.end(), out);
-  std::copy(b.begin(), b.end(), out);
-  len = uint8_t(len + 2 + n);
-  return true;
-}
+// AD structures (Core 5.4 Vol 3 Part C 11: length, type, data) collected in
+// order for one place in a payload. A group that cannot fit any packet keeps
+// a length above the maximum, so every layout refuses it.
+struct AdGroup {
+  std::array<uint8_t, kLegacyAdvertisingDataMax> octets;
+  size_t len = 0;
 
-// Groups the service UUIDs by size into "complete list" structures.
-bool append_uuids(AdvertisingPayload& p, bool scan_rsp, const std::vector<Uuid>& uuids) {
+  // Appends the header of a structure of `n` data octets and returns where
+  // they go, or nullptr when they do not fit.
+  uint8_t* add(AdType type, size_t n) {
+    if (len + 2 + n > kLegacyAdvertisingDataMax) {
+      len = kLegacyAdvertisingDataMax + 1;
+      return nullptr;
+    }
+    uint8_t* out = &octets[len];
+    out[0] = uint8_t(1 + n);
+    out[1] = uint8_t(type);
+    len += 2 + n;
+    return out + 2;
+  }
+};
+
+// Service UUIDs grouped by size into "complete list" structures (0x03
+// 16-bit, 0x05 32-bit, 0x07 128-bit), then appearance, TX power and
+// manufacturer data.
+void add_fields(AdGroup& g, const AdvertisementData& d) {
+  const std::vector<Uuid>& uuids = d.service_uuids();
   for (size_t size : {2, 4, 16}) {
-    std::array<uint8_t, kLegacyAdvertisingDataMax> tmp;
     size_t n = 0;
+    for (const Uuid& u : uuids) n += u.min_size() == size ? size : 0;
+    if (n == 0) continue;
+    uint8_t* out = g.add(AdType(size == 2 ? 0x03 : size == 4 ? 0x05 : 0x07), n);
+    if (!out) return;
     for (const Uuid& u : uuids) {
       if (u.min_size() != size) continue;
-      if (n + size > tmp.size()) return false;
       // A 16- or 32-bit value sits at octets 12.. of the 128-bit form.
       const uint8_t* le = u.le128().data() + (size == 16 ? 0 : 12);
-      std::copy(le, le + size, &tmp[n]);
-      n += size;
+      out = std::copy(le, le + size, out);
     }
-    // Complete lists: 0x03 (16-bit), 0x05 (32-bit), 0x07 (128-bit).
-    auto type = AdType(size == 2 ? 0x03 : size == 4 ? 0x05 : 0x07);
-    if (n > 0 && !append(p, scan_rsp, type, Bytes(tmp.data(), n))) return false;
   }
-  return true;
+  if (auto a = d.appearance())
+    if (uint8_t* out = g.add(AdType::kAppearance, 2)) put_le16(out, *a);
+  if (auto t = d.tx_power())
+    if (uint8_t* out = g.add(AdType::kTxPowerLevel, 1)) *out = uint8_t(*t);
+  if (const auto& m = d.manufacturer()) {
+    if (uint8_t* out = g.add(AdType::kManufacturerSpecificData, 2 + m->data.size())) {
+      put_le16(out, m->company_id);
+      std::copy(m->data.begin(), m->data.end(), out + 2);
+    }
+  }
 }
 
-// Service UUIDs, appearance, TX power, manufacturer data.
-bool append_fields(AdvertisingPayload& p, bool scan_rsp, const AdvertisementData& d) {
-  if (!append_uuids(p, scan_rsp, d.service_uuids())) return false;
-  uint8_t v[2];
-  if (auto a = d.appearance()) {
-    put_le16(v, *a);
-    if (!append(p, scan_rsp, AdType::kAppearance, Bytes(v, 2))) return false;
-  }
-  if (auto t = d.tx_power()) {
-    v[0] = uint8_t(*t);
-    if (!append(p, scan_rsp, AdType::kTxPowerLevel, Bytes(v, 1))) return false;
-  }
-  if (const auto& m = d.manufacturer()) {
-    put_le16(v, m->company_id);
-    if (!append(p, scan_rsp, AdType::kManufacturerSpecificData, Bytes(v, 2), m->data)) return false;
-  }
-  return true;
+void put(AdvertisingPayload& p, bool scan_rsp, const AdGroup& g) {
+  auto& buf = scan_rsp ? p.scan_rsp : p.adv;
+  uint8_t& len = scan_rsp ? p.scan_rsp_len : p.adv_len;
+  std::copy(g.octets.begin(), g.octets.begin() + g.len, &buf[len]);
+  len = uint8_t(len + g.len);
 }
 
 }  // namespace
 
 Result<AdvertisingPayload, AdvertisingDataError> layout_advertising_data(
     const AdvertisementData& data) {
+  AdGroup flags, fields, name;
+  if (uint8_t f = data.flags())
+    if (uint8_t* out = flags.add(AdType::kFlags, 1)) *out = f;
+  add_fields(fields, data);
+  const std::string& n = data.name();
+  if (!n.empty())
+    if (uint8_t* out = name.add(AdType::kCompleteLocalName, n.size()))
+      std::copy(n.begin(), n.end(), out);
   // Flags always lead the advertising packet. Then, the first that fits:
   // 0. the other fields and the name in the advertising packet;
   // 1. the other fields there, the name in the scan response;
   // 2. the name there, the other fields in the scan response.
-  const std::string& name = data.name();
-  Bytes name_octets(reinterpret_cast<const uint8_t*>(name.data()), name.size());
-  uint8_t flags = data.flags();
-  for (int layout = 0; layout < 3; ++layout) {
-    AdvertisingPayload p;
-    if (flags != 0) append(p, false, AdType::kFlags, Bytes(&flags, 1));
-    if (append_fields(p, layout == 2, data) &&
-        (name.empty() || append(p, layout == 1, AdType::kCompleteLocalName, name_octets)))
-      return p;
+  constexpr size_t kMax = kLegacyAdvertisingDataMax;
+  bool fields_in_scan_rsp = false, name_in_scan_rsp = false;
+  if (flags.len + fields.len + name.len <= kMax) {
+  } else if (flags.len + fields.len <= kMax && name.len <= kMax) {
+    name_in_scan_rsp = true;
+  } else if (flags.len + name.len <= kMax && fields.len <= kMax) {
+    fields_in_scan_rsp = true;
+  } else {
+    return fail(AdvertisingDataError::kDoesNotFit);
   }
-  return fail(AdvertisingDataError::kDoesNotFit);
+  AdvertisingPayload p;
+  put(p, false, flags);
+  put(p, fields_in_scan_rsp, fields);
+  put(p, name_in_scan_rsp, name);
+  return p;
 }
 
 Result<ParsedAdvertisingData, AdParseError> parse_advertising_data(Bytes data) {

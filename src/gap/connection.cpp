@@ -11,6 +11,12 @@ namespace {
 // asking the central over L2CAP instead.
 constexpr Duration kParameterUpdateWait = Duration(5000);
 
+// The link's GATT server, made in place in the member's initializer.
+std::optional<gatt::Server> server_for(gatt::Database* database, att::Bearer& bearer) {
+  if (!database) return std::nullopt;
+  return std::optional<gatt::Server>(std::in_place, *database, bearer);
+}
+
 }  // namespace
 
 Connection::Connection(const LinkServices& services, const ConnDesc& d,
@@ -20,15 +26,13 @@ Connection::Connection(const LinkServices& services, const ConnDesc& d,
       local_address_(local_address),
       link_(d.role == Role::kCentral ? l2cap::Role::kCentral : l2cap::Role::kPeripheral, *this),
       bearer_(static_cast<att::BearerDelegate&>(*this), d.handle, s_.ctx.config.max_att_mtu),
+      server_(server_for(s_.database, bearer_)),
       pairing_(d.role == Role::kCentral ? smp::Role::kInitiator : smp::Role::kResponder,
                pairing_policy(s_.ctx.config.security), static_cast<smp::PairingDelegate&>(*this),
                s_.ctx.random, s_.privacy.local_device(local_address), d.address,
                &s_.repeated_attempts) {
   desc_.id_address = s_.privacy.resolve(desc_.address, desc_.id_address, bond_);
-  if (s_.database) {
-    server_.emplace(*s_.database, bearer_);
-    server_->set_link_security(link_security());
-  }
+  if (server_) server_->set_link_security(link_security());
   if constexpr (profile::kGattClient) client_.emplace(bearer_);
   pairing_.set_peer_identity(desc_.id_address);
 }
@@ -82,6 +86,8 @@ void Connection::on_bearer_fatal() {
 // ---- Connection parameters (Core 5.4 Vol 3 Part A 4.20, Vol 4 Part E 7.8.18) ----
 
 bool Connection::on_connection_parameter_update_request(const l2cap::ConnectionParameters& p) {
+  // Only a central is asked (l2cap::LeLink answers a peripheral itself).
+  if constexpr (!profile::kCentralRole) return false;
   s_.ctx.send_command(hci::le_connection_update(desc_.handle, to_hci(p)));
   return true;
 }
@@ -184,7 +190,8 @@ Result<void, Error> Connection::pair() {
 }
 
 Result<void, Error> Connection::secure() {
-  if (desc_.role == Role::kCentral && bond_ && bond_->ltk_for(Role::kCentral)) {
+  if (profile::kCentralRole && desc_.role == Role::kCentral && bond_ &&
+      bond_->ltk_for(Role::kCentral)) {
     start_encryption_with_bond();
     return accepted();
   }

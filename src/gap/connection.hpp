@@ -61,7 +61,9 @@ struct LinkServices {
   gatt::Database* database;
 };
 
-class Connection final : l2cap::LinkDelegate, att::BearerDelegate, smp::PairingDelegate {
+// PairingDelegate, the base with the most virtual functions, comes first: it
+// shares the primary vtable, so SMP's calls need no this-adjusting thunks.
+class Connection final : smp::PairingDelegate, l2cap::LinkDelegate, att::BearerDelegate {
  public:
   // `desc` as the controller reported the link; `local_address` is ours on
   // air for it. Looks up the bond of the peer.

@@ -93,15 +93,12 @@ void Connection::on_encryption_change(hci::HciStatus status, bool enabled) {
   TimePoint now = s_.ctx.now;
   if (status != hci::HciStatus::kSuccess) {
     SABLE_LOG_WARN("connection 0x%04x: %s", desc_.handle, hci_error("encryption", status).c_str());
-    if (bond_key_) {
-      // The bond's key was refused (the peer lost the bond?): the link stays
-      // unencrypted and nothing falls back to plaintext on our side.
-      bond_key_.reset();
-      if (pairing) pairing_.on_encryption_changed(now, uint8_t(status), false);
-      bond_key_refused(status);
-    } else if (pairing) {
-      pairing_.on_encryption_changed(now, uint8_t(status), false);
-    }
+    // With the bond's key: refused (the peer lost the bond?); the link stays
+    // unencrypted and nothing falls back to plaintext on our side.
+    bool bond_key_refused_now = bond_key_.has_value();
+    bond_key_.reset();
+    if (pairing) pairing_.on_encryption_changed(now, uint8_t(status), false);
+    if (bond_key_refused_now) bond_key_refused(status);
     return;
   }
   desc_.encrypted = enabled;
@@ -180,7 +177,8 @@ std::optional<smp::ExistingBond> Connection::existing_bond_for_peer() {
 }
 
 smp::SecurityRequestAction Connection::on_security_request(AuthReq) {
-  if (bond_ && bond_->ltk_for(Role::kCentral)) {
+  // Only an initiator (central) hears a Security Request.
+  if (profile::kCentralRole && bond_ && bond_->ltk_for(Role::kCentral)) {
     start_encryption_with_bond();
     return smp::SecurityRequestAction::kEncryptWithBond;
   }

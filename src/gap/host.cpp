@@ -57,9 +57,9 @@ Host::Host(const HostConfig& config, hci::Sender& out, HostListener& listener,
       privacy_(ctx_),
       advertiser_(ctx_, privacy_),
       scanner_(ctx_, privacy_, listener),
-      connector_(ctx_) {
-  slots_ = std::make_unique<std::optional<Connection>[]>(config.max_connections);
-  links_ = std::make_unique<Connection*[]>(config.max_connections);
+      connector_(ctx_),
+      slots_(std::make_unique<std::optional<Connection>[]>(config.max_connections)),
+      links_(std::make_unique<Connection*[]>(config.max_connections)) {
   ctx_.commands.set_on_controller_timeout([this](uint16_t opcode) {
     fatal(ErrorKind::kControllerTimeout,
           ErrorMessage::format(

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -50,6 +51,25 @@
 namespace sable::gap {
 
 using hci::HciStatus;
+
+// Stands in for the scanner and the connector in a build without the central
+// role (profile::kCentralRole): each call on it sits behind an
+// `if constexpr` that has already returned, so none runs, and the host
+// carries neither part's state nor its construction and destruction.
+struct NoCentralRole {
+  NoCentralRole(HostContext&, Privacy&, HostListener&) {}
+  explicit NoCentralRole(HostContext&) {}
+  bool scanning() const { return false; }
+  bool connecting() const { return false; }
+  Result<void, Error> start(const ScanConfig&) { return {}; }
+  Result<void, Error> stop() { return {}; }
+  void on_advertising_report(Bytes) {}
+  Result<void, Error> connect(const Address&, const ConnectConfig&) { return {}; }
+  Result<void, Error> cancel() { return {}; }
+  bool on_connection_complete(hci::HciStatus) { return false; }
+  TimePoint next_deadline() const { return kNever; }
+  void on_timeout(TimePoint) {}
+};
 
 class Host final {
  public:
@@ -175,8 +195,8 @@ class Host final {
   hci::AclInbound acl_in_;
   Privacy privacy_;
   Advertiser advertiser_;
-  Scanner scanner_;
-  Connector connector_;
+  std::conditional_t<profile::kCentralRole, Scanner, NoCentralRole> scanner_;
+  std::conditional_t<profile::kCentralRole, Connector, NoCentralRole> connector_;
   smp::RepeatedAttempts repeated_attempts_;
   gatt::Database* database_ = nullptr;
   // Connections live in slots made at construction (max_connections of

@@ -9,6 +9,18 @@ void HostContext::send_command(const hci::CommandPacket& packet, hci::CommandCha
   commands.send(now, packet, std::move(cb));
 }
 
+void HostContext::send_command(const hci::CommandPacket& packet) {
+  send_command(packet, {});
+}
+
+void HostContext::send_or_warn(const hci::CommandPacket& packet, const char* what) {
+  // Without warnings compiled in, the answer has nothing to do.
+  if (!log_compiled_in(LogLevel::kWarn) || !what) return send_command(packet);
+  send_command(packet, [what](const hci::CommandResult& r) {
+    if (!r.ok() && !r.timed_out) SABLE_LOG_WARN("%s", hci_error(what, r.status).c_str());
+  });
+}
+
 store::BondStore& HostContext::bonds() {
   if (bond_store == nullptr) {
     default_bonds = std::make_unique<store::MemoryBondStore>();

@@ -30,7 +30,13 @@ class HostContext {
 
   // Nothing is sent once the controller has failed. (Out of line, like
   // bonds(): one copy for every part instead of one per translation unit.)
-  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb = {});
+  void send_command(const hci::CommandPacket& packet, hci::CommandChannel::Callback cb);
+  // No answer wanted: the empty callback is made here once, not at every
+  // call site.
+  void send_command(const hci::CommandPacket& packet);
+  // Logs a warning "<what> failed: ..." if the controller refuses (a timeout
+  // is the command channel's own fatal error); `what` null: no warning.
+  void send_or_warn(const hci::CommandPacket& packet, const char* what);
   // The application's store (Host::set_bond_store), else an in-memory one made
   // on first use (bring-up): a port with its own store never pays for the
   // default's fixed arrays.

@@ -59,20 +59,39 @@ bool Privacy::controller_resolves() const {
 // the controller allows even while advertising or scanning.
 void Privacy::load_resolving_list() {
   if (!controller_resolves() || ctx_.failed || !local_irk_) return;
+  if (resolving_busy_) {
+    resolving_again_ = true;
+    return;
+  }
   ctx_.send_command(hci::le_set_address_resolution_enable(false));
   ctx_.send_command(hci::le_clear_resolving_list());
-  size_t entries = 0;
+  resolving_next_ = 0;
+  add_next_resolving_entry();
+}
+
+void Privacy::add_next_resolving_entry() {
+  size_t index = 0, wanted = resolving_next_;
+  bool sent = false;
   ctx_.bonds().for_each([&](const store::Bond& b) {
-    if (!b.peer_irk) return;
+    if (!b.peer_irk || index++ != wanted) return;
+    sent = resolving_busy_ = true;
+    ++resolving_next_;
     ctx_.send_command(
         hci::le_add_device_to_resolving_list(b.peer_identity, *b.peer_irk, *local_irk_),
-        [](const hci::CommandResult& r) {
-          if (!r.ok() && !r.timed_out)
+        [this](const hci::CommandResult& r) {
+          resolving_busy_ = false;
+          if (!r.ok() && !r.timed_out)  // e.g. the list is full: the host still resolves
             SABLE_LOG_WARN("%s", hci_error("LE_Add_Device_To_Resolving_List", r.status).c_str());
+          if (r.timed_out) return;  // the controller has failed
+          if (resolving_again_) {
+            resolving_again_ = false;
+            load_resolving_list();
+          } else {
+            add_next_resolving_entry();
+          }
         });
-    ++entries;
   });
-  if (entries > 0) ctx_.send_command(hci::le_set_address_resolution_enable(true));
+  if (!sent && resolving_next_ > 0) ctx_.send_command(hci::le_set_address_resolution_enable(true));
 }
 
 smp::LocalDevice Privacy::local_device(const Address& address_on_air) const {

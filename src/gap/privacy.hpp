@@ -41,9 +41,17 @@ class Privacy {
 
  private:
   bool controller_resolves() const;
+  // Sends the entry of the resolving_next_-th bond with an IRK, or, past the
+  // last, switches resolution on (if there was any entry).
+  void add_next_resolving_entry();
 
   HostContext& ctx_;
   std::optional<std::array<uint8_t, 16>> local_irk_;
+  // The list is fed one entry per answer, so any number of bonds fits the
+  // command queue.
+  size_t resolving_next_ = 0;     // entries sent so far in this load
+  bool resolving_busy_ = false;   // an entry awaits its answer
+  bool resolving_again_ = false;  // the bonds changed meanwhile: reload after it
 };
 
 }  // namespace sable::gap

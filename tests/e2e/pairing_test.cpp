@@ -207,5 +207,33 @@ TEST(ResolvingListTest, BondedIrksAreLoadedIntoAControllerThatResolves) {
   EXPECT_EQ(server.controller().resolving_list_size(), 0u);
 }
 
+// The resolving list is fed one entry per answer: with more bonds than the
+// HCI command queue holds (32), every IRK still reaches the controller and
+// resolution is switched on after the last (the fake's list keeps 8; the
+// rest are refused as Memory Capacity Exceeded and the host resolves them).
+TEST(ResolvingListTest, FortyBondsAreFedOneCommandAtATime) {
+  store::StoreOptions options;
+  options.capacity = 64;
+  store::MemoryBondStore bonds(options);
+  for (uint8_t i = 0; i < 40; ++i) {
+    store::Bond b;
+    b.peer_identity = *Address::parse("00:BB:00:00:00:00");
+    b.peer_identity.bytes[0] = uint8_t(i + 1);
+    b.peer_irk = store::Key128{};
+    (*b.peer_irk)[0] = uint8_t(i + 1);
+    ASSERT_TRUE(bonds.put(b).ok());
+  }
+  Network net;
+  TestHost& server = net.add_host("00:AA:01:00:00:01", reference_server_config());
+  server.host().set_bond_store(&bonds);
+  server.controller().set_ll_privacy_supported(true);
+  net.start();
+  EXPECT_TRUE(server.host().ready());
+  EXPECT_FALSE(server.host().failed());
+  EXPECT_EQ(server.controller().commands_received(op::kLeAddDeviceToResolvingList), 40u);
+  EXPECT_EQ(server.controller().resolving_list_size(), 8u);
+  EXPECT_TRUE(server.controller().address_resolution_enabled());
+}
+
 }  // namespace
 }  // namespace sable::testing
