@@ -5,6 +5,7 @@
 
 #include "att/pdu.hpp"
 #include "common/log.hpp"
+#include "common/profile.hpp"
 
 namespace sable::att {
 
@@ -96,6 +97,9 @@ void Bearer::on_pdu(TimePoint now, Bytes pdu) {
 }
 
 void Bearer::on_client_bound(TimePoint now, Bytes pdu) {
+  // A build without a GATT client sends no request and confirms nothing: a
+  // response finds no transaction, a notification or indication no client.
+  if constexpr (!profile::kGattClient) return;
   const uint8_t opcode = pdu[0];
   if (!is_response(opcode)) {
     if (opcode == op(Opcode::kHandleValueIndication)) {

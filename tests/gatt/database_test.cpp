@@ -56,12 +56,24 @@ TEST(DatabaseHash, MatchesCoreAppendixBExample) {
   EXPECT_EQ(V(stored.begin(), stored.end()), expected);
 }
 
+// What the database hands to AES-CMAC (DatabaseOptions::cmac), and the
+// key it uses.
+V g_hash_input;
+crypto::Block g_hash_key;
+crypto::Block record_hash_input(const crypto::Block& key, Bytes message) {
+  g_hash_key = key;
+  g_hash_input.assign(message.begin(), message.end());
+  return crypto::Block{};
+}
+
 // The hash input of the GAP service alone (Core 5.4 Vol 3 Part G 7.3.1):
 // handle || type || value of declarations; values of characteristics excluded.
 TEST(DatabaseHash, InputCoversDeclarationsOnly) {
-  auto db = Database::build({});
+  g_hash_key.fill(0xFF);
+  auto db = Database::build({}, {.cmac = &record_hash_input});
   ASSERT_TRUE(db.ok());
-  const auto m = database_hash_input(*db);
+  EXPECT_EQ(g_hash_key, crypto::Block{});  // a zero key
+  const V& m = g_hash_input;
   const V gap = {
       0x01, 0x00, 0x00, 0x28, 0x00, 0x18,                    // 0x0001 primary service 0x1800
       0x02, 0x00, 0x03, 0x28, 0x02, 0x03, 0x00, 0x00, 0x2A,  // 0x0002 char: Read, 0x0003, 0x2A00
