@@ -74,7 +74,7 @@ void Bearer::on_pdu(TimePoint now, Bytes pdu) {
     indication_deadline_ = kNever;
     return;
   }
-  const bool known = pdu_length(opcode).has_value();
+  const bool known = known_opcode(opcode);
   if (is_command(opcode)) {
     // Core 5.4 Vol 3 Part F 3.3: an unsupported command is ignored.
     if (!known || !server_) {

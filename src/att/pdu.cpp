@@ -59,6 +59,10 @@ size_t find_rule(uint8_t opcode) {
 
 }  // namespace
 
+bool known_opcode(uint8_t opcode) {
+  return find_rule(opcode) != kLengths.size();
+}
+
 std::optional<PduLength> pdu_length(uint8_t opcode) {
   const size_t i = find_rule(opcode);
   if (i == kLengths.size()) return std::nullopt;

@@ -160,6 +160,8 @@ struct PduLength {
 };
 // The one table (Core 5.4 Vol 3 Part F 3.4). nullopt for an unknown opcode.
 std::optional<PduLength> pdu_length(uint8_t opcode);
+// pdu_length(opcode).has_value(), without building the rule.
+bool known_opcode(uint8_t opcode);
 
 // Every length and shape check of parse_pdu, without building a view (for a
 // receiver that reads the fields at their fixed offsets): nullopt when well formed.

@@ -328,13 +328,13 @@ const Characteristic* Database::characteristic_by_value(uint16_t value_handle) c
 
 std::optional<CharacteristicHandles> Database::find_characteristic(const Uuid& service,
                                                                    const Uuid& type) const {
-  for (const auto& s : attributes()) {
-    if (!s.is_service()) continue;
-    const auto su = Uuid::from_wire(value(s));
-    if (!su || !(*su == service)) continue;
-    for (uint16_t h = s.handle + 1; h <= s.end_group_handle; ++h) {
-      const Attribute& a = attributes_[h - 1];
-      if (a.kind != AttributeKind::kValue || !(a.type == type)) continue;
+  // One walk in handle order: a service declaration starts the group that
+  // follows it (Core 5.4 Vol 3 Part G 3.1).
+  bool in_service = false;
+  for (const auto& a : attributes()) {
+    if (a.is_service()) {
+      in_service = Uuid::from_wire(value(a)) == service;
+    } else if (in_service && a.kind == AttributeKind::kValue && a.type == type) {
       const auto& ch = characteristics_[size_t(a.characteristic)];
       return CharacteristicHandles{ch.declaration_handle, ch.value_handle, ch.cccd_handle};
     }

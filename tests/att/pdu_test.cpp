@@ -55,6 +55,14 @@ TEST(AttPdu, LengthTableBounds) {
   }
 }
 
+// known_opcode: exactly the opcodes of the table.
+TEST(AttPdu, KnownOpcodesAreTheTable) {
+  for (int op = 0; op < 256; ++op)
+    EXPECT_EQ(known_opcode(uint8_t(op)), pdu_length(uint8_t(op)).has_value()) << op;
+  EXPECT_TRUE(known_opcode(0xD2));   // Signed Write Command
+  EXPECT_FALSE(known_opcode(0x1F));  // reserved
+}
+
 // An unbounded format is bounded only by ATT_MTU (up to 517 octets): a length
 // above one octet's range must still parse.
 TEST(AttPdu, UnboundedFormatsTakeLongPdus) {

@@ -136,6 +136,31 @@ TEST(Database, RejectsBadDefinitions) {
   EXPECT_EQ(Database::build({u}).error(), BuildError::kValueTooLong);
 }
 
+// The first characteristic of the type within a service of the type: not one
+// of another service, and not the next service's when a later one has it.
+TEST(Database, FindCharacteristicSearchesServicesOfTheType) {
+  const Uuid battery = Uuid::from16(0x180F);
+  const Uuid level = Uuid::from16(0x2A19);
+  ServiceDef other{.type = Uuid::from16(0x1234)};
+  other.characteristics.push_back({.type = level, .properties = prop::kRead});
+  ServiceDef empty{.type = battery};
+  empty.characteristics.push_back({.type = Uuid::from16(0x2A1A), .properties = prop::kRead});
+  ServiceDef with{.type = battery};
+  with.characteristics.push_back({.type = level, .properties = prop::kRead | prop::kNotify});
+  ServiceDef last{.type = Uuid::from16(0x5678)};
+  last.characteristics.push_back({.type = level, .properties = prop::kRead});
+  auto db = Database::build({other, empty, with, last});
+  ASSERT_TRUE(db.ok());
+  const auto found = db->find_characteristic(battery, level);
+  ASSERT_TRUE(found);
+  // GAP 1..5, GATT 6..13, other 14..16, empty 17..19, with 20: declaration 21.
+  EXPECT_EQ(found->declaration, 0x0015);
+  EXPECT_EQ(found->value, 0x0016);
+  EXPECT_EQ(found->cccd, 0x0017);
+  EXPECT_FALSE(db->find_characteristic(battery, Uuid::from16(0x2A00)));
+  EXPECT_FALSE(db->find_characteristic(Uuid::from16(0x9999), level));
+}
+
 // Each connection keeps its CCCD values in a fixed table of kMaxCccds.
 TEST(Database, RefusesMoreNotifyingCharacteristicsThanTheCccdTableHolds) {
   auto service_with = [](size_t notifying) {
