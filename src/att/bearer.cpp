@@ -5,6 +5,7 @@
 
 #include "att/pdu.hpp"
 #include "common/log.hpp"
+#include "common/profile.hpp"
 
 namespace sable::att {
 
@@ -73,7 +74,7 @@ void Bearer::on_pdu(TimePoint now, Bytes pdu) {
     indication_deadline_ = kNever;
     return;
   }
-  const bool known = pdu_length(opcode).has_value();
+  const bool known = known_opcode(opcode);
   if (is_command(opcode)) {
     // Core 5.4 Vol 3 Part F 3.3: an unsupported command is ignored.
     if (!known || !server_) {
@@ -96,6 +97,9 @@ void Bearer::on_pdu(TimePoint now, Bytes pdu) {
 }
 
 void Bearer::on_client_bound(TimePoint now, Bytes pdu) {
+  // A build without a GATT client sends no request and confirms nothing: a
+  // response finds no transaction, a notification or indication no client.
+  if constexpr (!profile::kGattClient) return;
   const uint8_t opcode = pdu[0];
   if (!is_response(opcode)) {
     if (opcode == op(Opcode::kHandleValueIndication)) {

@@ -59,6 +59,10 @@ size_t find_rule(uint8_t opcode) {
 
 }  // namespace
 
+bool known_opcode(uint8_t opcode) {
+  return find_rule(opcode) != kLengths.size();
+}
+
 std::optional<PduLength> pdu_length(uint8_t opcode) {
   const size_t i = find_rule(opcode);
   if (i == kLengths.size()) return std::nullopt;
@@ -66,17 +70,59 @@ std::optional<PduLength> pdu_length(uint8_t opcode) {
   return PduLength{e.opcode, e.min, uint16_t(e.max == kUnbounded8 ? 0xFFFF : e.max)};
 }
 
-// Each format's fixed fields sit at fixed offsets, and the table's minimum
-// length guarantees that every field a format reads is present.
-Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
-  if (pdu.empty()) return fail(ParseError::kEmpty);
+// The table's bounds, then what a {min, max} pair cannot say: entry sizes of
+// the list formats, UUID field sizes and reserved flag values.
+std::optional<ParseError> check_pdu(Bytes pdu) {
+  if (pdu.empty()) return ParseError::kEmpty;
   const size_t i = find_rule(pdu[0]);
-  if (i == kLengths.size()) return fail(ParseError::kUnknownOpcode);
+  if (i == kLengths.size()) return ParseError::kUnknownOpcode;
   const size_t n = pdu.size();
   const LengthRule& rule = kLengths[i];
-  if (n < rule.min || (rule.max != kUnbounded8 && n > rule.max))
-    return fail(ParseError::kInvalidLength);
+  if (n < rule.min || (rule.max != kUnbounded8 && n > rule.max)) return ParseError::kInvalidLength;
+  const uint8_t b1 = n > 1 ? pdu[1] : 0;
+  size_t unit = 1;  // the variable part (after `fixed` octets) is a multiple of unit
+  size_t fixed = 1;
+  switch (rule.opcode) {
+    case Opcode::kFindInformationResponse:  // format 1 (16-bit UUIDs) or 2 (128-bit)
+      unit = b1 == 0x01 ? 4 : b1 == 0x02 ? 18 : 0;
+      if (unit == 0) return ParseError::kInvalidParameter;
+      fixed = 2;
+      break;
+    case Opcode::kFindByTypeValueResponse:  // handle pairs
+      unit = 4;
+      break;
+    case Opcode::kReadByTypeRequest:
+    case Opcode::kReadByGroupTypeRequest:
+      // A UUID carried as an ATT field: 2 or 16 octets only (Core 5.4 Vol 3 Part F 3.2.1).
+      if (n != 7 && n != 21) return ParseError::kInvalidLength;
+      break;
+    case Opcode::kReadByTypeResponse:
+    case Opcode::kReadByGroupTypeResponse:  // entries of b1 octets, at least one handle (+ end)
+      if (b1 < (rule.opcode == Opcode::kReadByTypeResponse ? 2 : 4))
+        return ParseError::kInvalidLength;
+      unit = b1;
+      fixed = 2;
+      break;
+    case Opcode::kReadMultipleRequest:
+    case Opcode::kReadMultipleVariableRequest:  // "Set Of Handles", two or more
+      unit = 2;
+      break;
+    case Opcode::kExecuteWriteRequest:  // flags above 0x01 are reserved (3.4.6.3)
+      if (b1 > 0x01) return ParseError::kInvalidParameter;
+      break;
+    default:
+      break;
+  }
+  if ((n - fixed) % unit != 0) return ParseError::kInvalidLength;
+  return std::nullopt;
+}
 
+// Each format's fixed fields sit at fixed offsets, and check_pdu guarantees
+// that every field a format reads is present.
+Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
+  if (auto err = check_pdu(pdu)) return fail(*err);
+  const size_t i = find_rule(pdu[0]);
+  const size_t n = pdu.size();
   const uint8_t* p = pdu.data();
   const uint8_t b1 = n > 1 ? p[1] : 0;
   const uint16_t f1 = n > 2 ? get_le16(p + 1) : 0;
@@ -98,43 +144,31 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
     case 3:
       v.emplace<FindInformationRequest>(FindInformationRequest{f1, f3});
       break;
-    case 4: {  // Find Information Response: format 1 (16-bit UUIDs) or 2 (128-bit)
-      const size_t unit = b1 == 0x01 ? 4 : b1 == 0x02 ? 18 : 0;
-      if (unit == 0) return fail(ParseError::kInvalidParameter);
-      if ((n - 2) % unit != 0) return fail(ParseError::kInvalidLength);
+    case 4:
       v.emplace<FindInformationResponse>(FindInformationResponse{b1, pdu.subspan(2)});
       break;
-    }
     case 5:
       v.emplace<FindByTypeValueRequest>(
           FindByTypeValueRequest{f1, f3, get_le16(p + 5), pdu.subspan(7)});
       break;
-    case 6:  // Find By Type Value Response: handle pairs
-      if ((n - 1) % 4 != 0) return fail(ParseError::kInvalidLength);
+    case 6:
       v.emplace<FindByTypeValueResponse>(FindByTypeValueResponse{pdu.subspan(1)});
       break;
     case 7:
-    case 15: {  // Read By (Group) Type Request
-      // A UUID carried as an ATT field: 2 or 16 octets only (Core 5.4 Vol 3 Part F 3.2.1).
-      std::optional<Uuid> type;
-      if (n == 7 || n == 21) type = Uuid::from_wire(pdu.subspan(5));
-      if (!type) return fail(ParseError::kInvalidLength);
+    case 15: {  // Read By (Group) Type Request: the UUID field is 2 or 16 octets
+      const Uuid type = *Uuid::from_wire(pdu.subspan(5));
       if (i == 7)
-        v.emplace<ReadByTypeRequest>(ReadByTypeRequest{f1, f3, *type});
+        v.emplace<ReadByTypeRequest>(ReadByTypeRequest{f1, f3, type});
       else
-        v.emplace<ReadByGroupTypeRequest>(ReadByGroupTypeRequest{f1, f3, *type});
+        v.emplace<ReadByGroupTypeRequest>(ReadByGroupTypeRequest{f1, f3, type});
       break;
     }
     case 8:
-    case 16: {  // Read By (Group) Type Response: entries of b1 octets
-      const size_t min_entry = i == 8 ? 2 : 4;
-      if (b1 < min_entry || (n - 2) % b1 != 0) return fail(ParseError::kInvalidLength);
-      if (i == 8)
-        v.emplace<ReadByTypeResponse>(ReadByTypeResponse{b1, pdu.subspan(2)});
-      else
-        v.emplace<ReadByGroupTypeResponse>(ReadByGroupTypeResponse{b1, pdu.subspan(2)});
+      v.emplace<ReadByTypeResponse>(ReadByTypeResponse{b1, pdu.subspan(2)});
       break;
-    }
+    case 16:
+      v.emplace<ReadByGroupTypeResponse>(ReadByGroupTypeResponse{b1, pdu.subspan(2)});
+      break;
     case 9:
       v.emplace<ReadRequest>(ReadRequest{f1});
       break;
@@ -148,12 +182,10 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
       v.emplace<ReadBlobResponse>(ReadBlobResponse{pdu.subspan(1)});
       break;
     case 13:
-    case 23:  // Read Multiple (Variable) Request: "Set Of Handles", two or more
-      if ((n - 1) % 2 != 0) return fail(ParseError::kInvalidLength);
-      if (i == 13)
-        v.emplace<ReadMultipleRequest>(ReadMultipleRequest{pdu.subspan(1)});
-      else
-        v.emplace<ReadMultipleVariableRequest>(ReadMultipleVariableRequest{pdu.subspan(1)});
+      v.emplace<ReadMultipleRequest>(ReadMultipleRequest{pdu.subspan(1)});
+      break;
+    case 23:
+      v.emplace<ReadMultipleVariableRequest>(ReadMultipleVariableRequest{pdu.subspan(1)});
       break;
     case 14:
       v.emplace<ReadMultipleResponse>(ReadMultipleResponse{pdu.subspan(1)});
@@ -170,8 +202,7 @@ Result<Pdu, ParseError> parse_pdu(Bytes pdu) {
     case 20:
       v.emplace<PrepareWriteResponse>(PrepareWriteResponse{f1, f3, pdu.subspan(5)});
       break;
-    case 21:  // Execute Write Request: flags above 0x01 are reserved (3.4.6.3)
-      if (b1 > 0x01) return fail(ParseError::kInvalidParameter);
+    case 21:
       v.emplace<ExecuteWriteRequest>(ExecuteWriteRequest{b1});
       break;
     case 22:

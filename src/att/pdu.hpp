@@ -160,8 +160,14 @@ struct PduLength {
 };
 // The one table (Core 5.4 Vol 3 Part F 3.4). nullopt for an unknown opcode.
 std::optional<PduLength> pdu_length(uint8_t opcode);
+// pdu_length(opcode).has_value(), without building the rule.
+bool known_opcode(uint8_t opcode);
 
-// Checks the opcode and length against the table and builds the typed view.
+// Every length and shape check of parse_pdu, without building a view (for a
+// receiver that reads the fields at their fixed offsets): nullopt when well formed.
+std::optional<ParseError> check_pdu(Bytes pdu);
+
+// check_pdu, then the typed view.
 Result<Pdu, ParseError> parse_pdu(Bytes pdu);
 
 // --- Encoders: write one PDU into `w` (check w.ok() once afterwards) --------

@@ -242,8 +242,47 @@ std::optional<BuildError> Database::Builder::layout() {
   return std::nullopt;
 }
 
+namespace {
+
+// Core 5.4 Vol 3 Part G 7.3.1: Database Hash = AES-CMAC(0, the concatenated
+// fields below); the CMAC output is the 128-bit value, sent least
+// significant octet first.
+crypto::Block database_hash(const Database& db, CmacFn cmac) {
+  // At most handle, 128-bit type and value per attribute.
+  size_t bound = 0;
+  for (const auto& a : db.attributes()) bound += 18 + a.length;
+  std::unique_ptr<uint8_t[]> m(new uint8_t[bound]);
+  ByteWriter w(MutableBytes(m.get(), bound));
+  for (const auto& a : db.attributes()) {
+    bool with_value = false;
+    switch (a.kind) {
+      case AttributeKind::kPrimaryService:
+      case AttributeKind::kSecondaryService:
+      case AttributeKind::kInclude:
+      case AttributeKind::kCharacteristic:
+      case AttributeKind::kExtendedProperties:
+        with_value = true;
+        break;
+      default:
+        // User Description, CCCD, SCCD, Presentation and Aggregate Format:
+        // handle and type only; every other attribute is left out.
+        if (a.type.is16() && a.type.as16() >= 0x2901 && a.type.as16() <= 0x2905) break;
+        continue;
+    }
+    uint8_t type[16];
+    w.le16(a.handle).bytes(Bytes(type, a.type.write_att(type)));
+    if (with_value) w.bytes(db.value(a));
+  }
+  const crypto::Block mac = (cmac ? cmac : &crypto::aes_cmac)(crypto::Block{}, w.written());
+  crypto::Block hash;
+  std::reverse_copy(mac.begin(), mac.end(), hash.begin());
+  return hash;
+}
+
+}  // namespace
+
 Result<Database, BuildError> Database::build(std::vector<ServiceDef> services,
-                                             DatabaseOptions options) {
+                                             const DatabaseOptions& options) {
   Database db;
   db.definitions_ = std::move(services);
   Builder b{.db = db, .options = options};
@@ -258,12 +297,7 @@ Result<Database, BuildError> Database::build(std::vector<ServiceDef> services,
   b.writing = true;
   (void)b.layout();  // the same layout, checked by the counting pass
 
-  // Core 5.4 Vol 3 Part G 7.3.1: Database Hash = AES-CMAC(0, fields); the CMAC
-  // output is the 128-bit value, sent least significant octet first.
-  const auto input = database_hash_input(db);
-  const CmacFn cmac = options.cmac ? options.cmac : &crypto::aes_cmac;
-  const crypto::Block mac = cmac(crypto::Block{}, input);
-  std::reverse_copy(mac.begin(), mac.end(), db.hash_.begin());
+  db.hash_ = database_hash(db, options.cmac);
   (void)db.mutable_value(*db.find(db.hash_handle_)).set(db.hash_);
 
   SABLE_LOG_DEBUG("gatt: database built, %u attributes, %zu CCCDs", db.attribute_count_,
@@ -294,48 +328,18 @@ const Characteristic* Database::characteristic_by_value(uint16_t value_handle) c
 
 std::optional<CharacteristicHandles> Database::find_characteristic(const Uuid& service,
                                                                    const Uuid& type) const {
-  for (const auto& s : attributes()) {
-    if (!s.is_service()) continue;
-    const auto su = Uuid::from_wire(value(s));
-    if (!su || !(*su == service)) continue;
-    for (uint16_t h = s.handle + 1; h <= s.end_group_handle; ++h) {
-      const Attribute& a = attributes_[h - 1];
-      if (a.kind != AttributeKind::kValue || !(a.type == type)) continue;
+  // One walk in handle order: a service declaration starts the group that
+  // follows it (Core 5.4 Vol 3 Part G 3.1).
+  bool in_service = false;
+  for (const auto& a : attributes()) {
+    if (a.is_service()) {
+      in_service = Uuid::from_wire(value(a)) == service;
+    } else if (in_service && a.kind == AttributeKind::kValue && a.type == type) {
       const auto& ch = characteristics_[size_t(a.characteristic)];
       return CharacteristicHandles{ch.declaration_handle, ch.value_handle, ch.cccd_handle};
     }
   }
   return std::nullopt;
-}
-
-std::vector<uint8_t> database_hash_input(const Database& db) {
-  // At most handle, 128-bit type and value per attribute; cut to what was written.
-  size_t bound = 0;
-  for (const auto& a : db.attributes()) bound += 18 + a.length;
-  std::vector<uint8_t> m(bound);
-  ByteWriter w(m);
-  for (const auto& a : db.attributes()) {
-    bool with_value = false;
-    switch (a.kind) {
-      case AttributeKind::kPrimaryService:
-      case AttributeKind::kSecondaryService:
-      case AttributeKind::kInclude:
-      case AttributeKind::kCharacteristic:
-      case AttributeKind::kExtendedProperties:
-        with_value = true;
-        break;
-      default:
-        // User Description, CCCD, SCCD, Presentation and Aggregate Format:
-        // handle and type only; every other attribute is left out.
-        if (a.type.is16() && a.type.as16() >= 0x2901 && a.type.as16() <= 0x2905) break;
-        continue;
-    }
-    uint8_t type[16];
-    w.le16(a.handle).bytes(Bytes(type, a.type.write_att(type)));
-    if (with_value) w.bytes(db.value(a));
-  }
-  m.erase(m.begin() + long(w.size()), m.end());
-  return m;
 }
 
 }  // namespace sable::gatt

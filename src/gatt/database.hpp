@@ -133,7 +133,7 @@ struct DatabaseOptions {
   std::string device_name = "sable";  // GAP Device Name (at most 248 octets)
   bool device_name_writable = false;
   uint16_t appearance = 0x0000;  // GAP Appearance (Unknown)
-  CmacFn cmac = nullptr;         // nullptr: crypto::aes_cmac
+  CmacFn cmac = nullptr;         // nullptr: crypto::aes_cmac (tests see the hash input here)
 };
 
 enum class AttributeKind : uint8_t {
@@ -198,7 +198,7 @@ inline constexpr size_t kMaxCccds = 64;
 class Database {
  public:
   static Result<Database, BuildError> build(std::vector<ServiceDef> services,
-                                            DatabaseOptions options = {});
+                                            const DatabaseOptions& options = {});
 
   Database(Database&&) = default;
   Database& operator=(Database&&) = default;
@@ -253,9 +253,5 @@ class Database {
   uint16_t hash_handle_ = 0;
   uint16_t service_changed_handle_ = 0;
 };
-
-// The Database Hash input (Core 5.4 Vol 3 Part G 7.3.1) of a built database;
-// exposed for tests. The hash is AES-CMAC with a zero key over these octets.
-std::vector<uint8_t> database_hash_input(const Database& db);
 
 }  // namespace sable::gatt

@@ -62,8 +62,7 @@ Server::~Server() {
 
 void Server::on_request(TimePoint /*now*/, Bytes pdu) {
   const uint8_t op = pdu[0];
-  auto parsed = att::parse_pdu(pdu);
-  if (!parsed) {
+  if (att::check_pdu(pdu)) {
     if (att::is_command(op)) {
       // Core 5.4 Vol 3 Part F 3.3: a malformed command is ignored.
       SABLE_LOG_DEBUG("att: conn %u command 0x%02x ignored", conn_id_, op);
@@ -72,38 +71,37 @@ void Server::on_request(TimePoint /*now*/, Bytes pdu) {
     // Core 5.4 Vol 3 Part F 3.4.1.1: Invalid PDU, handle 0x0000.
     return send_error(op, 0x0000, AttErrorCode::kInvalidPdu);
   }
-  // Each request to its handler (a chain of index tests: smaller than a
-  // visitor's table of thunks). The bearer keeps Exchange MTU, confirmations
-  // and everything client-bound.
-  const att::Pdu& p = *parsed;
-  if (auto* r = std::get_if<att::FindInformationRequest>(&p))
-    return walk_range(Walk::kFindInformation, r->start_handle, r->end_handle, {}, {});
-  if (auto* r = std::get_if<att::FindByTypeValueRequest>(&p))
-    return walk_range(Walk::kFindByTypeValue, r->start_handle, r->end_handle, Uuid::from16(r->type),
-                      r->value);
-  if (auto* r = std::get_if<att::ReadByTypeRequest>(&p))
-    return walk_range(Walk::kReadByType, r->start_handle, r->end_handle, r->type, {});
-  if (auto* r = std::get_if<att::ReadByGroupTypeRequest>(&p)) {
-    // Core 5.4 Vol 3 Part G 2.5.3: only service declarations group attributes
-    // (checked after the range: an invalid range is an Invalid Handle first).
-    if (!(r->group_type == uuids::kPrimaryService || r->group_type == uuids::kSecondaryService) &&
-        valid_range(r->start_handle, r->end_handle))
-      return send_error(op, r->start_handle, AttErrorCode::kUnsupportedGroupType);
-    return walk_range(Walk::kReadByGroupType, r->start_handle, r->end_handle, r->group_type, {});
+  // Each request to its handler, its fields read at their fixed offsets
+  // (Core 5.4 Vol 3 Part F 3.4; check_pdu made sure they are present):
+  // smaller than building a typed view per PDU. The bearer keeps Exchange
+  // MTU, confirmations and everything client-bound.
+  const size_t n = pdu.size();
+  const uint16_t handle = n > 2 ? get_le16(&pdu[1]) : 0;  // or the range's start
+  const uint16_t second = n > 4 ? get_le16(&pdu[3]) : 0;  // end handle or offset
+  switch (Opcode(op)) {
+    case Opcode::kFindInformationRequest:
+    case Opcode::kFindByTypeValueRequest:
+    case Opcode::kReadByTypeRequest:
+    case Opcode::kReadByGroupTypeRequest:
+      return walk_range(op, pdu);
+    case Opcode::kReadRequest:
+    case Opcode::kReadBlobRequest:  // second: the offset (0 for a Read Request)
+      return on_read(op, handle, second);
+    case Opcode::kReadMultipleRequest:
+    case Opcode::kReadMultipleVariableRequest:
+      return on_read_multiple(pdu.subspan(1), op == uint8_t(Opcode::kReadMultipleVariableRequest));
+    case Opcode::kWriteRequest:
+    case Opcode::kWriteCommand:
+      return on_write(handle, pdu.subspan(3), op == uint8_t(Opcode::kWriteRequest));
+    case Opcode::kPrepareWriteRequest:
+      return on_prepare_write(handle, second, pdu.subspan(5));
+    case Opcode::kExecuteWriteRequest:
+      return on_execute_write(pdu[1]);
+    default:
+      // Signed writes are not supported (a command is never answered), and
+      // client-role PDUs are not the server's: dropped.
+      SABLE_LOG_DEBUG("att: conn %u PDU 0x%02x dropped by the server", conn_id_, op);
   }
-  if (auto* r = std::get_if<att::ReadRequest>(&p)) return on_read(op, r->handle, 0);
-  if (auto* r = std::get_if<att::ReadBlobRequest>(&p)) return on_read(op, r->handle, r->offset);
-  if (auto* r = std::get_if<att::ReadMultipleRequest>(&p))
-    return on_read_multiple(r->handles, false);
-  if (auto* r = std::get_if<att::ReadMultipleVariableRequest>(&p))
-    return on_read_multiple(r->handles, true);
-  if (auto* r = std::get_if<att::WriteRequest>(&p)) return on_write(r->handle, r->value, true);
-  if (auto* c = std::get_if<att::WriteCommand>(&p)) return on_write(c->handle, c->value, false);
-  if (auto* r = std::get_if<att::PrepareWriteRequest>(&p)) return on_prepare_write(*r);
-  if (auto* r = std::get_if<att::ExecuteWriteRequest>(&p)) return on_execute_write(*r);
-  // Signed writes are not supported (a command is never answered), and
-  // client-role PDUs are not the server's: dropped.
-  SABLE_LOG_DEBUG("att: conn %u PDU 0x%02x dropped by the server", conn_id_, op);
 }
 
 void Server::send(const ByteWriter& w) {
@@ -218,15 +216,23 @@ void Server::store_write(const Attribute& a, Bytes value) {
 //   Find By Type Value: handle, end group handle of readable, equal values
 //   Read By Type:       handle, value (Length); the first match's error answers
 //   Read By Group Type: handle, end group handle, value (Length); as above
-void Server::walk_range(Walk kind, uint16_t start, uint16_t end, const Uuid& type, Bytes match) {
-  static constexpr Opcode kRequest[] = {Opcode::kFindInformationRequest,
-                                        Opcode::kFindByTypeValueRequest, Opcode::kReadByTypeRequest,
-                                        Opcode::kReadByGroupTypeRequest};
-  const uint8_t op = uint8_t(kRequest[size_t(kind)]);
+void Server::walk_range(uint8_t op, Bytes pdu) {
+  const uint16_t start = get_le16(&pdu[1]);
+  const uint16_t end = get_le16(&pdu[3]);
+  const bool find_information = op == uint8_t(Opcode::kFindInformationRequest);
+  const bool by_value = op == uint8_t(Opcode::kFindByTypeValueRequest);
+  const bool group = op == uint8_t(Opcode::kReadByGroupTypeRequest);
+  // The attribute type every entry has: 2 octets in Find By Type Value, 2 or
+  // 16 (check_pdu) in Read By (Group) Type; Find Information takes them all.
+  Uuid type;
+  if (!find_information) type = *Uuid::from_wire(pdu.subspan(5, by_value ? 2 : pdu.size() - 5));
+  const Bytes match = by_value ? pdu.subspan(7) : Bytes{};
   if (!valid_range(start, end)) return send_error(op, start, AttErrorCode::kInvalidHandle);
-  const bool find_information = kind == Walk::kFindInformation;
-  const bool by_value = kind == Walk::kFindByTypeValue;
-  const size_t prefix = by_value || kind == Walk::kReadByGroupType ? 4 : 2;
+  // Core 5.4 Vol 3 Part G 2.5.3: only service declarations group attributes
+  // (checked after the range: an invalid range is an Invalid Handle first).
+  if (group && !(type == uuids::kPrimaryService || type == uuids::kSecondaryService))
+    return send_error(op, start, AttErrorCode::kUnsupportedGroupType);
+  const size_t prefix = by_value || group ? 4 : 2;
   std::array<uint8_t, att::kMaxMtu> buf;
   ByteWriter w(MutableBytes(buf.data(), mtu()));
   w.u8(uint8_t(op + 1));   // each of these responses is its request's opcode + 1
@@ -331,21 +337,21 @@ void Server::on_write(uint16_t handle, Bytes value, bool request) {
 }
 
 // Core 5.4 Vol 3 Part F 3.4.6.1 / 3.4.6.2.
-void Server::on_prepare_write(const att::PrepareWriteRequest& r) {
+void Server::on_prepare_write(uint16_t handle, uint16_t offset, Bytes value) {
   const uint8_t op = uint8_t(Opcode::kPrepareWriteRequest);
-  const Attribute* a = db_.find(r.handle);
-  if (!a) return send_error(op, r.handle, AttErrorCode::kInvalidHandle);
+  const Attribute* a = db_.find(handle);
+  if (!a) return send_error(op, handle, AttErrorCode::kInvalidHandle);
   // Permissions at prepare time (and again at execute); offsets and lengths at execute.
-  if (auto err = check(*a, a->access.write, Op::kWrite)) return send_error(op, r.handle, *err);
-  if (prepared_count_ == kMaxPreparedWrites || prepared_bytes_ + r.value.size() > kMaxPreparedBytes)
-    return send_error(op, r.handle, AttErrorCode::kPrepareQueueFull);
-  std::copy(r.value.begin(), r.value.end(), prepared_data_.begin() + long(prepared_bytes_));
-  prepared_[prepared_count_++] = {r.handle, r.offset, uint16_t(prepared_bytes_),
-                                  uint16_t(r.value.size())};
-  prepared_bytes_ += r.value.size();
+  if (auto err = check(*a, a->access.write, Op::kWrite)) return send_error(op, handle, *err);
+  if (prepared_count_ == kMaxPreparedWrites || prepared_bytes_ + value.size() > kMaxPreparedBytes)
+    return send_error(op, handle, AttErrorCode::kPrepareQueueFull);
+  std::copy(value.begin(), value.end(), prepared_data_.begin() + long(prepared_bytes_));
+  prepared_[prepared_count_++] = {handle, offset, uint16_t(prepared_bytes_),
+                                  uint16_t(value.size())};
+  prepared_bytes_ += value.size();
   std::array<uint8_t, att::kMaxMtu> buf;
   ByteWriter w(MutableBytes(buf.data(), mtu()));
-  att::write_prepare_write(w, Opcode::kPrepareWriteResponse, r.handle, r.offset, r.value);
+  att::write_prepare_write(w, Opcode::kPrepareWriteResponse, handle, offset, value);
   send(w);
 }
 
@@ -372,7 +378,7 @@ Server::Error Server::compose_prepared(const Attribute& a,
 
 // Core 5.4 Vol 3 Part F 3.4.6.3 / 3.4.6.4: all queued values are checked
 // first (offsets, lengths, permissions, the application), then all written.
-void Server::on_execute_write(const att::ExecuteWriteRequest& r) {
+void Server::on_execute_write(uint8_t flags) {
   const uint8_t op = uint8_t(Opcode::kExecuteWriteRequest);
   std::array<uint8_t, att::kMaxValueLength> value;
   uint16_t length = 0;
@@ -382,7 +388,7 @@ void Server::on_execute_write(const att::ExecuteWriteRequest& r) {
     return true;
   };
   // Pass 0 checks every handle's new value, pass 1 writes them.
-  for (int pass = 0; r.flags == 0x01 && pass < 2; ++pass) {
+  for (int pass = 0; flags == 0x01 && pass < 2; ++pass) {
     for (size_t i = 0; i < prepared_count_; ++i) {
       if (!first_of_handle(i)) continue;
       const Attribute& a = *db_.find(prepared_[i].handle);

@@ -145,13 +145,13 @@ class Server final : private att::ServerRole {
   Error compose_prepared(const Attribute& a, std::array<uint8_t, att::kMaxValueLength>& buf,
                          uint16_t& length) const;
 
-  enum class Walk : uint8_t { kFindInformation, kFindByTypeValue, kReadByType, kReadByGroupType };
-  void walk_range(Walk kind, uint16_t start, uint16_t end, const Uuid& type, Bytes match);
+  // Find Information, Find By Type Value, Read By Type, Read By Group Type (checked PDUs).
+  void walk_range(uint8_t op, Bytes pdu);
   void on_read(uint8_t op, uint16_t handle, uint16_t offset);  // Read, Read Blob
   void on_read_multiple(Bytes handles, bool variable);
   void on_write(uint16_t handle, Bytes value, bool request);  // Write Request, Command
-  void on_prepare_write(const att::PrepareWriteRequest& r);
-  void on_execute_write(const att::ExecuteWriteRequest& r);
+  void on_prepare_write(uint16_t handle, uint16_t offset, Bytes value);
+  void on_execute_write(uint8_t flags);
 
   Database& db_;
   att::Bearer& bearer_;

@@ -55,6 +55,14 @@ TEST(AttPdu, LengthTableBounds) {
   }
 }
 
+// known_opcode: exactly the opcodes of the table.
+TEST(AttPdu, KnownOpcodesAreTheTable) {
+  for (int op = 0; op < 256; ++op)
+    EXPECT_EQ(known_opcode(uint8_t(op)), pdu_length(uint8_t(op)).has_value()) << op;
+  EXPECT_TRUE(known_opcode(0xD2));   // Signed Write Command
+  EXPECT_FALSE(known_opcode(0x1F));  // reserved
+}
+
 // An unbounded format is bounded only by ATT_MTU (up to 517 octets): a length
 // above one octet's range must still parse.
 TEST(AttPdu, UnboundedFormatsTakeLongPdus) {
@@ -146,6 +154,44 @@ TEST(AttPdu, ParsesClientSidePdus) {
   EXPECT_EQ(parse({0x09, 0x04, 0x02, 0x00, 0xAA}).error(), ParseError::kInvalidLength);
   // Find Information Response with an unknown format.
   EXPECT_EQ(parse({0x05, 0x03, 0x01, 0x00, 0x00, 0x28}).error(), ParseError::kInvalidParameter);
+}
+
+// check_pdu is parse_pdu's verdict without the view (the server reads the
+// fields itself): well formed, or the same error.
+TEST(AttPdu, CheckAgreesWithParse) {
+  const std::vector<V> cases = {
+      {},
+      {0x1F},
+      {0x0A, 0x01},                                                  // Read Request, short
+      {0x0A, 0x01, 0x00},                                            // Read Request
+      {0x08, 0x01, 0x00, 0xFF, 0xFF, 0x03, 0x2A, 0x00},              // 3-octet UUID
+      {0x08, 0x01, 0x00, 0xFF, 0xFF, 0x03, 0x2A},                    // Read By Type
+      {0x10, 0x01, 0x00, 0xFF, 0xFF, 0x00, 0x28, 0x00, 0x00, 0x00},  // 5-octet UUID
+      {0x0E, 0x03, 0x00, 0x05, 0x00, 0x07},                          // odd set of handles
+      {0x20, 0x03, 0x00, 0x05, 0x00},                                // Read Multiple Variable
+      {0x18, 0x02},                                                  // reserved flags
+      {0x18, 0x00},                                                  // cancel
+      {0x05, 0x02, 0x01, 0x00, 0x00, 0x28},                          // 128-bit format, 4 octets
+      {0x05, 0x01, 0x01, 0x00, 0x00, 0x28},                          // 16-bit format
+      {0x07, 0x01, 0x00, 0x05, 0x00, 0x06},                          // not handle pairs
+      {0x11, 0x03, 0x01, 0x00, 0x05},                                // group entries below 4
+      {0x11, 0x04, 0x01, 0x00, 0x05, 0x00},                          // one group entry
+      {0x09, 0x01, 0x02, 0x00},                                      // entries below 2
+      {0x52, 0x09, 0x00},                                            // Write Command
+  };
+  for (const V& v : cases) {
+    const auto parsed = parse(v);
+    const auto checked = check_pdu(Bytes(v.data(), v.size()));
+    EXPECT_EQ(checked.has_value(), !parsed.ok()) << testing::PrintToString(v);
+    if (checked && !parsed.ok()) {
+      EXPECT_EQ(*checked, parsed.error()) << testing::PrintToString(v);
+    }
+  }
+  EXPECT_EQ(check_pdu(V{0x08, 0x01, 0x00, 0xFF, 0xFF, 0x03, 0x2A, 0x00}),
+            ParseError::kInvalidLength);
+  EXPECT_EQ(check_pdu(V{0x11, 0x03, 0x01, 0x00, 0x05}), ParseError::kInvalidLength);
+  EXPECT_EQ(check_pdu(V{0x18, 0x02}), ParseError::kInvalidParameter);
+  EXPECT_EQ(check_pdu(V{0x0A, 0x01, 0x00}), std::nullopt);
 }
 
 TEST(AttPdu, Encoders) {

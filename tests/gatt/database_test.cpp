@@ -56,12 +56,24 @@ TEST(DatabaseHash, MatchesCoreAppendixBExample) {
   EXPECT_EQ(V(stored.begin(), stored.end()), expected);
 }
 
+// What the database hands to AES-CMAC (DatabaseOptions::cmac), and the
+// key it uses.
+V g_hash_input;
+crypto::Block g_hash_key;
+crypto::Block record_hash_input(const crypto::Block& key, Bytes message) {
+  g_hash_key = key;
+  g_hash_input.assign(message.begin(), message.end());
+  return crypto::Block{};
+}
+
 // The hash input of the GAP service alone (Core 5.4 Vol 3 Part G 7.3.1):
 // handle || type || value of declarations; values of characteristics excluded.
 TEST(DatabaseHash, InputCoversDeclarationsOnly) {
-  auto db = Database::build({});
+  g_hash_key.fill(0xFF);
+  auto db = Database::build({}, {.cmac = &record_hash_input});
   ASSERT_TRUE(db.ok());
-  const auto m = database_hash_input(*db);
+  EXPECT_EQ(g_hash_key, crypto::Block{});  // a zero key
+  const V& m = g_hash_input;
   const V gap = {
       0x01, 0x00, 0x00, 0x28, 0x00, 0x18,                    // 0x0001 primary service 0x1800
       0x02, 0x00, 0x03, 0x28, 0x02, 0x03, 0x00, 0x00, 0x2A,  // 0x0002 char: Read, 0x0003, 0x2A00
@@ -122,6 +134,31 @@ TEST(Database, RejectsBadDefinitions) {
   ServiceDef u{.type = Uuid::from16(0x1234)};
   u.characteristics.push_back({.type = Uuid::from16(0x2A00), .value = V(10, 0), .max_length = 4});
   EXPECT_EQ(Database::build({u}).error(), BuildError::kValueTooLong);
+}
+
+// The first characteristic of the type within a service of the type: not one
+// of another service, and not the next service's when a later one has it.
+TEST(Database, FindCharacteristicSearchesServicesOfTheType) {
+  const Uuid battery = Uuid::from16(0x180F);
+  const Uuid level = Uuid::from16(0x2A19);
+  ServiceDef other{.type = Uuid::from16(0x1234)};
+  other.characteristics.push_back({.type = level, .properties = prop::kRead});
+  ServiceDef empty{.type = battery};
+  empty.characteristics.push_back({.type = Uuid::from16(0x2A1A), .properties = prop::kRead});
+  ServiceDef with{.type = battery};
+  with.characteristics.push_back({.type = level, .properties = prop::kRead | prop::kNotify});
+  ServiceDef last{.type = Uuid::from16(0x5678)};
+  last.characteristics.push_back({.type = level, .properties = prop::kRead});
+  auto db = Database::build({other, empty, with, last});
+  ASSERT_TRUE(db.ok());
+  const auto found = db->find_characteristic(battery, level);
+  ASSERT_TRUE(found);
+  // GAP 1..5, GATT 6..13, other 14..16, empty 17..19, with 20: declaration 21.
+  EXPECT_EQ(found->declaration, 0x0015);
+  EXPECT_EQ(found->value, 0x0016);
+  EXPECT_EQ(found->cccd, 0x0017);
+  EXPECT_FALSE(db->find_characteristic(battery, Uuid::from16(0x2A00)));
+  EXPECT_FALSE(db->find_characteristic(Uuid::from16(0x9999), level));
 }
 
 // Each connection keeps its CCCD values in a fixed table of kMaxCccds.
