@@ -53,6 +53,14 @@ class CccdList {
   bool set(uint16_t handle, uint16_t value);
   // Drops zero values and sorts by handle (stable: duplicates stay in order).
   void normalize();
+  // Appends e when there is room (the list is not marked overflowed when
+  // not: decoding keeps the first entries, codec.hpp); the caller keeps the
+  // handles ascending. False when full.
+  bool push_back(const CccdEntry& e) {
+    if (size_ == entries_.size()) return false;
+    entries_[size_++] = e;
+    return true;
+  }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

@@ -135,8 +135,7 @@ Result<void, StoreError> BondStore::commit_or_undo(const Undo& undo, const char*
 }
 
 Result<void, StoreError> BondStore::put(const Bond& bond) {
-  Bond b;
-  copy_bond(b, bond);
+  Bond b = bond;  // a copy of its octets: nothing initialized first
   b.peer_identity = identity_form(bond.peer_identity);
   b.cccds.normalize();
   if (const char* r = invalid_reason(b)) return failed(StoreErrorKind::kInvalidArgument, r);
@@ -238,8 +237,7 @@ class BondStore::Loader final : public DecodeSink {
       s_.evicted(bond);
       return;
     }
-    Bond out;
-    copy_bond(out, lru);
+    Bond out = lru;
     copy_bond(lru, bond);
     s_.evicted(out);
   }

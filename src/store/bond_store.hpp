@@ -139,9 +139,13 @@ class BondStore {
   class Loader;
   // What a change may touch (one bond slot, the counts, the local identity),
   // kept so that a failed commit puts it back.
+  // Every member is written by save() before use: none is initialized first.
   struct Undo {
+    Undo() {}  // NOLINT(modernize-use-equals-default): leaves the bond as is
     Bond* slot;
-    Bond bond;
+    union {
+      Bond bond;  // a copy of *slot
+    };
     size_t count;
     uint64_t counter;
     std::optional<LocalIdentity> local_identity;

@@ -158,8 +158,8 @@ const char* bond_payload(Cursor& c, Bond& b) {
     // The same checks as invalid_reason() makes of the ones kept.
     if (const char* r = invalid_cccd(e, previous)) return r;
     previous = e.handle;
-    // Ascending handles (just checked): set() appends.
-    if (i < CccdList::capacity()) b.cccds.set(e.handle, e.value);
+    // Ascending handles (just checked); those beyond what a bond holds are left out.
+    b.cccds.push_back(e);
   }
   return c.writing ? nullptr : invalid_reason(b);
 }
