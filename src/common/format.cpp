@@ -41,9 +41,12 @@ void field(Out& out, const Spec& spec, const char* prefix, size_t prefix_size, s
   if ((spec.flags & kLeft) != 0) out.fill(' ', pad);
 }
 
+// Digits in lower then upper case.
+constexpr char kDigits[] = "0123456789abcdef0123456789ABCDEF";
+
 void integer(Out& out, const Spec& spec, unsigned long long value, bool negative, unsigned base,
              bool upper) {
-  const char* alphabet = &"0123456789abcdef0123456789ABCDEF"[upper ? 16 : 0];
+  const char* alphabet = &kDigits[upper ? 16 : 0];
   char digits[24];  // 22 octal digits for 64 bits
   char* end = digits + sizeof digits;
   char* first = end;
@@ -248,6 +251,19 @@ size_t vformat(char* out, size_t size, const char* fmt, va_list ap) {
   size_t n = vformat_to(to_buffer, &room, fmt, ap);
   if (size > 0) *room.next = 0;
   return n;
+}
+
+char* format_hex(char* out, const uint8_t* octets, size_t n, bool upper, char separator,
+                 uint32_t after) {
+  const char* alphabet = &kDigits[upper ? 16 : 0];
+  for (size_t k = 0; k < n; ++k) {
+    const uint8_t v = octets[n - 1 - k];
+    *out++ = alphabet[v >> 4];
+    *out++ = alphabet[v & 0x0F];
+    if ((after >> k) & 1) *out++ = separator;
+  }
+  *out = 0;
+  return out;
 }
 
 size_t format(char* out, size_t size, const char* fmt, ...) {

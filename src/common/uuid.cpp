@@ -1,7 +1,8 @@
-#include <cstdio>
+#include "sable/uuid.hpp"
+
 #include <cstring>
 
-#include "sable/uuid.hpp"
+#include "common/format.hpp"
 
 namespace sable {
 namespace {
@@ -55,16 +56,14 @@ size_t Uuid::write_att(uint8_t* out) const {
 }
 
 std::string Uuid::to_string() const {
+  // "%04x" for a 16-bit UUID, else 8-4-4-4-12 lowercase digits, most
+  // significant first: dashes after octets 4, 6, 8 and 10.
   char buf[40];
   if (size_ == 2) {
-    std::snprintf(buf, sizeof buf, "%04x", as16());
-    return buf;
+    format_hex(buf, le_.data() + 12, 2, false);
+  } else {
+    format_hex(buf, le_.data(), 16, false, '-', 0x2A8);
   }
-  const auto& b = le_;
-  std::snprintf(buf, sizeof buf,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[15],
-                b[14], b[13], b[12], b[11], b[10], b[9], b[8], b[7], b[6], b[5], b[4], b[3], b[2],
-                b[1], b[0]);
   return buf;
 }
 
