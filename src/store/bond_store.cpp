@@ -28,12 +28,14 @@ std::optional<Bond> BondStore::find_by_rpa(const std::array<uint8_t, 6>& rpa,
                                            RpaResolver resolves) const {
   // Core 5.4 Vol 6 Part B 1.3.2.2: a resolvable private address has 0b01 on top.
   if ((rpa[5] >> 6) != 0b01 || !resolves) return std::nullopt;
-  std::optional<Bond> best;
-  for_each([&](const Bond& b) {
-    if (!b.peer_irk || (best && b.last_used < best->last_used)) return;
-    if (resolves(*b.peer_irk, rpa)) best = b;
-  });
-  return best;
+  const Bond* best = nullptr;  // copied once, at the end
+  for (size_t i = 0; i < count_; ++i) {
+    const Bond& b = bonds_[i];
+    if (!b.peer_irk || (best && b.last_used < best->last_used)) continue;
+    if (resolves(*b.peer_irk, rpa)) best = &b;
+  }
+  if (!best) return std::nullopt;
+  return *best;
 }
 
 std::vector<Bond> BondStore::all() const {
@@ -251,7 +253,8 @@ class BondStore::Loader final : public DecodeSink {
 
 Result<size_t, StoreError> BondStore::load(Bytes data) {
   Loader loader(*this);
-  if (auto r = decode(data, loader); !r) return fail(r.error());
+  Unexpected<StoreError> failed;  // the error is filled in place: no copies
+  if (!decode_into(data, loader, failed.error)) return failed;
   loader.start();
   return loader.left_out;
 }

@@ -347,12 +347,16 @@ Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file) {
   return out;
 }
 
+bool decode_into(Bytes data, DecodeSink& sink, StoreError& e) {
+  e.reason = walk(data, nullptr, e);
+  if (e.reason) return false;
+  (void)walk(data, &sink, e);  // known to be valid now
+  return true;
+}
+
 Result<void, StoreError> decode(Bytes data, DecodeSink& sink) {
   Unexpected<StoreError> failed;  // the error is filled in place: no copies
-  StoreError& e = failed.error;
-  e.reason = walk(data, nullptr, e);
-  if (e.reason) return failed;
-  (void)walk(data, &sink, e);  // known to be valid now
+  if (!decode_into(data, sink, failed.error)) return failed;
   return {};
 }
 
