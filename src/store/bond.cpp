@@ -20,12 +20,6 @@ const char* to_string(SecurityLevel level) {
 
 namespace {
 
-const LongTermKey* any_ltk(const Bond& b) {
-  if (b.ltk) return &*b.ltk;
-  if (b.peer_ltk) return &*b.peer_ltk;
-  return nullptr;
-}
-
 SecurityLevel level_of(const LongTermKey& k) {
   if (!k.authenticated) return SecurityLevel::kUnauthenticated;
   if (k.secure_connections && k.key_size == 16)
@@ -58,21 +52,6 @@ SecurityLevel Bond::security_level() const {
     if (k && level_of(*k) > level) level = level_of(*k);
   }
   return level;
-}
-
-bool Bond::secure_connections() const {
-  const LongTermKey* k = any_ltk(*this);
-  return k && k->secure_connections;
-}
-
-bool Bond::authenticated() const {
-  const LongTermKey* k = any_ltk(*this);
-  return k && k->authenticated;
-}
-
-uint8_t Bond::key_size() const {
-  const LongTermKey* k = any_ltk(*this);
-  return k ? k->key_size : 0;
 }
 
 const LongTermKey* Bond::ltk_for(Role local_role) const {

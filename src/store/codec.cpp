@@ -181,38 +181,38 @@ bool earlier_bond_has(Bytes body, size_t body_offset, Bytes identity) {
 }
 
 // Checks the header and the CRC; the problem's reason, or nullptr.
-const char* check_header(Bytes data, StoreError& p) {
-  p.offset = 0;
+const char* check_header(Bytes data, StoreErrorKind& kind, size_t& offset) {
+  offset = 0;
   if (data.empty()) return "empty";
   const size_t magic_len = std::min(data.size(), sizeof kMagic);
   if (std::memcmp(data.data(), kMagic, magic_len) != 0) {
-    p.kind = StoreErrorKind::kForeign;
+    kind = StoreErrorKind::kForeign;
     return "not a sable bond store";
   }
   if (data.size() > kMaxEncodedSize) return "too large";
-  p.offset = data.size();
+  offset = data.size();
   if (data.size() < kHeaderSize + kTrailerSize) return "truncated header";
-  p.offset = 8;
+  offset = 8;
   if (get_le16(&data[8]) != kFormatVersion) {
-    p.kind = StoreErrorKind::kUnsupportedVersion;
+    kind = StoreErrorKind::kUnsupportedVersion;
     return "another format version";
   }
-  p.offset = 12;
+  offset = 12;
   if (kHeaderSize + size_t(get_le32(&data[12])) + kTrailerSize != data.size())
     return "length differs from the header's";
   const size_t crc_at = data.size() - kTrailerSize;
-  p.offset = crc_at;
+  offset = crc_at;
   if (get_le32(&data[crc_at]) != crc32(data.first(crc_at))) return "CRC mismatch";
-  p.offset = 10;
+  offset = 10;
   if (get_le16(&data[10]) != 0) return "unknown header flags";
   return nullptr;
 }
 
 // Checks the records (the header is valid); hands them to sink when given.
 // The problem's reason, or nullptr.
-const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
+const char* walk_records(Bytes body, DecodeSink* sink, size_t& offset) {
   Cursor c{const_cast<uint8_t*>(body.data()), body.size(), false};
-  p.offset = kHeaderSize;
+  offset = kHeaderSize;
   uint16_t count = 0;
   c.field(count);
   if (!c.ok) return "record count truncated";
@@ -220,7 +220,7 @@ const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
   bool have_identity = false;
   for (unsigned i = 0; i < count; ++i) {
     const size_t at = body.size() - c.left;
-    p.offset = kHeaderSize + at;
+    offset = kHeaderSize + at;
     uint8_t tag = 0;
     uint16_t len = 0;
     c.record_header(tag, len);
@@ -248,7 +248,7 @@ const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
       return "unknown record tag";
     }
   }
-  p.offset = kHeaderSize + body.size() - c.left;
+  offset = kHeaderSize + body.size() - c.left;
   if (c.left != 0) return "bytes after the last record";
   return nullptr;
 }
@@ -256,10 +256,16 @@ const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
 // Checks everything; hands the records to sink when it is given. The reason,
 // with kind and offset in p (one error path: small code), or nullptr.
 const char* walk(Bytes data, DecodeSink* sink, StoreError& p) {
+  // The offset is kept in a plain variable and stored once, on failure.
   p.kind = StoreErrorKind::kCorrupt;
-  const char* reason = check_header(data, p);
-  if (reason) return reason;
-  return walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink, p);
+  size_t offset = 0;
+  const char* reason = check_header(data, p.kind, offset);
+  if (!reason) {
+    reason = walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink,
+                          offset);
+  }
+  if (reason) p.offset = offset;
+  return reason;
 }
 
 // Writes file into out, exactly its encoded size (total), and reads it back:
