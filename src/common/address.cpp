@@ -12,7 +12,7 @@ FixedText<18> Address::text() const {
 }
 
 std::string Address::to_string() const {
-  return text().c_str();
+  return string_of(text().c_str());
 }
 
 std::optional<Address> Address::parse(std::string_view text, AddressType type) {

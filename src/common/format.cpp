@@ -253,6 +253,12 @@ size_t vformat(char* out, size_t size, const char* fmt, va_list ap) {
   return n;
 }
 
+std::string string_of(const char* text) {
+  // With its length: the constructor from a bare pointer adds a null check
+  // and its message.
+  return std::string(text, std::strlen(text));
+}
+
 char* format_hex(char* out, const uint8_t* octets, size_t n, bool upper, char separator,
                  uint32_t after) {
   const char* alphabet = &kDigits[upper ? 16 : 0];

@@ -14,6 +14,7 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace sable {
 
@@ -33,6 +34,11 @@ size_t format(char* out, size_t size, const char* fmt, ...) __attribute__((forma
 // k-th octet written (from 0) when bit k of `after` is set; then a NUL.
 // Addresses and UUIDs print through this instead of a long format string.
 // Returns where the NUL went.
+// text as a std::string, built in one place: the to_string() functions that
+// format into a buffer share this instead of inlining the string's
+// construction each.
+std::string string_of(const char* text);
+
 char* format_hex(char* out, const uint8_t* octets, size_t n, bool upper, char separator = 0,
                  uint32_t after = 0);
 

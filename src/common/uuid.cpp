@@ -77,7 +77,7 @@ std::string Uuid::to_string() const {
   } else {
     format_hex(buf, le_.data(), 16, false, '-', 0x2A8);
   }
-  return buf;
+  return string_of(buf);
 }
 
 }  // namespace sable

@@ -167,7 +167,7 @@ size_t StoreError::format_to(char* out, size_t size) const {
 std::string StoreError::to_string() const {
   char buf[160];
   format_to(buf, sizeof buf);
-  return buf;
+  return string_of(buf);
 }
 
 const char* invalid_reason(const Bond& bond) {

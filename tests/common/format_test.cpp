@@ -170,6 +170,13 @@ TEST(FormatTest, HexOctetsMostSignificantFirstAsPrintfPrintsThem) {
   EXPECT_STREQ(out, "F0-0FAB-01");
 }
 
+TEST(FormatTest, StringOfCopiesTheWholeText) {
+  EXPECT_EQ(string_of(""), "");
+  EXPECT_EQ(string_of("2a00"), "2a00");  // short: within the string object
+  EXPECT_EQ(string_of("9b574847-f706-436c-bed7-fc01eb0965c1"),
+            "9b574847-f706-436c-bed7-fc01eb0965c1");  // long: on the heap
+}
+
 TEST(LogTest, FormatsThroughOurFormatterUpToTheRuntimeLevel) {
   logged().clear();
   set_log_sink([](LogLevel, const char* message) { logged().push_back(message); });
