@@ -186,24 +186,24 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
     // One lookup instead of a switch (its jump table costs more than the
     // compares): d i u x X o are integers (base from kBases), then the rest.
     static constexpr char kConversions[] = "diuxXopcs%";
-    static constexpr uint8_t kBases[] = {10, 10, 10, 16, 16, 8};
+    static constexpr uint8_t kBases[] = {10, 10, 10, 16, 16, 8, 16};  // p: hex
     const char* known = find(kConversions, conversion);
     const size_t kind = known ? size_t(known - kConversions) : sizeof kConversions;
     const unsigned base = kind < sizeof kBases ? kBases[kind] : 0;
     const bool is_signed = kind < 2;
-    // Everything but an integer prints as one field of text.
+    // Everything but an integer (a pointer among them) prints as one field of text.
     const char* piece = nullptr;
     size_t piece_size = 1;
     char c;
+    unsigned long long v = 0;
     if (conversion == 'p') {
       // As glibc prints it: 0x and lowercase hex, "(nil)" for null.
       const void* p = va_arg(ap, const void*);
+      v = reinterpret_cast<uintptr_t>(p);
+      spec.flags |= kAlternate;
       if (p == nullptr) {
         piece = "(nil)";
         piece_size = 5;
-      } else {
-        spec.flags = (spec.flags & ~unsigned(kPlus | kSpace)) | kAlternate;
-        integer(out, spec, reinterpret_cast<uintptr_t>(p), false, 16, false);
       }
     } else if (conversion == 'c') {
       c = static_cast<char>(va_arg(ap, int));
@@ -227,16 +227,18 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
       piece = "?";
     } else if (base == 0) {
       out.write(directive, size_t(fmt - directive));
-    }
-    if (piece != nullptr) field(out, spec, "", 0, 0, piece, piece_size);
-    if (base != 0) {
+    } else {
       // Integers as passed (int, 32 or 64 bits), then cut to the length's width.
-      unsigned long long v = bits == 64 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+      v = bits == 64 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
       const unsigned width = bits > 64 ? 32 : bits;
       if (width < 64) {
         v &= (1ull << width) - 1;
         if (is_signed && (v >> (width - 1)) != 0) v |= ~0ull << width;  // sign extension
       }
+    }
+    if (piece != nullptr) {
+      field(out, spec, "", 0, 0, piece, piece_size);
+    } else if (base != 0) {
       const bool negative = is_signed && static_cast<long long>(v) < 0;
       if (!is_signed) spec.flags &= ~unsigned(kPlus | kSpace);  // signed conversions only
       integer(out, spec, negative ? 0ull - v : v, negative, base, conversion == 'X');

@@ -34,7 +34,7 @@ bool all_zero(const Key128& k) {
 }
 
 // peer: the key the peer distributed (the message names which key is bad).
-const char* invalid_ltk(const LongTermKey& k, bool peer) {
+[[gnu::noinline]] const char* invalid_ltk(const LongTermKey& k, bool peer) {
   // One text for both keys: ours is the peer's without "peer ".
   const char* reason = nullptr;
   if (k.key_size < 7 || k.key_size > 16) reason = "peer LTK key size not 7..16";
