@@ -157,10 +157,10 @@ const char* to_string(StoreErrorKind kind) {
 }
 
 size_t StoreError::format_to(char* out, size_t size) const {
-  // One call: the parts that are absent print as empty text.
-  char at[32] = "";
-  if (offset) format(at, sizeof at, " (offset %zu)", *offset);
-  return format(out, size, "%s: %s%s%s%s", store::to_string(kind), reason, at, detail ? ": " : "",
+  // One call: the parts that are absent print as empty text (an absent
+  // offset as 0 with precision 0: no digits).
+  return format(out, size, offset ? "%s: %s (offset %zu)%s%s" : "%s: %s%.0zu%s%s",
+                store::to_string(kind), reason, offset.value_or(0), detail ? ": " : "",
                 detail ? detail : "");
 }
 

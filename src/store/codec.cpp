@@ -115,8 +115,11 @@ void ltk_fields(Cursor& c, LongTermKey* k, uint8_t& unknown) {
   k->secure_connections = props & kLtkSecureConnections;
 }
 
-void key_field(Cursor& c, Key128* k) {
-  if (k) c.raw(k->data(), 16);
+// A 16-octet key that its present bit stands for (one routine for the IRK
+// and the CSRK).
+[[gnu::noinline]] void key_field(Cursor& c, std::optional<Key128>& key, uint8_t present,
+                                 uint8_t bit) {
+  if (Key128* k = present_key(key, present, bit)) c.raw(k->data(), 16);
 }
 
 // A bond record's payload (codec.hpp), in either direction. Reading also
@@ -136,10 +139,10 @@ const char* bond_payload(Cursor& c, Bond& b) {
   c.raw(b.peer_identity.bytes.data(), 6);
   c.field(b.last_used);
   c.field(present);
-  key_field(c, present_key(b.peer_irk, present, kHasPeerIrk));
+  key_field(c, b.peer_irk, present, kHasPeerIrk);
   ltk_fields(c, present_key(b.ltk, present, kHasLtk), unknown_properties);
   ltk_fields(c, present_key(b.peer_ltk, present, kHasPeerLtk), unknown_properties);
-  key_field(c, present_key(b.peer_csrk, present, kHasPeerCsrk));
+  key_field(c, b.peer_csrk, present, kHasPeerCsrk);
   c.field(cccd_count);
   if (!c.writing) {
     if (!c.ok) return "bond record truncated";
