@@ -1,18 +1,18 @@
-#include <cstdio>
-
 #include "sable/address.hpp"
+
+#include "common/format.hpp"
 
 namespace sable {
 
 FixedText<18> Address::text() const {
+  // "%02X:%02X:%02X:%02X:%02X:%02X", most significant octet first.
   FixedText<18> t;
-  std::snprintf(t.chars, sizeof t.chars, "%02X:%02X:%02X:%02X:%02X:%02X", bytes[5], bytes[4],
-                bytes[3], bytes[2], bytes[1], bytes[0]);
+  format_hex(t.chars, bytes.data(), 6, true, ':', 0x1F);
   return t;
 }
 
 std::string Address::to_string() const {
-  return text().c_str();
+  return string_of(text().c_str());
 }
 
 std::optional<Address> Address::parse(std::string_view text, AddressType type) {

@@ -6,8 +6,10 @@
 
 namespace sable {
 
-ErrorMessage::ErrorMessage(const char* text)
-    : ErrorMessage(std::string_view(text != nullptr ? text : "")) {}
+// Not delegating: the firmware then links only this constructor.
+ErrorMessage::ErrorMessage(const char* text) {
+  append(text != nullptr ? text : "");
+}
 
 ErrorMessage::ErrorMessage(std::string_view text) {
   append(text);

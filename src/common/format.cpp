@@ -41,9 +41,12 @@ void field(Out& out, const Spec& spec, const char* prefix, size_t prefix_size, s
   if ((spec.flags & kLeft) != 0) out.fill(' ', pad);
 }
 
+// Digits in lower then upper case.
+constexpr char kDigits[] = "0123456789abcdef0123456789ABCDEF";
+
 void integer(Out& out, const Spec& spec, unsigned long long value, bool negative, unsigned base,
              bool upper) {
-  const char* alphabet = &"0123456789abcdef0123456789ABCDEF"[upper ? 16 : 0];
+  const char* alphabet = &kDigits[upper ? 16 : 0];
   char digits[24];  // 22 octal digits for 64 bits
   char* end = digits + sizeof digits;
   char* first = end;
@@ -183,24 +186,24 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
     // One lookup instead of a switch (its jump table costs more than the
     // compares): d i u x X o are integers (base from kBases), then the rest.
     static constexpr char kConversions[] = "diuxXopcs%";
-    static constexpr uint8_t kBases[] = {10, 10, 10, 16, 16, 8};
+    static constexpr uint8_t kBases[] = {10, 10, 10, 16, 16, 8, 16};  // p: hex
     const char* known = find(kConversions, conversion);
     const size_t kind = known ? size_t(known - kConversions) : sizeof kConversions;
     const unsigned base = kind < sizeof kBases ? kBases[kind] : 0;
     const bool is_signed = kind < 2;
-    // Everything but an integer prints as one field of text.
+    // Everything but an integer (a pointer among them) prints as one field of text.
     const char* piece = nullptr;
     size_t piece_size = 1;
     char c;
+    unsigned long long v = 0;
     if (conversion == 'p') {
       // As glibc prints it: 0x and lowercase hex, "(nil)" for null.
       const void* p = va_arg(ap, const void*);
+      v = reinterpret_cast<uintptr_t>(p);
+      spec.flags |= kAlternate;
       if (p == nullptr) {
         piece = "(nil)";
         piece_size = 5;
-      } else {
-        spec.flags = (spec.flags & ~unsigned(kPlus | kSpace)) | kAlternate;
-        integer(out, spec, reinterpret_cast<uintptr_t>(p), false, 16, false);
       }
     } else if (conversion == 'c') {
       c = static_cast<char>(va_arg(ap, int));
@@ -224,16 +227,18 @@ size_t vformat_to(FormatSink sink, void* context, const char* fmt, va_list args)
       piece = "?";
     } else if (base == 0) {
       out.write(directive, size_t(fmt - directive));
-    }
-    if (piece != nullptr) field(out, spec, "", 0, 0, piece, piece_size);
-    if (base != 0) {
+    } else {
       // Integers as passed (int, 32 or 64 bits), then cut to the length's width.
-      unsigned long long v = bits == 64 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+      v = bits == 64 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
       const unsigned width = bits > 64 ? 32 : bits;
       if (width < 64) {
         v &= (1ull << width) - 1;
         if (is_signed && (v >> (width - 1)) != 0) v |= ~0ull << width;  // sign extension
       }
+    }
+    if (piece != nullptr) {
+      field(out, spec, "", 0, 0, piece, piece_size);
+    } else if (base != 0) {
       const bool negative = is_signed && static_cast<long long>(v) < 0;
       if (!is_signed) spec.flags &= ~unsigned(kPlus | kSpace);  // signed conversions only
       integer(out, spec, negative ? 0ull - v : v, negative, base, conversion == 'X');
@@ -248,6 +253,25 @@ size_t vformat(char* out, size_t size, const char* fmt, va_list ap) {
   size_t n = vformat_to(to_buffer, &room, fmt, ap);
   if (size > 0) *room.next = 0;
   return n;
+}
+
+std::string string_of(const char* text) {
+  // With its length: the constructor from a bare pointer adds a null check
+  // and its message.
+  return std::string(text, std::strlen(text));
+}
+
+char* format_hex(char* out, const uint8_t* octets, size_t n, bool upper, char separator,
+                 uint32_t after) {
+  const char* alphabet = &kDigits[upper ? 16 : 0];
+  for (size_t k = 0; k < n; ++k) {
+    const uint8_t v = octets[n - 1 - k];
+    *out++ = alphabet[v >> 4];
+    *out++ = alphabet[v & 0x0F];
+    if ((after >> k) & 1) *out++ = separator;
+  }
+  *out = 0;
+  return out;
 }
 
 size_t format(char* out, size_t size, const char* fmt, ...) {

@@ -20,12 +20,6 @@ const char* to_string(SecurityLevel level) {
 
 namespace {
 
-const LongTermKey* any_ltk(const Bond& b) {
-  if (b.ltk) return &*b.ltk;
-  if (b.peer_ltk) return &*b.peer_ltk;
-  return nullptr;
-}
-
 SecurityLevel level_of(const LongTermKey& k) {
   if (!k.authenticated) return SecurityLevel::kUnauthenticated;
   if (k.secure_connections && k.key_size == 16)
@@ -40,7 +34,7 @@ bool all_zero(const Key128& k) {
 }
 
 // peer: the key the peer distributed (the message names which key is bad).
-const char* invalid_ltk(const LongTermKey& k, bool peer) {
+[[gnu::noinline]] const char* invalid_ltk(const LongTermKey& k, bool peer) {
   // One text for both keys: ours is the peer's without "peer ".
   const char* reason = nullptr;
   if (k.key_size < 7 || k.key_size > 16) reason = "peer LTK key size not 7..16";
@@ -58,21 +52,6 @@ SecurityLevel Bond::security_level() const {
     if (k && level_of(*k) > level) level = level_of(*k);
   }
   return level;
-}
-
-bool Bond::secure_connections() const {
-  const LongTermKey* k = any_ltk(*this);
-  return k && k->secure_connections;
-}
-
-bool Bond::authenticated() const {
-  const LongTermKey* k = any_ltk(*this);
-  return k && k->authenticated;
-}
-
-uint8_t Bond::key_size() const {
-  const LongTermKey* k = any_ltk(*this);
-  return k ? k->key_size : 0;
 }
 
 const LongTermKey* Bond::ltk_for(Role local_role) const {
@@ -178,17 +157,17 @@ const char* to_string(StoreErrorKind kind) {
 }
 
 size_t StoreError::format_to(char* out, size_t size) const {
-  // One call: the parts that are absent print as empty text.
-  char at[32] = "";
-  if (offset) format(at, sizeof at, " (offset %zu)", *offset);
-  return format(out, size, "%s: %s%s%s%s", store::to_string(kind), reason, at, detail ? ": " : "",
+  // One call: the parts that are absent print as empty text (an absent
+  // offset as 0 with precision 0: no digits).
+  return format(out, size, offset ? "%s: %s (offset %zu)%s%s" : "%s: %s%.0zu%s%s",
+                store::to_string(kind), reason, offset.value_or(0), detail ? ": " : "",
                 detail ? detail : "");
 }
 
 std::string StoreError::to_string() const {
   char buf[160];
   format_to(buf, sizeof buf);
-  return buf;
+  return string_of(buf);
 }
 
 const char* invalid_reason(const Bond& bond) {

@@ -53,6 +53,14 @@ class CccdList {
   bool set(uint16_t handle, uint16_t value);
   // Drops zero values and sorts by handle (stable: duplicates stay in order).
   void normalize();
+  // Appends e when there is room (the list is not marked overflowed when
+  // not: decoding keeps the first entries, codec.hpp); the caller keeps the
+  // handles ascending. False when full.
+  bool push_back(const CccdEntry& e) {
+    if (size_ == entries_.size()) return false;
+    entries_[size_++] = e;
+    return true;
+  }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -91,9 +99,21 @@ struct Bond {
 
   // The level a link encrypted with this bond's key reaches.
   SecurityLevel security_level() const;
-  bool secure_connections() const;
-  bool authenticated() const;
-  uint8_t key_size() const;  // 0 when there is no LTK
+  // Of the key a bond has (ltk, else peer_ltk): inline, so that a caller
+  // asking all three looks the key up once.
+  bool secure_connections() const {
+    const LongTermKey* k = any_ltk();
+    return k && k->secure_connections;
+  }
+  bool authenticated() const {
+    const LongTermKey* k = any_ltk();
+    return k && k->authenticated;
+  }
+  uint8_t key_size() const {  // 0 when there is no LTK
+    const LongTermKey* k = any_ltk();
+    return k ? k->key_size : 0;
+  }
+  const LongTermKey* any_ltk() const { return ltk ? &*ltk : peer_ltk ? &*peer_ltk : nullptr; }
   // The key to encrypt with: when we are central, legacy uses peer_ltk and LE SC
   // uses ltk; when we are peripheral, ltk. nullptr when there is none.
   const LongTermKey* ltk_for(Role local_role) const;

@@ -28,12 +28,14 @@ std::optional<Bond> BondStore::find_by_rpa(const std::array<uint8_t, 6>& rpa,
                                            RpaResolver resolves) const {
   // Core 5.4 Vol 6 Part B 1.3.2.2: a resolvable private address has 0b01 on top.
   if ((rpa[5] >> 6) != 0b01 || !resolves) return std::nullopt;
-  std::optional<Bond> best;
-  for_each([&](const Bond& b) {
-    if (!b.peer_irk || (best && b.last_used < best->last_used)) return;
-    if (resolves(*b.peer_irk, rpa)) best = b;
-  });
-  return best;
+  const Bond* best = nullptr;  // copied once, at the end
+  for (size_t i = 0; i < count_; ++i) {
+    const Bond& b = bonds_[i];
+    if (!b.peer_irk || (best && b.last_used < best->last_used)) continue;
+    if (resolves(*b.peer_irk, rpa)) best = &b;
+  }
+  if (!best) return std::nullopt;
+  return *best;
 }
 
 std::vector<Bond> BondStore::all() const {
@@ -58,43 +60,43 @@ Result<void, StoreError> BondStore::set_cccd(const Address& identity, uint16_t h
   return update_cccds(identity, bond->cccds);
 }
 
-MemoryBondStore::MemoryBondStore(StoreOptions options) : options_(options) {
+BondStore::BondStore(StoreOptions options) : options_(options) {
   if (options_.capacity < 1) options_.capacity = 1;
   if (options_.capacity > kMaxBonds) options_.capacity = kMaxBonds;
 }
 
-size_t MemoryBondStore::index_of(const Address& identity) const {
+size_t BondStore::index_of(const Address& identity) const {
   const Address id = identity_form(identity);
   size_t i = 0;
   while (i < count_ && !(bonds_[i].peer_identity == id)) ++i;
   return i;  // count_ when there is none
 }
 
-Bond* MemoryBondStore::find_slot(const Address& identity) {
+Bond* BondStore::find_slot(const Address& identity) {
   const size_t i = index_of(identity);
   return i < count_ ? &bonds_[i] : nullptr;
 }
 
-size_t MemoryBondStore::least_recently_used() const {
+size_t BondStore::least_recently_used() const {
   size_t lru = 0;
   for (size_t i = 1; i < count_; ++i)
     if (bonds_[i].last_used < bonds_[lru].last_used) lru = i;
   return lru;
 }
 
-void MemoryBondStore::evicted(const Bond& bond) const {
+void BondStore::evicted(const Bond& bond) const {
   const auto& a = bond.peer_identity.bytes;  // most significant octet last
   SABLE_LOG_INFO("bond store: evicted the least recently used bond %02X:%02X:%02X:%02X:%02X:%02X",
                  a[5], a[4], a[3], a[2], a[1], a[0]);
   if (options_.on_evicted) options_.on_evicted(bond);
 }
 
-BondFileView MemoryBondStore::state() const {
+BondFileView BondStore::state() const {
   return BondFileView(local_identity_ ? &*local_identity_ : nullptr,
                       std::span<const Bond>(bonds_.data(), count_));
 }
 
-BondFile MemoryBondStore::snapshot() const {
+BondFile BondStore::snapshot() const {
   BondFile f;
   f.local_identity = local_identity_;
   f.bonds.assign(bonds_.begin(), bonds_.begin() + long(count_));
@@ -115,7 +117,7 @@ static_assert(std::is_trivially_copyable_v<Bond>);
 
 }  // namespace
 
-void MemoryBondStore::save(Undo& undo, Bond* slot) const {
+void BondStore::save(Undo& undo, Bond* slot) const {
   undo.slot = slot;
   copy_bond(undo.bond, *slot);
   undo.count = count_;
@@ -123,7 +125,7 @@ void MemoryBondStore::save(Undo& undo, Bond* slot) const {
   undo.local_identity = local_identity_;
 }
 
-Result<void, StoreError> MemoryBondStore::commit_or_undo(const Undo& undo, const char* invalid) {
+Result<void, StoreError> BondStore::commit_or_undo(const Undo& undo, const char* invalid) {
   auto r = invalid ? failed(StoreErrorKind::kInvalidArgument, invalid) : commit(state());
   if (!r) {
     copy_bond(*undo.slot, undo.bond);
@@ -134,9 +136,8 @@ Result<void, StoreError> MemoryBondStore::commit_or_undo(const Undo& undo, const
   return r;
 }
 
-Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
-  Bond b;
-  copy_bond(b, bond);
+Result<void, StoreError> BondStore::put(const Bond& bond) {
+  Bond b = bond;  // a copy of its octets: nothing initialized first
   b.peer_identity = identity_form(bond.peer_identity);
   b.cccds.normalize();
   if (const char* r = invalid_reason(b)) return failed(StoreErrorKind::kInvalidArgument, r);
@@ -154,17 +155,17 @@ Result<void, StoreError> MemoryBondStore::put(const Bond& bond) {
   return r;
 }
 
-std::optional<Bond> MemoryBondStore::find_by_identity(const Address& identity) const {
+std::optional<Bond> BondStore::find_by_identity(const Address& identity) const {
   const size_t i = index_of(identity);
   if (i == count_) return std::nullopt;
   return bonds_[i];
 }
 
-void MemoryBondStore::for_each(BondVisitor visit) const {
+void BondStore::for_each(BondVisitor visit) const {
   for (size_t i = 0; i < count_; ++i) visit(bonds_[i]);
 }
 
-Result<void, StoreError> MemoryBondStore::remove(const Address& identity) {
+Result<void, StoreError> BondStore::remove(const Address& identity) {
   Bond* slot = find_slot(identity);
   if (!slot) return not_found();
   Undo undo;
@@ -173,14 +174,14 @@ Result<void, StoreError> MemoryBondStore::remove(const Address& identity) {
   return commit_or_undo(undo);
 }
 
-Result<void, StoreError> MemoryBondStore::clear() {
+Result<void, StoreError> BondStore::clear() {
   Undo undo;
   save(undo, bonds_.data());
   count_ = 0;
   return commit_or_undo(undo);
 }
 
-Result<void, StoreError> MemoryBondStore::touch(const Address& identity) {
+Result<void, StoreError> BondStore::touch(const Address& identity) {
   Bond* slot = find_slot(identity);
   if (!slot) return not_found();
   Undo undo;
@@ -189,8 +190,8 @@ Result<void, StoreError> MemoryBondStore::touch(const Address& identity) {
   return commit_or_undo(undo);
 }
 
-Result<void, StoreError> MemoryBondStore::update_cccds(const Address& identity,
-                                                       std::span<const CccdEntry> cccds) {
+Result<void, StoreError> BondStore::update_cccds(const Address& identity,
+                                                 std::span<const CccdEntry> cccds) {
   Bond* slot = find_slot(identity);
   if (!slot) return not_found();
   Undo undo;
@@ -200,7 +201,7 @@ Result<void, StoreError> MemoryBondStore::update_cccds(const Address& identity,
   return commit_or_undo(undo, invalid_reason(*slot));
 }
 
-Result<void, StoreError> MemoryBondStore::set_local_identity(const LocalIdentity& identity) {
+Result<void, StoreError> BondStore::set_local_identity(const LocalIdentity& identity) {
   Undo undo;
   save(undo, bonds_.data());
   local_identity_ = identity;
@@ -210,9 +211,9 @@ Result<void, StoreError> MemoryBondStore::set_local_identity(const LocalIdentity
 // Fills the store from decode(): starts from empty at the first record (decode
 // calls the sink only once everything is known to be valid) and keeps the most
 // recently used bonds when there are more than capacity.
-class MemoryBondStore::Loader final : public DecodeSink {
+class BondStore::Loader final : public DecodeSink {
  public:
-  explicit Loader(MemoryBondStore& store) : s_(store) {}
+  explicit Loader(BondStore& store) : s_(store) {}
 
   void start() {
     if (started_) return;
@@ -238,8 +239,7 @@ class MemoryBondStore::Loader final : public DecodeSink {
       s_.evicted(bond);
       return;
     }
-    Bond out;
-    copy_bond(out, lru);
+    Bond out = lru;
     copy_bond(lru, bond);
     s_.evicted(out);
   }
@@ -247,13 +247,14 @@ class MemoryBondStore::Loader final : public DecodeSink {
   size_t left_out = 0;
 
  private:
-  MemoryBondStore& s_;
+  BondStore& s_;
   bool started_ = false;
 };
 
-Result<size_t, StoreError> MemoryBondStore::load(Bytes data) {
+Result<size_t, StoreError> BondStore::load(Bytes data) {
   Loader loader(*this);
-  if (auto r = decode(data, loader); !r) return fail(r.error());
+  Unexpected<StoreError> failed;  // the error is filled in place: no copies
+  if (!decode_into(data, loader, failed.error)) return failed;
   loader.start();
   return loader.left_out;
 }

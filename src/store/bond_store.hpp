@@ -1,8 +1,8 @@
 // The bond store: where the host keeps the keys and subscriptions of bonded
-// peers and its own identity. The interface has no I/O; MemoryBondStore keeps
-// everything in RAM (tests, an MCU with its own persistence) and holds the
-// rules (validation, LRU eviction); FileBondStore (file_bond_store.hpp) adds a
-// crash-safe file under the same rules.
+// peers and its own identity. BondStore has no I/O and holds the rules
+// (validation, LRU eviction); MemoryBondStore keeps everything in RAM (tests,
+// an MCU with its own persistence); FileBondStore (file_bond_store.hpp) adds a
+// crash-safe file under the same rules through commit().
 //
 // Memory is fixed: a store holds its bonds in an array of kMaxBonds
 // (store/limits.hpp), each with its CCCDs in a fixed list, so no operation
@@ -71,6 +71,11 @@ struct StoreOptions {
   EvictionCallback on_evicted;
 };
 
+// The store's operations over its state in fixed arrays. Nothing here is
+// virtual but persistence (commit) and the destructor: every store is this
+// one with a different commit (MemoryBondStore keeps RAM only; FileBondStore
+// and the firmware's RegionBondStore write the encoded state), so calls go
+// straight to the code and the firmware links no operation it never makes.
 class BondStore {
  public:
   virtual ~BondStore() = default;
@@ -80,52 +85,32 @@ class BondStore {
   // dropped. kInvalidArgument if invalid_reason(bond) (more CCCDs than a bond
   // holds included); kFull if full and eviction is off; kIo/kFull if it cannot
   // be persisted (nothing changes then).
-  virtual Result<void, StoreError> put(const Bond& bond) = 0;
+  Result<void, StoreError> put(const Bond& bond);
   // identity may carry kPublicIdentity/kRandomIdentity (as HCI reports it).
-  virtual std::optional<Bond> find_by_identity(const Address& identity) const = 0;
+  std::optional<Bond> find_by_identity(const Address& identity) const;
   // The bond whose peer IRK resolves rpa (LSB first), most recently used first;
   // nullopt if rpa is not a resolvable private address or nothing resolves it.
   std::optional<Bond> find_by_rpa(const std::array<uint8_t, 6>& rpa, RpaResolver resolves) const;
   // Calls visit for every bond, in no particular order (no allocation).
-  virtual void for_each(BondVisitor visit) const = 0;
+  void for_each(BondVisitor visit) const;
   // Every bond, most recently used first (a copy, for listings).
   std::vector<Bond> all() const;
-  virtual size_t size() const = 0;
-  virtual size_t capacity() const = 0;
+  size_t size() const { return count_; }
+  size_t capacity() const { return options_.capacity; }
   // Removes one bond (kNotFound if there is none).
-  virtual Result<void, StoreError> remove(const Address& identity) = 0;
+  Result<void, StoreError> remove(const Address& identity);
   // Removes every bond; the local identity stays.
-  virtual Result<void, StoreError> clear() = 0;
+  Result<void, StoreError> clear();
   // Marks the bond most recently used (call on each reconnection).
-  virtual Result<void, StoreError> touch(const Address& identity) = 0;
+  Result<void, StoreError> touch(const Address& identity);
   // Replaces the bond's CCCD values (does not change its last use);
   // kInvalidArgument when more than a bond holds.
-  virtual Result<void, StoreError> update_cccds(const Address& identity,
-                                                std::span<const CccdEntry> cccds) = 0;
+  Result<void, StoreError> update_cccds(const Address& identity, std::span<const CccdEntry> cccds);
   // Sets one CCCD value (0 removes it).
   Result<void, StoreError> set_cccd(const Address& identity, uint16_t handle, uint16_t value);
 
-  virtual std::optional<LocalIdentity> local_identity() const = 0;
-  virtual Result<void, StoreError> set_local_identity(const LocalIdentity& identity) = 0;
-};
-
-class MemoryBondStore : public BondStore {
- public:
-  // capacity is clamped to 1..kMaxBonds.
-  explicit MemoryBondStore(StoreOptions options = {});
-
-  Result<void, StoreError> put(const Bond& bond) override;
-  std::optional<Bond> find_by_identity(const Address& identity) const override;
-  void for_each(BondVisitor visit) const override;
-  size_t size() const override { return count_; }
-  size_t capacity() const override { return options_.capacity; }
-  Result<void, StoreError> remove(const Address& identity) override;
-  Result<void, StoreError> clear() override;
-  Result<void, StoreError> touch(const Address& identity) override;
-  Result<void, StoreError> update_cccds(const Address& identity,
-                                        std::span<const CccdEntry> cccds) override;
-  std::optional<LocalIdentity> local_identity() const override { return local_identity_; }
-  Result<void, StoreError> set_local_identity(const LocalIdentity& identity) override;
+  std::optional<LocalIdentity> local_identity() const { return local_identity_; }
+  Result<void, StoreError> set_local_identity(const LocalIdentity& identity);
 
   // What is persisted: the state as encode() writes it (no copy).
   BondFileView state() const;
@@ -133,6 +118,9 @@ class MemoryBondStore : public BondStore {
   BondFile snapshot() const;
 
  protected:
+  // capacity is clamped to 1..kMaxBonds.
+  explicit BondStore(StoreOptions options);
+
   // Called with the state after a change is applied; a persistent subclass
   // writes it and returns an error to abandon the change (which is then
   // undone, so memory matches what is persisted).
@@ -151,9 +139,13 @@ class MemoryBondStore : public BondStore {
   class Loader;
   // What a change may touch (one bond slot, the counts, the local identity),
   // kept so that a failed commit puts it back.
+  // Every member is written by save() before use: none is initialized first.
   struct Undo {
+    Undo() {}  // NOLINT(modernize-use-equals-default): leaves the bond as is
     Bond* slot;
-    Bond bond;
+    union {
+      Bond bond;  // a copy of *slot
+    };
     size_t count;
     uint64_t counter;
     std::optional<LocalIdentity> local_identity;
@@ -172,6 +164,13 @@ class MemoryBondStore : public BondStore {
   size_t count_ = 0;
   uint64_t counter_ = 0;                 // the highest last_used handed out
   std::array<Bond, kMaxBonds> bonds_{};  // [0, count_) in use, in no particular order
+};
+
+// The store in RAM only (tests, a host without persistence).
+class MemoryBondStore : public BondStore {
+ public:
+  // capacity is clamped to 1..kMaxBonds.
+  explicit MemoryBondStore(StoreOptions options = {}) : BondStore(options) {}
 };
 
 }  // namespace sable::store

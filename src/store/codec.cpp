@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
+#include <type_traits>
 
 namespace sable::store {
 
@@ -42,7 +44,7 @@ size_t bond_payload_size(const Bond& b) {
 }
 
 // Moves fields between a value and its encoding, in either direction, so that
-// the record layout is written down once (bond_fields) for encode and decode.
+// the record layout is written down once (bond_payload) for encode and decode.
 // A read past the end leaves the cursor failed and the value as it was.
 // Writing never stores into the values it is given (encode() hands in const
 // bonds as non-const references: one routine for both directions).
@@ -65,19 +67,26 @@ struct Cursor {
     at += n;
     left -= n;
   }
-  // An n-octet little-endian number: writes v, or returns the one read.
-  uint64_t num(size_t n, uint64_t v) {
-    uint8_t b[8];
-    for (size_t i = 0; i < n; ++i) b[i] = uint8_t(v >> (8 * i));
-    raw(b, n);
-    v = 0;
-    for (size_t i = n; i-- > 0;) v = v << 8 | b[i];
-    return v;
-  }
+  // An integer, little endian in the encoding: on a little-endian host its
+  // own octets (one copy routine for every field, no shifting code).
   template <typename T>
   void field(T& v) {
-    const T read = T(num(sizeof v, v));
-    if (!writing) v = read;
+    static_assert(std::is_integral_v<T>);
+    if constexpr (std::endian::native == std::endian::little) {
+      raw(&v, sizeof v);
+    } else {
+      uint8_t b[sizeof v];
+      for (size_t i = 0; i < sizeof v; ++i) b[i] = uint8_t(uint64_t(v) >> (8 * i));
+      raw(b, sizeof v);
+      uint64_t read = 0;
+      for (size_t i = sizeof v; i-- > 0;) read = read << 8 | b[i];
+      if (!writing) v = T(read);
+    }
+  }
+  // A record's tag and length (codec.hpp).
+  void record_header(uint8_t& tag, uint16_t& length) {
+    field(tag);
+    field(length);
   }
 };
 
@@ -97,65 +106,65 @@ void ltk_fields(Cursor& c, LongTermKey* k, uint8_t& unknown) {
   c.field(k->ediv);
   c.field(k->rand);
   c.field(k->key_size);
-  const uint8_t props = uint8_t(c.num(1, (k->authenticated ? kLtkAuthenticated : 0) |
-                                             (k->secure_connections ? kLtkSecureConnections : 0)));
+  uint8_t props = uint8_t((k->authenticated ? kLtkAuthenticated : 0) |
+                          (k->secure_connections ? kLtkSecureConnections : 0));
+  c.field(props);
   unknown |= props & ~(kLtkAuthenticated | kLtkSecureConnections);
   if (c.writing) return;
   k->authenticated = props & kLtkAuthenticated;
   k->secure_connections = props & kLtkSecureConnections;
 }
 
-void key_field(Cursor& c, Key128* k) {
-  if (k) c.raw(k->data(), 16);
+// A 16-octet key that its present bit stands for (one routine for the IRK
+// and the CSRK).
+[[gnu::noinline]] void key_field(Cursor& c, std::optional<Key128>& key, uint8_t present,
+                                 uint8_t bit) {
+  if (Key128* k = present_key(key, present, bit)) c.raw(k->data(), 16);
 }
 
-// A bond record's fields up to its CCCDs, in either direction (codec.hpp):
-// what the record holds besides the Bond's own values.
-struct BondHeader {
-  uint8_t type = 0;
-  uint8_t present = 0;
+// A bond record's payload (codec.hpp), in either direction. Reading also
+// checks it: returns why it is bad, or nullptr. CCCDs beyond what a bond
+// holds are checked and left out (codec.hpp).
+const char* bond_payload(Cursor& c, Bond& b) {
+  // What the record holds besides the Bond's own values: when writing, from b.
+  const AddressType address_type = b.peer_identity.type;
+  uint8_t type = address_type == AddressType::kPublic   ? 0
+                 : address_type == AddressType::kRandom ? 1
+                                                        : 2;
+  uint8_t present = uint8_t((b.peer_irk ? kHasPeerIrk : 0) | (b.ltk ? kHasLtk : 0) |
+                            (b.peer_ltk ? kHasPeerLtk : 0) | (b.peer_csrk ? kHasPeerCsrk : 0));
+  uint16_t cccd_count = uint16_t(b.cccds.size());
   uint8_t unknown_properties = 0;
-  uint16_t cccd_count = 0;
-};
-
-void bond_fields(Cursor& c, Bond& b, BondHeader& h) {
-  c.field(h.type);
+  c.field(type);
   c.raw(b.peer_identity.bytes.data(), 6);
   c.field(b.last_used);
-  c.field(h.present);
-  key_field(c, present_key(b.peer_irk, h.present, kHasPeerIrk));
-  ltk_fields(c, present_key(b.ltk, h.present, kHasLtk), h.unknown_properties);
-  ltk_fields(c, present_key(b.peer_ltk, h.present, kHasPeerLtk), h.unknown_properties);
-  key_field(c, present_key(b.peer_csrk, h.present, kHasPeerCsrk));
-  c.field(h.cccd_count);
-}
-
-// Parses one bond payload; returns why it is bad, or nullptr. CCCDs beyond
-// what a bond holds are checked and left out (codec.hpp).
-const char* parse_bond(Bytes payload, Bond& b) {
-  Cursor c{const_cast<uint8_t*>(payload.data()), payload.size(), false};
-  BondHeader h;
-  bond_fields(c, b, h);
-  if (!c.ok) return "bond record truncated";
-  if (h.type > 1) return "address type not 0 or 1";
-  b.peer_identity.type = h.type == 0 ? AddressType::kPublic : AddressType::kRandom;
-  if (h.present & ~(kHasPeerIrk | kHasLtk | kHasPeerLtk | kHasPeerCsrk)) return "unknown key flags";
-  if (h.unknown_properties) return "unknown LTK property bits";
-  if (h.cccd_count > kFormatMaxCccds || c.left != size_t(h.cccd_count) * 4) return "bad CCCD count";
-  std::array<CccdEntry, kMaxCccdsPerBond> kept;
-  size_t n = 0;
+  c.field(present);
+  key_field(c, b.peer_irk, present, kHasPeerIrk);
+  ltk_fields(c, present_key(b.ltk, present, kHasLtk), unknown_properties);
+  ltk_fields(c, present_key(b.peer_ltk, present, kHasPeerLtk), unknown_properties);
+  key_field(c, b.peer_csrk, present, kHasPeerCsrk);
+  c.field(cccd_count);
+  if (!c.writing) {
+    if (!c.ok) return "bond record truncated";
+    if (type > 1) return "address type not 0 or 1";
+    b.peer_identity.type = type == 0 ? AddressType::kPublic : AddressType::kRandom;
+    if (present & ~(kHasPeerIrk | kHasLtk | kHasPeerLtk | kHasPeerCsrk)) return "unknown key flags";
+    if (unknown_properties) return "unknown LTK property bits";
+    if (cccd_count > kFormatMaxCccds || c.left != size_t(cccd_count) * 4) return "bad CCCD count";
+  }
   uint32_t previous = 0;
-  for (unsigned i = 0; i < h.cccd_count; ++i) {
-    CccdEntry e;
+  for (unsigned i = 0; i < cccd_count; ++i) {
+    CccdEntry e = c.writing ? b.cccds[i] : CccdEntry{};
     c.field(e.handle);
     c.field(e.value);
+    if (c.writing) continue;
     // The same checks as invalid_reason() makes of the ones kept.
     if (const char* r = invalid_cccd(e, previous)) return r;
     previous = e.handle;
-    if (n < kept.size()) kept[n++] = e;
+    // Ascending handles (just checked); those beyond what a bond holds are left out.
+    b.cccds.push_back(e);
   }
-  b.cccds.assign(std::span<const CccdEntry>(kept.data(), n));
-  return invalid_reason(b);
+  return c.writing ? nullptr : invalid_reason(b);
 }
 
 // True when a bond record before `body_offset` in body has the same identity
@@ -175,38 +184,38 @@ bool earlier_bond_has(Bytes body, size_t body_offset, Bytes identity) {
 }
 
 // Checks the header and the CRC; the problem's reason, or nullptr.
-const char* check_header(Bytes data, StoreError& p) {
-  p.offset = 0;
+const char* check_header(Bytes data, StoreErrorKind& kind, size_t& offset) {
+  offset = 0;
   if (data.empty()) return "empty";
   const size_t magic_len = std::min(data.size(), sizeof kMagic);
   if (std::memcmp(data.data(), kMagic, magic_len) != 0) {
-    p.kind = StoreErrorKind::kForeign;
+    kind = StoreErrorKind::kForeign;
     return "not a sable bond store";
   }
   if (data.size() > kMaxEncodedSize) return "too large";
-  p.offset = data.size();
+  offset = data.size();
   if (data.size() < kHeaderSize + kTrailerSize) return "truncated header";
-  p.offset = 8;
+  offset = 8;
   if (get_le16(&data[8]) != kFormatVersion) {
-    p.kind = StoreErrorKind::kUnsupportedVersion;
+    kind = StoreErrorKind::kUnsupportedVersion;
     return "another format version";
   }
-  p.offset = 12;
+  offset = 12;
   if (kHeaderSize + size_t(get_le32(&data[12])) + kTrailerSize != data.size())
     return "length differs from the header's";
   const size_t crc_at = data.size() - kTrailerSize;
-  p.offset = crc_at;
+  offset = crc_at;
   if (get_le32(&data[crc_at]) != crc32(data.first(crc_at))) return "CRC mismatch";
-  p.offset = 10;
+  offset = 10;
   if (get_le16(&data[10]) != 0) return "unknown header flags";
   return nullptr;
 }
 
 // Checks the records (the header is valid); hands them to sink when given.
 // The problem's reason, or nullptr.
-const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
+const char* walk_records(Bytes body, DecodeSink* sink, size_t& offset) {
   Cursor c{const_cast<uint8_t*>(body.data()), body.size(), false};
-  p.offset = kHeaderSize;
+  offset = kHeaderSize;
   uint16_t count = 0;
   c.field(count);
   if (!c.ok) return "record count truncated";
@@ -214,35 +223,35 @@ const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
   bool have_identity = false;
   for (unsigned i = 0; i < count; ++i) {
     const size_t at = body.size() - c.left;
-    p.offset = kHeaderSize + at;
+    offset = kHeaderSize + at;
     uint8_t tag = 0;
     uint16_t len = 0;
-    c.field(tag);
-    c.field(len);
+    c.record_header(tag, len);
     if (!c.ok) return "record header truncated";
     if (len > c.left) return "record length exceeds the body";
-    const Bytes payload(c.at, len);
+    Cursor payload{c.at, len, false};
     c.at += len;
     c.left -= len;
     if (tag == kTagLocalIdentity) {
       if (have_identity) return "second local identity";
       if (len != 16) return "local identity length not 16";
       LocalIdentity li;
-      std::memcpy(li.irk.data(), payload.data(), 16);
+      payload.raw(li.irk.data(), 16);
       if (const char* e = invalid_reason(li)) return e;
       have_identity = true;
       if (sink) sink->on_local_identity(li);
     } else if (tag == kTagBond) {
       if (i - have_identity >= kFormatMaxBonds) return "too many bonds";
       Bond b;
-      if (const char* e = parse_bond(payload, b)) return e;
-      if (earlier_bond_has(body, at, payload.first(kIdentityPrefix))) return "bond appears twice";
+      if (const char* e = bond_payload(payload, b)) return e;
+      if (earlier_bond_has(body, at, Bytes(c.at - len, kIdentityPrefix)))
+        return "bond appears twice";
       if (sink) sink->on_bond(b);
     } else {
       return "unknown record tag";
     }
   }
-  p.offset = kHeaderSize + body.size() - c.left;
+  offset = kHeaderSize + body.size() - c.left;
   if (c.left != 0) return "bytes after the last record";
   return nullptr;
 }
@@ -250,55 +259,55 @@ const char* walk_records(Bytes body, DecodeSink* sink, StoreError& p) {
 // Checks everything; hands the records to sink when it is given. The reason,
 // with kind and offset in p (one error path: small code), or nullptr.
 const char* walk(Bytes data, DecodeSink* sink, StoreError& p) {
+  // The offset is kept in a plain variable and stored once, on failure.
   p.kind = StoreErrorKind::kCorrupt;
-  const char* reason = check_header(data, p);
-  if (reason) return reason;
-  return walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink, p);
+  size_t offset = 0;
+  const char* reason = check_header(data, p.kind, offset);
+  if (!reason) {
+    reason = walk_records(data.subspan(kHeaderSize, data.size() - kHeaderSize - kTrailerSize), sink,
+                          offset);
+  }
+  if (reason) p.offset = offset;
+  return reason;
 }
 
 // Writes file into out, exactly its encoded size (total), and reads it back:
 // what cannot be read back is refused. A bond that is not valid is written so
 // that reading it fails (an address type other than public or random as 2).
-const char* write_file(BondFileView file, MutableBytes out, StoreError& e) {
+const char* write_file(BondFileView file, MutableBytes out, StoreError& e, size_t& total) {
   // What one bond alone gets wrong is named before the room is looked at; the
   // rest (identities that repeat, too many bonds) shows when reading back.
   for (const Bond& b : file.bonds) {
     if (const char* reason = invalid_reason(b)) return reason;
   }
-  const size_t total = encoded_size(file);
+  total = encoded_size(file);
   if (out.size() < total) {
     e.kind = StoreErrorKind::kFull;
     return "no room";
   }
   out = out.first(total);
-  Cursor c{out.data(), out.size(), true};
-  c.raw(const_cast<uint8_t*>(kMagic), sizeof kMagic);
-  c.num(2, kFormatVersion);
-  c.num(2, 0);
-  c.num(4, out.size() - kHeaderSize - kTrailerSize);
-  c.num(2, file.bonds.size() + (file.local_identity ? 1 : 0));
+  uint8_t* header = out.data();
+  std::memcpy(header, kMagic, sizeof kMagic);
+  put_le16(header + 8, kFormatVersion);
+  put_le16(header + 10, 0);  // flags
+  put_le32(header + 12, uint32_t(total - kHeaderSize - kTrailerSize));
+  put_le16(header + kHeaderSize, uint16_t(file.bonds.size() + (file.local_identity ? 1 : 0)));
+  Cursor c{header + kHeaderSize + 2, total - kHeaderSize - 2, true};
+  uint8_t tag = kTagLocalIdentity;
+  uint16_t len = 16;
   if (file.local_identity) {
-    c.num(1, kTagLocalIdentity);
-    c.num(2, 16);
+    c.record_header(tag, len);
     c.raw(const_cast<uint8_t*>(file.local_identity->irk.data()), 16);
   }
+  tag = kTagBond;
   for (const Bond& bond : file.bonds) {
     Bond& b = const_cast<Bond&>(bond);  // only read (Cursor)
-    const AddressType type = b.peer_identity.type;
-    BondHeader h;
-    h.type = type == AddressType::kPublic ? 0 : type == AddressType::kRandom ? 1 : 2;
-    h.present = uint8_t((b.peer_irk ? kHasPeerIrk : 0) | (b.ltk ? kHasLtk : 0) |
-                        (b.peer_ltk ? kHasPeerLtk : 0) | (b.peer_csrk ? kHasPeerCsrk : 0));
-    h.cccd_count = uint16_t(b.cccds.size());
-    c.num(1, kTagBond);
-    c.num(2, bond_payload_size(b));
-    bond_fields(c, b, h);
-    for (CccdEntry e : b.cccds) {
-      c.field(e.handle);
-      c.field(e.value);
-    }
+    len = uint16_t(bond_payload_size(b));
+    c.record_header(tag, len);
+    (void)bond_payload(c, b);
   }
-  c.num(4, crc32(Bytes(out.data(), out.size() - c.left)));
+  const size_t crc_at = total - kTrailerSize;
+  put_le32(header + crc_at, crc32(out.first(crc_at)));
   const char* reason = walk(out, nullptr, e);
   e.kind = StoreErrorKind::kInvalidArgument;
   e.offset.reset();
@@ -334,9 +343,10 @@ Result<size_t, StoreError> encode(BondFileView file, MutableBytes out) {
   Unexpected<StoreError> failed;  // the error is filled in place: no copies
   StoreError& e = failed.error;
   e.kind = StoreErrorKind::kInvalidArgument;
-  e.reason = write_file(file, out, e);
+  size_t total = 0;
+  e.reason = write_file(file, out, e, total);
   if (e.reason) return failed;
-  return encoded_size(file);
+  return total;
 }
 
 Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file) {
@@ -346,12 +356,16 @@ Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file) {
   return out;
 }
 
+bool decode_into(Bytes data, DecodeSink& sink, StoreError& e) {
+  e.reason = walk(data, nullptr, e);
+  if (e.reason) return false;
+  (void)walk(data, &sink, e);  // known to be valid now
+  return true;
+}
+
 Result<void, StoreError> decode(Bytes data, DecodeSink& sink) {
   Unexpected<StoreError> failed;  // the error is filled in place: no copies
-  StoreError& e = failed.error;
-  e.reason = walk(data, nullptr, e);
-  if (e.reason) return failed;
-  (void)walk(data, &sink, e);  // known to be valid now
+  if (!decode_into(data, sink, failed.error)) return failed;
   return {};
 }
 

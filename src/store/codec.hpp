@@ -90,6 +90,9 @@ Result<std::vector<uint8_t>, StoreError> encode(const BondFile& file);
 // kForeign: wrong magic; kUnsupportedVersion: another format version;
 // kCorrupt: anything else, with the offset (of the record) and reason.
 Result<void, StoreError> decode(Bytes data, DecodeSink& sink);
+// The same for a store loading itself: true, or false with the error in e
+// (filled in place: no Result built and copied on the way).
+bool decode_into(Bytes data, DecodeSink& sink, StoreError& e);
 Result<BondFile, StoreError> decode(Bytes data);
 
 }  // namespace sable::store

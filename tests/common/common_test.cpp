@@ -39,6 +39,10 @@ TEST(UuidTest, ShortTextAndWireForms) {
   EXPECT_EQ(v->to_string(), "0001abcd-0000-1000-8000-00805f9b34fb");
   EXPECT_EQ(Uuid::parse("0000180f"), Uuid::from16(0x180F));
   EXPECT_FALSE(Uuid::parse("2A0G"));
+  // Neighbours of the hex letters in ASCII, upper and lower case.
+  for (const char* bad : {"2A0@", "2A0`", "2A0g", "2A0/", "2A0:", "2a0 "})
+    EXPECT_FALSE(Uuid::parse(bad)) << bad;
+  EXPECT_FALSE(Uuid::parse("9b574847-f706-436c-bed7-fc01eb0965-1"));  // a dash for a digit
   EXPECT_FALSE(Uuid::parse("9b574847+f706-436c-bed7-fc01eb0965c1"));
 
   const uint8_t w16[] = {0x0F, 0x18};

@@ -156,6 +156,27 @@ std::vector<std::string>& logged() {
   return lines;
 }
 
+TEST(FormatTest, HexOctetsMostSignificantFirstAsPrintfPrintsThem) {
+  const uint8_t le[] = {0x01, 0xab, 0x0f, 0xf0};  // the value 0xf00fab01
+  char out[16];
+  char expected[16];
+  std::snprintf(expected, sizeof expected, "%02x%02x%02x%02x", le[3], le[2], le[1], le[0]);
+  EXPECT_EQ(format_hex(out, le, 4, false), out + 8);
+  EXPECT_STREQ(out, expected);
+  // Separators after the first (bit 0) and third (bit 2) octets written.
+  std::snprintf(expected, sizeof expected, "%02X-%02X%02X-%02X", le[3], le[2], le[1], le[0]);
+  EXPECT_EQ(format_hex(out, le, 4, true, '-', 0b101), out + 10);
+  EXPECT_STREQ(out, expected);
+  EXPECT_STREQ(out, "F0-0FAB-01");
+}
+
+TEST(FormatTest, StringOfCopiesTheWholeText) {
+  EXPECT_EQ(string_of(""), "");
+  EXPECT_EQ(string_of("2a00"), "2a00");  // short: within the string object
+  EXPECT_EQ(string_of("9b574847-f706-436c-bed7-fc01eb0965c1"),
+            "9b574847-f706-436c-bed7-fc01eb0965c1");  // long: on the heap
+}
+
 TEST(LogTest, FormatsThroughOurFormatterUpToTheRuntimeLevel) {
   logged().clear();
   set_log_sink([](LogLevel, const char* message) { logged().push_back(message); });

@@ -52,6 +52,18 @@ TEST(CccdListTest, KeepsWhatFitsAndSaysWhenSomethingDidNot) {
   EXPECT_FALSE(list.overflowed());
 }
 
+TEST(CccdListTest, PushBackAppendsWhatFitsWithoutMarkingTheListOverflowed) {
+  CccdList list;
+  for (uint16_t h = 1; h <= kMaxCccdsPerBond; ++h)
+    EXPECT_TRUE(list.push_back(CccdEntry{h, CccdEntry::kIndicate}));
+  EXPECT_FALSE(list.push_back(CccdEntry{0xFFF0, CccdEntry::kNotify}));  // full: left out
+  EXPECT_EQ(list.size(), kMaxCccdsPerBond);
+  EXPECT_FALSE(list.overflowed());  // decoding keeps the first ones (codec.hpp)
+  EXPECT_EQ(list[0], (CccdEntry{1, CccdEntry::kIndicate}));
+  EXPECT_EQ(list[kMaxCccdsPerBond - 1],
+            (CccdEntry{uint16_t(kMaxCccdsPerBond), CccdEntry::kIndicate}));
+}
+
 TEST(BondLimitsTest, APutWithMoreCccdsThanABondHoldsIsRefused) {
   MemoryBondStore s;
   ASSERT_TRUE(s.put(bond_with_cccds(1, kMaxCccdsPerBond)).ok());
