@@ -343,9 +343,9 @@ class Pairing {
   struct KeyDistribution {
     static constexpr PhaseId kId = PhaseId::kKeyDistribution;
     PairingResult result;
-    std::array<Opcode, 5> expected{};
-    uint8_t expected_count = 0;
-    uint8_t received = 0;
+    // The peer's keys still to come: bit i is opcode 0x06 + i (Encryption
+    // Information ... Signing Information); the lowest set bit is the next one.
+    uint8_t pending = 0;
   };
   static constexpr size_t kPhaseStorage =
       std::max({sizeof(AwaitingResponse), sizeof(LegacyPhase2), sizeof(ScStage1),

@@ -50,17 +50,14 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   // 3.6.1, Figure 3.11: the order of the keys of one side, which is opcode
   // order: Encryption Information and Central Identification (EncKey),
   // Identity Information and Identity Address Information (IdKey), Signing
-  // Information (SignKey).
-  for (uint8_t op = 0x06; op <= 0x0A; ++op) {
-    const uint8_t bit = op < 0x08   ? key_dist::kEncKey
-                        : op < 0x0A ? key_dist::kIdKey
-                                    : key_dist::kSignKey;
-    if (peer_kd & bit) kd.expected[kd.expected_count++] = Opcode(op);
-  }
+  // Information (SignKey); `pending` has one bit per opcode from 0x06.
+  if (peer_kd & key_dist::kEncKey) kd.pending |= 0b00011;
+  if (peer_kd & key_dist::kIdKey) kd.pending |= 0b01100;
+  if (peer_kd & key_dist::kSignKey) kd.pending |= 0b10000;
 
   // 2.4.3: the responder distributes first, then the initiator.
   if (!we_are_initiator()) send_local_keys(now, r);
-  if (kd.expected_count == 0) {
+  if (kd.pending == 0) {
     if (we_are_initiator()) send_local_keys(now, r);
     complete(r);
   }
@@ -88,9 +85,10 @@ void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
 void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
   // Exactly the negotiated keys, in order (3.6.1); anything else fails.
   const Opcode op = pdu.opcode();
-  if (k.received >= k.expected_count || op != k.expected[k.received]) {
-    return reject(SmpReason::kUnspecifiedReason, now);
-  }
+  const uint8_t next = k.pending & uint8_t(-k.pending);  // 0 when none is pending
+  const unsigned bit = uint8_t(op) >= 0x06 ? 1u << (uint8_t(op) - 0x06) : 0;
+  if (next == 0 || bit != next) return reject(SmpReason::kUnspecifiedReason, now);
+  k.pending ^= next;
   PairingResult& r = k.result;
   switch (op) {
     case Opcode::kEncryptionInformation:
@@ -111,7 +109,7 @@ void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
       r.peer_csrk = pdu.value();
       break;
   }
-  if (++k.received < k.expected_count) return;
+  if (k.pending != 0) return;
   if (we_are_initiator()) send_local_keys(now, r);
   complete(r);
 }
