@@ -273,6 +273,8 @@ class Pairing {
   };
 
   // --- Phases (EXAMPLES.md section 3) ---
+  // The 128/256-bit values in phases are word-aligned (alignas(4)) so that
+  // copying one is a few word loads and stores on a 32-bit core, not a byte loop.
   // Each phase is a type whose data lives in `storage_` while it is the
   // current one (`phase_`). Entering a phase wipes the storage and constructs
   // the new phase in place (enter<T>()), so no phase object is copied, and
@@ -298,10 +300,10 @@ class Pairing {
   // Legacy phase 2 (2.3.5.5): Mconfirm/Sconfirm, Mrand/Srand, STK = s1.
   struct LegacyPhase2 {
     static constexpr PhaseId kId = PhaseId::kLegacyPhase2;
-    Key tk{};
+    alignas(4) Key tk{};
     bool tk_ready = false;
-    Random local_random{};
-    Key local_confirm{};
+    alignas(4) Random local_random{};
+    alignas(4) Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
     bool awaiting_random = false;
@@ -314,10 +316,10 @@ class Pairing {
     static constexpr PhaseId kId = PhaseId::kScStage1;
     crypto::P256KeyPair local;
     crypto::P256PublicKey peer;
-    DhKey dhkey{};
+    alignas(4) DhKey dhkey{};
     uint8_t round = 0;  // passkey bit i
-    Random local_nonce{};
-    Key local_confirm{};
+    alignas(4) Random local_nonce{};
+    alignas(4) Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
     bool awaiting_random = false;
@@ -325,11 +327,11 @@ class Pairing {
   // SC authentication stage 2 (2.3.5.6.5): f5, then DHKey Check Ea/Eb.
   struct ScDhKeyCheck {
     static constexpr PhaseId kId = PhaseId::kScDhKeyCheck;
-    Key mac_key{};
-    Key ltk{};
-    Random na{};
-    Random nb{};
-    Key r{};                        // ra = rb: the passkey (Passkey Entry) or zero
+    alignas(4) Key mac_key{};
+    alignas(4) Key ltk{};
+    alignas(4) Random na{};
+    alignas(4) Random nb{};
+    alignas(4) Key r{};             // ra = rb: the passkey (Passkey Entry) or zero
     bool user_confirmed = false;    // Numeric Comparison answer (true for others)
     bool check_sent = false;        // initiator: Ea sent
     std::optional<Key> peer_check;  // responder: Ea that arrived before the user said yes
@@ -337,7 +339,7 @@ class Pairing {
   // Phase 2 done: the STK/LTK waits for the link to be encrypted.
   struct Encrypting {
     static constexpr PhaseId kId = PhaseId::kEncrypting;
-    Key key{};
+    alignas(4) Key key{};
   };
   // Phase 3 (2.4.3, 3.6.1): the responder's keys first, then the initiator's.
   struct KeyDistribution {
