@@ -2,6 +2,8 @@
 // public key exchange and DHKey, authentication stage 1 for each association
 // model (Just Works / Numeric Comparison: one Cb commitment; Passkey Entry:
 // 20 rounds, one passkey bit each) and stage 2, f5 then the DHKey Check.
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "smp/pairing_detail.hpp"
 
@@ -40,7 +42,9 @@ void Pairing::on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu) {
   // (CVE-2018-5383): no DHKey exists, so DHKey Check Failed; the same X as
   // ours (CVE-2020-26558 reflection): Invalid Parameters; the debug key when
   // not allowed: our security policy refuses it, Authentication Requirements.
-  s.peer = pdu.public_key();
+  // X then Y (3.5.6), read in place into the struct that holds them adjacent
+  // (see send_public_key).
+  std::copy_n(pdu.params().data(), sizeof(s.peer), reinterpret_cast<uint8_t*>(&s.peer));
   if (!crypto::is_valid_p256_public_key(s.peer)) {
     return fail(SmpReason::kDhKeyCheckFailed, now);
   }
