@@ -401,54 +401,54 @@ class Pairing {
   void push_failed(SmpReason reason, FailureOrigin origin);
   void flush();
   // Queues a PDU whose parameters (pdu_size(opcode) - 1 octets, wire order)
-  // start at `params`. (Argument order: all in registers on Cortex-M.)
-  void send(Opcode opcode, const uint8_t* params, TimePoint now);
-  void send_octet(Opcode opcode, uint8_t octet, TimePoint now);
-  void send_public_key(TimePoint now, const crypto::P256PublicKey& key);
+  // start at `params`; restarts the SMP timer from now_ (3.4).
+  void send(Opcode opcode, const uint8_t* params);
+  void send_octet(Opcode opcode, uint8_t octet);
+  void send_public_key(const crypto::P256PublicKey& key);
 
   // --- Dispatch per phase ---
-  void handle(TimePoint now, const Pdu& pdu);
-  void on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, ScStage1& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, ScDhKeyCheck& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, KeyDistribution& phase, const Pdu& pdu);
+  void handle(const Pdu& pdu);
+  void on_pdu(AwaitingResponse& phase, const Pdu& pdu);
+  void on_pdu(LegacyPhase2& phase, const Pdu& pdu);
+  void on_pdu(ScStage1& phase, const Pdu& pdu);
+  void on_pdu(ScDhKeyCheck& phase, const Pdu& pdu);
+  void on_pdu(KeyDistribution& phase, const Pdu& pdu);
 
   // --- Steps ---
   PairingFeatures local_features() const;
-  void on_pairing_request(TimePoint now, const Pdu& req);
-  void on_security_request(TimePoint now, const Pdu& req);
-  void send_pairing_request(TimePoint now);
+  void on_pairing_request(const Pdu& req);
+  void on_security_request(const Pdu& req);
+  void send_pairing_request();
   std::optional<SmpReason> negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                      const PairingFeatures& res, const PairingPdu& pres);
-  void start_phase2(TimePoint now);
+  void start_phase2();
   void start_passkey();
   uint32_t random_passkey();
   // pairing_secure_connections.cpp
-  void start_secure_connections_phase2(TimePoint now);
+  void start_secure_connections_phase2();
   // pairing_legacy.cpp, or sc_only/pairing_legacy_refused.cpp
-  void start_legacy_phase2(TimePoint now);
-  void legacy_passkey_entered(TimePoint now, LegacyPhase2& phase);
-  void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
-  void distribute_legacy_ltk(TimePoint now, PairingResult& result);
-  void on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu);
-  void stage1_send_confirm(TimePoint now, ScStage1& phase);
-  void send_commitment(TimePoint now, ScStage1& phase);
+  void start_legacy_phase2();
+  void legacy_passkey_entered(LegacyPhase2& phase);
+  void legacy_try_send_confirm(LegacyPhase2& phase);
+  void distribute_legacy_ltk(PairingResult& result);
+  void on_peer_public_key(ScStage1& s, const Pdu& pdu);
+  void stage1_send_confirm(ScStage1& phase);
+  void send_commitment(ScStage1& phase);
   uint8_t passkey_z(const ScStage1& phase) const;
-  void stage1_round_done(TimePoint now, ScStage1& phase, const Random& peer_nonce);
-  void dhkey_check_step(TimePoint now, ScDhKeyCheck& phase);
+  void stage1_round_done(ScStage1& phase, const Random& peer_nonce);
+  void dhkey_check_step(ScDhKeyCheck& phase);
   Key dhkey_check_value(const ScDhKeyCheck& phase, bool of_initiator) const;
-  void finish_dhkey_check(TimePoint now, ScDhKeyCheck& phase, const Key& peer_check);
-  void enter_encrypting(TimePoint now, const Key& key);
-  void start_key_distribution(TimePoint now, const Key& key);
-  void send_local_keys(TimePoint now, PairingResult& result);
+  void finish_dhkey_check(ScDhKeyCheck& phase, const Key& peer_check);
+  void enter_encrypting(const Key& key);
+  void start_key_distribution(const Key& key);
+  void send_local_keys(PairingResult& result);
   void complete(PairingResult& result);
-  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed);
-  void fail(SmpReason reason, TimePoint now);                  // ours: sends Pairing Failed
-  void reject(SmpReason reason, TimePoint now);                // bad PDU in any state
-  void reject_unless_keypress(TimePoint now, const Pdu& pdu);  // phase 2's other PDUs
+  void fail(SmpReason reason, FailureOrigin origin, bool send_failed);
+  void fail(SmpReason reason);                  // ours: sends Pairing Failed
+  void reject(SmpReason reason);                // bad PDU in any state
+  void reject_unless_keypress(const Pdu& pdu);  // phase 2's other PDUs
   void end_pairing();
-  bool refused_by_repeated_attempts(TimePoint now);
+  bool refused_by_repeated_attempts();
 
   bool keypress_allowed() const;
   // The central is the initiator (Core 5.4 Vol 3 Part H 2.1): a build without
@@ -476,6 +476,9 @@ class Pairing {
   bool passkey_ready_ = false;
   bool passkey_requested_ = false;
   TimePoint deadline_ = kNever;
+  // The time of the input being processed (each entry point sets it): the
+  // steps read it here instead of passing it down (3.4 timer, 2.3.6).
+  TimePoint now_{};
 
   Ring<EncodedPdu, 12> sends_;
   Ring<Event, 6> events_;

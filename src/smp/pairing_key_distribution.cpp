@@ -10,7 +10,7 @@ using detail::kLeKeys;
 
 }  // namespace
 
-void Pairing::enter_encrypting(TimePoint, const Key& key) {
+void Pairing::enter_encrypting(const Key& key) {
   enter<Encrypting>().key = key;
   if (we_are_initiator()) {
     // The central encrypts with the STK / LTK, EDIV = Rand = 0.
@@ -21,7 +21,7 @@ void Pairing::enter_encrypting(TimePoint, const Key& key) {
   }
 }
 
-void Pairing::start_key_distribution(TimePoint now, const Key& key) {
+void Pairing::start_key_distribution(const Key& key) {
   const Negotiated& n = *neg_;
   // The response's fields are the negotiated ones (a subset of the request's;
   // octets 5 and 6, 3.5.2).
@@ -56,38 +56,38 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   if (peer_kd & key_dist::kSignKey) kd.pending |= 0b10000;
 
   // 2.4.3: the responder distributes first, then the initiator.
-  if (!we_are_initiator()) send_local_keys(now, r);
+  if (!we_are_initiator()) send_local_keys(r);
   if (kd.pending == 0) {
-    if (we_are_initiator()) send_local_keys(now, r);
+    if (we_are_initiator()) send_local_keys(r);
     complete(r);
   }
 }
 
-void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
+void Pairing::send_local_keys(PairingResult& r) {
   const uint8_t kd = r.local_key_distribution;
-  if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
+  if (kd & key_dist::kEncKey) distribute_legacy_ltk(r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
-    send(Opcode::kIdentityInformation, local_.irk.value_or(Key{}).data(), now);
+    send(Opcode::kIdentityInformation, local_.irk.value_or(Key{}).data());
     // 3.6.5: AddrType, then BD_ADDR.
     std::array<uint8_t, 7> address{address_type_octet(local_.identity_address)};
     std::copy_n(local_.identity_address.bytes.begin(), 6, &address[1]);
-    send(Opcode::kIdentityAddressInformation, address.data(), now);
+    send(Opcode::kIdentityAddressInformation, address.data());
     r.local_identity_distributed = true;
   }
   if (kd & key_dist::kSignKey) {
     Secret<Key> csrk(random_bytes<16>());
-    send(Opcode::kSigningInformation, csrk.v.data(), now);
+    send(Opcode::kSigningInformation, csrk.v.data());
     r.local_csrk = csrk.v;
   }
 }
 
-void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
+void Pairing::on_pdu(KeyDistribution& k, const Pdu& pdu) {
   // Exactly the negotiated keys, in order (3.6.1); anything else fails.
   const Opcode op = pdu.opcode();
   const uint8_t next = k.pending & uint8_t(-k.pending);  // 0 when none is pending
   const unsigned bit = uint8_t(op) >= 0x06 ? 1u << (uint8_t(op) - 0x06) : 0;
-  if (next == 0 || bit != next) return reject(SmpReason::kUnspecifiedReason, now);
+  if (next == 0 || bit != next) return reject(SmpReason::kUnspecifiedReason);
   k.pending ^= next;
   PairingResult& r = k.result;
   switch (op) {
@@ -110,7 +110,7 @@ void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
       break;
   }
   if (k.pending != 0) return;
-  if (we_are_initiator()) send_local_keys(now, r);
+  if (we_are_initiator()) send_local_keys(r);
   complete(r);
 }
 
