@@ -145,10 +145,14 @@ void Pairing::flush() {
   flushing_ = false;
 }
 
-void Pairing::send(Opcode opcode, const uint8_t* params) {
-  sends_.push_back().encode(opcode, params);
+uint8_t* Pairing::queue(Opcode opcode) {
   // 3.4: the timer is reset whenever an SMP command is queued for transmission.
   deadline_ = now_ + kSmpTimeout;
+  return sends_.push_back().start(opcode);
+}
+
+void Pairing::send(Opcode opcode, const uint8_t* params) {
+  std::copy_n(params, pdu_size(uint8_t(opcode)) - 1, queue(opcode));
 }
 
 void Pairing::send_octet(Opcode opcode, uint8_t octet) {

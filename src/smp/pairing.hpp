@@ -403,6 +403,9 @@ class Pairing {
   // Queues a PDU whose parameters (pdu_size(opcode) - 1 octets, wire order)
   // start at `params`; restarts the SMP timer from now_ (3.4).
   void send(Opcode opcode, const uint8_t* params);
+  // Queues a PDU whose parameters the caller writes in place at the returned
+  // pointer (a free slot holds zeros); restarts the timer like send().
+  uint8_t* queue(Opcode opcode);
   void send_octet(Opcode opcode, uint8_t octet);
   void send_public_key(const crypto::P256PublicKey& key);
 

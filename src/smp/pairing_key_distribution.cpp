@@ -1,6 +1,8 @@
 // Encryption with the new key (Core 5.4 Vol 3 Part H 2.4.4) and phase 3, key
 // distribution (2.4.3, 3.6): the responder's keys first, then the initiator's,
 // each side's in the order of Figure 3.11.
+#include <algorithm>
+
 #include "smp/pairing_detail.hpp"
 
 namespace sable::smp {
@@ -68,17 +70,18 @@ void Pairing::send_local_keys(PairingResult& r) {
   if (kd & key_dist::kEncKey) distribute_legacy_ltk(r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
-    send(Opcode::kIdentityInformation, local_.irk.value_or(Key{}).data());
+    uint8_t* irk = queue(Opcode::kIdentityInformation);
+    if (local_.irk) std::copy_n(local_.irk->data(), 16, irk);
     // 3.6.5: AddrType, then BD_ADDR.
-    std::array<uint8_t, 7> address{address_type_octet(local_.identity_address)};
-    std::copy_n(local_.identity_address.bytes.begin(), 6, &address[1]);
-    send(Opcode::kIdentityAddressInformation, address.data());
+    uint8_t* address = queue(Opcode::kIdentityAddressInformation);
+    address[0] = address_type_octet(local_.identity_address);
+    std::copy_n(local_.identity_address.bytes.data(), 6, address + 1);
     r.local_identity_distributed = true;
   }
   if (kd & key_dist::kSignKey) {
-    Secret<Key> csrk(random_bytes<16>());
-    send(Opcode::kSigningInformation, csrk.v.data());
-    r.local_csrk = csrk.v;
+    Key& csrk = r.local_csrk.emplace();
+    random_.fill(csrk);
+    send(Opcode::kSigningInformation, csrk.data());
   }
 }
 

@@ -115,12 +115,17 @@ PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
                     uint8_t(f.responder_key_distribution & key_dist::kDefined)};
 }
 
-void EncodedPdu::encode(Opcode opcode, const uint8_t* params) {
+uint8_t* EncodedPdu::start(Opcode opcode) {
   const size_t size = pdu_size(uint8_t(opcode));
   if (size == 0) __builtin_trap();  // a reserved opcode is never sent
   buf_[0] = uint8_t(opcode);
-  std::copy_n(params, size - 1, &buf_[1]);
   size_ = uint8_t(size);
+  return &buf_[1];
+}
+
+void EncodedPdu::encode(Opcode opcode, const uint8_t* params) {
+  uint8_t* out = start(opcode);
+  std::copy_n(params, size_ - 1, out);
 }
 
 const char* to_string(SmpReason reason) {
