@@ -78,13 +78,14 @@ Pairing::~Pairing() {
 template <class T, size_t N>
 T& Pairing::Ring<T, N>::push_back() {
   if (count == N) __builtin_trap();  // bounded by design, see pairing.hpp
-  return items[(head + count++) % N];
+  size_t i = head + count++;
+  return items[i < N ? i : i - N];
 }
 
 template <class T, size_t N>
 void Pairing::Ring<T, N>::pop_front() {
   crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&items[head]), sizeof(T)));
-  head = uint8_t((head + 1) % N);
+  if (++head == N) head = 0;
   --count;
 }
 

@@ -249,14 +249,16 @@ class Pairing {
 
  private:
   // Per-pairing facts fixed by the feature exchange.
+  // No default member initializers: neg_.emplace() value-initializes it
+  // (all zeros) in place; negotiate() sets every field it reads later.
   struct Negotiated {
-    PairingPdu preq{};  // Pairing Request, as sent (its fields: Pdu::features)
-    PairingPdu pres{};  // Pairing Response
-    bool sc = false;
-    PairingMethod method = PairingMethod::kJustWorks;
-    uint8_t key_size = 16;
-    bool bonding = false;
-    bool peer_debug_key = false;
+    PairingPdu preq;  // Pairing Request, as sent (its fields: Pdu::features)
+    PairingPdu pres;  // Pairing Response
+    bool sc;
+    PairingMethod method;
+    uint8_t key_size;
+    bool bonding;
+    bool peer_debug_key;
   };
 
   // A value wiped when it is destroyed.

@@ -73,9 +73,7 @@ PairingFeatures Pairing::local_features() const {
 std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                             const PairingFeatures& res, const PairingPdu& pres) {
   // Written in place: a refusal below always ends in fail(), which resets it.
-  // (From a value: clang 14 does not see a nested struct with default member
-  // initializers as default-constructible inside its enclosing class.)
-  Negotiated& n = neg_.emplace(Negotiated{});
+  Negotiated& n = neg_.emplace();
   n.preq = preq;
   n.pres = pres;
   n.sc = req.sc() && res.sc();
