@@ -117,7 +117,7 @@ void Pairing::flush() {
     switch (e.kind) {
       case Event::Kind::kStartEncryption:
         if (we_are_initiator()) {  // only the central encrypts
-          Secret<Key> key(encryption_key_.v);
+          Secret<Key> key{encryption_key_.v};
           encryption_key_.wipe();
           delegate_.start_encryption(key.v, 0, 0);
         }
@@ -132,7 +132,7 @@ void Pairing::flush() {
         delegate_.confirm_numeric_comparison(e.value);
         break;
       case Event::Kind::kComplete: {
-        Secret<PairingResult> result(completed_.v);
+        Secret<PairingResult> result{completed_.v};
         completed_.wipe();
         delegate_.on_pairing_complete(result.v);
         break;
@@ -241,7 +241,7 @@ void Pairing::on_encryption_changed(TimePoint now, uint8_t hci_status, bool encr
       SABLE_LOG_WARN("smp: encryption with the new key failed (status 0x%02x)", hci_status);
       fail(SmpReason::kUnspecifiedReason);
     } else {
-      Secret<Key> key(e->key);
+      Secret<Key> key{e->key};
       start_key_distribution(key.v);
     }
     flush();
@@ -315,7 +315,7 @@ void Pairing::on_timeout(TimePoint now) {
 void Pairing::end_pairing() {
   enter(PhaseId::kIdle);  // wipes the phase's secrets
   neg_.reset();
-  passkey_ = Secret<uint32_t>();
+  passkey_.wipe();
   passkey_ready_ = false;
   passkey_requested_ = false;
   deadline_ = kNever;

@@ -261,15 +261,12 @@ class Pairing {
     bool peer_debug_key;
   };
 
-  // A value wiped when it is destroyed.
+  // A value wiped when it is destroyed. An aggregate, so that
+  // `Secret<T> s{f()}` builds the value in place (no copy to wipe).
   template <class T>
   struct Secret {
     static_assert(std::is_trivially_copyable_v<T>);
     T v{};
-    Secret() = default;
-    explicit Secret(const T& x) : v(x) {}
-    Secret(const Secret&) = default;
-    Secret& operator=(const Secret&) = default;
     ~Secret() { wipe(); }
     void wipe() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
   };

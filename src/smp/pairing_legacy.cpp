@@ -91,7 +91,7 @@ void Pairing::on_pdu(LegacyPhase2& phase, const Pdu& pdu) {
     // 2.3.5.5: STK = s1(TK, Srand, Mrand), masked to the key size.
     const Random& srand = we_are_initiator() ? random : phase.local_random;
     const Random& mrand = we_are_initiator() ? phase.local_random : random;
-    Secret<Key> stk(mask_key(s1(phase.tk, srand, mrand), n.key_size));
+    Secret<Key> stk{mask_key(s1(phase.tk, srand, mrand), n.key_size)};
     return enter_encrypting(stk.v);
   }
   reject_unless_keypress(pdu);

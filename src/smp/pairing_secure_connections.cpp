@@ -149,7 +149,7 @@ void Pairing::stage1_round_done(ScStage1& s, const Random& peer_nonce) {
   // Authentication stage 2 (2.3.5.6.5): MacKey || LTK = f5(DHKey, Na, Nb, A, B).
   const Random na = we_are_initiator() ? s.local_nonce : peer_nonce;
   const Random nb = we_are_initiator() ? peer_nonce : s.local_nonce;
-  Secret<F5Keys> keys(f5(s.dhkey, na, nb, initiator_address(), responder_address()));
+  Secret<F5Keys> keys{f5(s.dhkey, na, nb, initiator_address(), responder_address())};
   Event e;
   e.kind = Event::Kind::kConfirmNumeric;
   if (m == PairingMethod::kNumericComparison) {
@@ -198,7 +198,7 @@ void Pairing::finish_dhkey_check(ScDhKeyCheck& d, const Key& peer_check) {
     return fail(SmpReason::kDhKeyCheckFailed);
   }
   if (!we_are_initiator()) send(Opcode::kPairingDhKeyCheck, dhkey_check_value(d, false).data());
-  Secret<Key> ltk(mask_key(d.ltk, neg_->key_size));
+  Secret<Key> ltk{mask_key(d.ltk, neg_->key_size)};
   enter_encrypting(ltk.v);
 }
 
