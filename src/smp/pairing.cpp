@@ -78,13 +78,14 @@ Pairing::~Pairing() {
 template <class T, size_t N>
 T& Pairing::Ring<T, N>::push_back() {
   if (count == N) __builtin_trap();  // bounded by design, see pairing.hpp
-  return items[(head + count++) % N];
+  size_t i = head + count++;
+  return items[i < N ? i : i - N];
 }
 
 template <class T, size_t N>
 void Pairing::Ring<T, N>::pop_front() {
   crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&items[head]), sizeof(T)));
-  head = uint8_t((head + 1) % N);
+  if (++head == N) head = 0;
   --count;
 }
 
@@ -116,7 +117,7 @@ void Pairing::flush() {
     switch (e.kind) {
       case Event::Kind::kStartEncryption:
         if (we_are_initiator()) {  // only the central encrypts
-          Secret<Key> key(encryption_key_.v);
+          Secret<Key> key{encryption_key_.v};
           encryption_key_.wipe();
           delegate_.start_encryption(key.v, 0, 0);
         }
@@ -131,7 +132,7 @@ void Pairing::flush() {
         delegate_.confirm_numeric_comparison(e.value);
         break;
       case Event::Kind::kComplete: {
-        Secret<PairingResult> result(completed_.v);
+        Secret<PairingResult> result{completed_.v};
         completed_.wipe();
         delegate_.on_pairing_complete(result.v);
         break;
@@ -145,14 +146,18 @@ void Pairing::flush() {
   flushing_ = false;
 }
 
-void Pairing::send(Opcode opcode, const uint8_t* params, TimePoint now) {
-  sends_.push_back().encode(opcode, params);
+uint8_t* Pairing::queue(Opcode opcode) {
   // 3.4: the timer is reset whenever an SMP command is queued for transmission.
-  deadline_ = now + kSmpTimeout;
+  deadline_ = now_ + kSmpTimeout;
+  return sends_.push_back().start(opcode);
 }
 
-void Pairing::send_octet(Opcode opcode, uint8_t octet, TimePoint now) {
-  send(opcode, &octet, now);
+void Pairing::send(Opcode opcode, const uint8_t* params) {
+  std::copy_n(params, pdu_size(uint8_t(opcode)) - 1, queue(opcode));
+}
+
+void Pairing::send_octet(Opcode opcode, uint8_t octet) {
+  send(opcode, &octet);
 }
 
 void Pairing::enter(PhaseId id) {
@@ -184,26 +189,28 @@ const char* Pairing::phase_name() const {
 }
 
 void Pairing::initiate(TimePoint now) {
+  now_ = now;
   if (phase_ != PhaseId::kIdle) {
     SABLE_LOG_DEBUG("smp: initiate ignored in %s", phase_name());
     return;
   }
   if (we_are_initiator()) {
     // 2.3.6: after a failure, wait before sending a new Pairing Request.
-    if (refused_by_repeated_attempts(now)) {
+    if (refused_by_repeated_attempts()) {
       push_failed(SmpReason::kRepeatedAttempts, FailureOrigin::kLocal);
     } else {
-      send_pairing_request(now);
+      send_pairing_request();
     }
   } else {
     // 2.4.6: the peripheral asks the central to pair (or to encrypt).
-    send_octet(Opcode::kSecurityRequest, local_features().auth.bits(), now);
+    send_octet(Opcode::kSecurityRequest, local_features().auth.bits());
     enter(PhaseId::kSecurityRequested);
   }
   flush();
 }
 
 void Pairing::on_sdu(TimePoint now, Bytes sdu) {
+  now_ = now;
   if (timed_out()) {
     // 3.4: after a timeout no more SMP on this link until it is re-established.
     SABLE_LOG_DEBUG("smp: PDU dropped after SMP timeout");
@@ -212,9 +219,9 @@ void Pairing::on_sdu(TimePoint now, Bytes sdu) {
   auto parsed = parse_pdu(sdu);
   if (!parsed) {
     SABLE_LOG_WARN("smp: malformed PDU (%zu octets): %s", sdu.size(), to_string(parsed.error()));
-    reject(parsed.error(), now);
+    reject(parsed.error());
   } else {
-    handle(now, *parsed);
+    handle(*parsed);
   }
   flush();
 }
@@ -228,13 +235,14 @@ std::optional<Key> Pairing::on_long_term_key_request(TimePoint, uint64_t rand, u
 }
 
 void Pairing::on_encryption_changed(TimePoint now, uint8_t hci_status, bool encrypted) {
+  now_ = now;
   if (auto* e = get<Encrypting>()) {
     if (hci_status != 0 || !encrypted) {
       SABLE_LOG_WARN("smp: encryption with the new key failed (status 0x%02x)", hci_status);
-      fail(SmpReason::kUnspecifiedReason, now);
+      fail(SmpReason::kUnspecifiedReason);
     } else {
-      Secret<Key> key(e->key);
-      start_key_distribution(now, key.v);
+      Secret<Key> key{e->key};
+      start_key_distribution(key.v);
     }
     flush();
     return;
@@ -246,44 +254,47 @@ void Pairing::on_encryption_changed(TimePoint now, uint8_t hci_status, bool encr
 }
 
 void Pairing::passkey_reply(TimePoint now, std::optional<uint32_t> passkey) {
+  now_ = now;
   if (!in_progress() || !passkey_requested_ || passkey_ready_) {
     SABLE_LOG_DEBUG("smp: unexpected passkey reply ignored");
     return;
   }
   passkey_requested_ = false;
   if (!passkey || *passkey > 999999) {
-    fail(SmpReason::kPasskeyEntryFailed, now);
+    fail(SmpReason::kPasskeyEntryFailed);
     flush();
     return;
   }
   passkey_.v = *passkey;
   passkey_ready_ = true;
   if (auto* legacy = get<LegacyPhase2>()) {
-    legacy_passkey_entered(now, *legacy);
+    legacy_passkey_entered(*legacy);
   } else if (auto* stage1 = get<ScStage1>()) {  // not in the key exchange
-    stage1_send_confirm(now, *stage1);
+    stage1_send_confirm(*stage1);
   }  // ScPublicKeyExchange: used when stage 1 starts.
   flush();
 }
 
 void Pairing::numeric_comparison_reply(TimePoint now, bool accept) {
+  now_ = now;
   auto* d = get<ScDhKeyCheck>();
   if (d == nullptr || neg_->method != PairingMethod::kNumericComparison || d->user_confirmed) {
     SABLE_LOG_DEBUG("smp: unexpected numeric comparison reply ignored");
     return;
   }
   if (!accept) {
-    fail(SmpReason::kNumericComparisonFailed, now);
+    fail(SmpReason::kNumericComparisonFailed);
   } else {
     d->user_confirmed = true;
-    dhkey_check_step(now, *d);
+    dhkey_check_step(*d);
   }
   flush();
 }
 
 void Pairing::abort(TimePoint now, SmpReason reason) {
+  now_ = now;
   if (!in_progress()) return;
-  fail(reason, now);
+  fail(reason);
   flush();
 }
 
@@ -304,45 +315,45 @@ void Pairing::on_timeout(TimePoint now) {
 void Pairing::end_pairing() {
   enter(PhaseId::kIdle);  // wipes the phase's secrets
   neg_.reset();
-  passkey_ = Secret<uint32_t>();
+  passkey_.wipe();
   passkey_ready_ = false;
   passkey_requested_ = false;
   deadline_ = kNever;
 }
 
-void Pairing::fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed) {
+void Pairing::fail(SmpReason reason, FailureOrigin origin, bool send_failed) {
   SABLE_LOG_INFO("smp: pairing failed: %s (%s)", to_string(reason), origin_name(origin));
-  if (send_failed) send_octet(Opcode::kPairingFailed, uint8_t(reason), now);
+  if (send_failed) send_octet(Opcode::kPairingFailed, uint8_t(reason));
   if (attempts_ != nullptr && counts_as_failed_attempt(reason)) {
-    attempts_->record_failure(attempts_key(), now, passkey_kind(policy_));
+    attempts_->record_failure(attempts_key(), now_, passkey_kind(policy_));
   }
   end_pairing();
   push_failed(reason, origin);
 }
 
 // 2.3.6: the one place that asks Repeated Attempts whether to start.
-bool Pairing::refused_by_repeated_attempts(TimePoint now) {
+bool Pairing::refused_by_repeated_attempts() {
   return attempts_ != nullptr &&
-         attempts_->should_refuse(attempts_key(), now, passkey_kind(policy_));
+         attempts_->should_refuse(attempts_key(), now_, passkey_kind(policy_));
 }
 
-void Pairing::fail(SmpReason reason, TimePoint now) {
-  fail(now, reason, FailureOrigin::kLocal, true);
+void Pairing::fail(SmpReason reason) {
+  fail(reason, FailureOrigin::kLocal, true);
 }
 
-void Pairing::reject(SmpReason reason, TimePoint now) {
+void Pairing::reject(SmpReason reason) {
   SABLE_LOG_WARN("smp: rejecting PDU in %s: %s", phase_name(), to_string(reason));
   if (in_progress()) {
-    fail(reason, now);
+    fail(reason);
   } else {
-    send_octet(Opcode::kPairingFailed, uint8_t(reason), now);
+    send_octet(Opcode::kPairingFailed, uint8_t(reason));
     deadline_ = kNever;  // no procedure is running
   }
 }
 
-void Pairing::reject_unless_keypress(TimePoint now, const Pdu& pdu) {
+void Pairing::reject_unless_keypress(const Pdu& pdu) {
   if (pdu.opcode() == Opcode::kPairingKeypressNotification && keypress_allowed()) return;
-  reject(SmpReason::kUnspecifiedReason, now);
+  reject(SmpReason::kUnspecifiedReason);
 }
 
 void Pairing::complete(PairingResult& result) {
@@ -354,11 +365,11 @@ void Pairing::complete(PairingResult& result) {
   end_pairing();
 }
 
-void Pairing::handle(TimePoint now, const Pdu& pdu) {
+void Pairing::handle(const Pdu& pdu) {
   const Opcode op = pdu.opcode();
   if (op == Opcode::kPairingFailed) {
     // 3.5.5: the peer ended the pairing. Never answered outside a pairing.
-    if (in_progress()) fail(now, pdu.reason(), FailureOrigin::kPeer, /*send_failed=*/false);
+    if (in_progress()) fail(pdu.reason(), FailureOrigin::kPeer, /*send_failed=*/false);
     return;
   }
   // PDUs only the other role sends (3.3): Command Not Supported.
@@ -366,36 +377,36 @@ void Pairing::handle(TimePoint now, const Pdu& pdu) {
                               ? op == Opcode::kPairingRequest
                               : (op == Opcode::kPairingResponse || op == Opcode::kSecurityRequest);
   if (wrong_role) {
-    reject(SmpReason::kCommandNotSupported, now);
+    reject(SmpReason::kCommandNotSupported);
     return;
   }
   switch (phase_) {
     case PhaseId::kIdle:
     case PhaseId::kSecurityRequested:
       // Only the roles' openers; the other role's was refused above.
-      if (op == Opcode::kPairingRequest) return on_pairing_request(now, pdu);
+      if (op == Opcode::kPairingRequest) return on_pairing_request(pdu);
       if (we_are_initiator() && op == Opcode::kSecurityRequest && phase_ == PhaseId::kIdle) {
-        return on_security_request(now, pdu);
+        return on_security_request(pdu);
       }
       break;
     case PhaseId::kAwaitingResponse:  // entered by the initiator only
-      if (we_are_initiator()) return on_pdu(now, *get<AwaitingResponse>(), pdu);
+      if (we_are_initiator()) return on_pdu(*get<AwaitingResponse>(), pdu);
       break;
     case PhaseId::kLegacyPhase2:
-      return on_pdu(now, *get<LegacyPhase2>(), pdu);
+      return on_pdu(*get<LegacyPhase2>(), pdu);
     case PhaseId::kScPublicKeyExchange:
     case PhaseId::kScStage1:
-      return on_pdu(now, *get<ScStage1>(phase_), pdu);
+      return on_pdu(*get<ScStage1>(phase_), pdu);
     case PhaseId::kScDhKeyCheck:
-      return on_pdu(now, *get<ScDhKeyCheck>(), pdu);
+      return on_pdu(*get<ScDhKeyCheck>(), pdu);
     case PhaseId::kKeyDistribution:
-      return on_pdu(now, *get<KeyDistribution>(), pdu);
+      return on_pdu(*get<KeyDistribution>(), pdu);
     case PhaseId::kEncrypting:
       break;
     case PhaseId::kTimedOut:
       return;  // filtered in on_sdu
   }
-  reject(SmpReason::kUnspecifiedReason, now);
+  reject(SmpReason::kUnspecifiedReason);
 }
 
 // ---------------------------------------------------------------------------

@@ -249,30 +249,31 @@ class Pairing {
 
  private:
   // Per-pairing facts fixed by the feature exchange.
+  // No default member initializers: neg_.emplace() value-initializes it
+  // (all zeros) in place; negotiate() sets every field it reads later.
   struct Negotiated {
-    PairingPdu preq{};  // Pairing Request, as sent (its fields: Pdu::features)
-    PairingPdu pres{};  // Pairing Response
-    bool sc = false;
-    PairingMethod method = PairingMethod::kJustWorks;
-    uint8_t key_size = 16;
-    bool bonding = false;
-    bool peer_debug_key = false;
+    PairingPdu preq;  // Pairing Request, as sent (its fields: Pdu::features)
+    PairingPdu pres;  // Pairing Response
+    bool sc;
+    PairingMethod method;
+    uint8_t key_size;
+    bool bonding;
+    bool peer_debug_key;
   };
 
-  // A value wiped when it is destroyed.
+  // A value wiped when it is destroyed. An aggregate, so that
+  // `Secret<T> s{f()}` builds the value in place (no copy to wipe).
   template <class T>
   struct Secret {
     static_assert(std::is_trivially_copyable_v<T>);
     T v{};
-    Secret() = default;
-    explicit Secret(const T& x) : v(x) {}
-    Secret(const Secret&) = default;
-    Secret& operator=(const Secret&) = default;
     ~Secret() { wipe(); }
     void wipe() { crypto::secure_wipe(MutableBytes(reinterpret_cast<uint8_t*>(&v), sizeof(T))); }
   };
 
   // --- Phases (EXAMPLES.md section 3) ---
+  // The 128/256-bit values in phases are word-aligned (alignas(4)) so that
+  // copying one is a few word loads and stores on a 32-bit core, not a byte loop.
   // Each phase is a type whose data lives in `storage_` while it is the
   // current one (`phase_`). Entering a phase wipes the storage and constructs
   // the new phase in place (enter<T>()), so no phase object is copied, and
@@ -298,10 +299,10 @@ class Pairing {
   // Legacy phase 2 (2.3.5.5): Mconfirm/Sconfirm, Mrand/Srand, STK = s1.
   struct LegacyPhase2 {
     static constexpr PhaseId kId = PhaseId::kLegacyPhase2;
-    Key tk{};
+    alignas(4) Key tk{};
     bool tk_ready = false;
-    Random local_random{};
-    Key local_confirm{};
+    alignas(4) Random local_random{};
+    alignas(4) Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
     bool awaiting_random = false;
@@ -314,10 +315,10 @@ class Pairing {
     static constexpr PhaseId kId = PhaseId::kScStage1;
     crypto::P256KeyPair local;
     crypto::P256PublicKey peer;
-    DhKey dhkey{};
+    alignas(4) DhKey dhkey{};
     uint8_t round = 0;  // passkey bit i
-    Random local_nonce{};
-    Key local_confirm{};
+    alignas(4) Random local_nonce{};
+    alignas(4) Key local_confirm{};
     bool confirm_sent = false;
     std::optional<Key> peer_confirm;
     bool awaiting_random = false;
@@ -325,11 +326,11 @@ class Pairing {
   // SC authentication stage 2 (2.3.5.6.5): f5, then DHKey Check Ea/Eb.
   struct ScDhKeyCheck {
     static constexpr PhaseId kId = PhaseId::kScDhKeyCheck;
-    Key mac_key{};
-    Key ltk{};
-    Random na{};
-    Random nb{};
-    Key r{};                        // ra = rb: the passkey (Passkey Entry) or zero
+    alignas(4) Key mac_key{};
+    alignas(4) Key ltk{};
+    alignas(4) Random na{};
+    alignas(4) Random nb{};
+    alignas(4) Key r{};             // ra = rb: the passkey (Passkey Entry) or zero
     bool user_confirmed = false;    // Numeric Comparison answer (true for others)
     bool check_sent = false;        // initiator: Ea sent
     std::optional<Key> peer_check;  // responder: Ea that arrived before the user said yes
@@ -337,15 +338,15 @@ class Pairing {
   // Phase 2 done: the STK/LTK waits for the link to be encrypted.
   struct Encrypting {
     static constexpr PhaseId kId = PhaseId::kEncrypting;
-    Key key{};
+    alignas(4) Key key{};
   };
   // Phase 3 (2.4.3, 3.6.1): the responder's keys first, then the initiator's.
   struct KeyDistribution {
     static constexpr PhaseId kId = PhaseId::kKeyDistribution;
     PairingResult result;
-    std::array<Opcode, 5> expected{};
-    uint8_t expected_count = 0;
-    uint8_t received = 0;
+    // The peer's keys still to come: bit i is opcode 0x06 + i (Encryption
+    // Information ... Signing Information); the lowest set bit is the next one.
+    uint8_t pending = 0;
   };
   static constexpr size_t kPhaseStorage =
       std::max({sizeof(AwaitingResponse), sizeof(LegacyPhase2), sizeof(ScStage1),
@@ -399,54 +400,57 @@ class Pairing {
   void push_failed(SmpReason reason, FailureOrigin origin);
   void flush();
   // Queues a PDU whose parameters (pdu_size(opcode) - 1 octets, wire order)
-  // start at `params`. (Argument order: all in registers on Cortex-M.)
-  void send(Opcode opcode, const uint8_t* params, TimePoint now);
-  void send_octet(Opcode opcode, uint8_t octet, TimePoint now);
-  void send_public_key(TimePoint now, const crypto::P256PublicKey& key);
+  // start at `params`; restarts the SMP timer from now_ (3.4).
+  void send(Opcode opcode, const uint8_t* params);
+  // Queues a PDU whose parameters the caller writes in place at the returned
+  // pointer (a free slot holds zeros); restarts the timer like send().
+  uint8_t* queue(Opcode opcode);
+  void send_octet(Opcode opcode, uint8_t octet);
+  void send_public_key(const crypto::P256PublicKey& key);
 
   // --- Dispatch per phase ---
-  void handle(TimePoint now, const Pdu& pdu);
-  void on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, LegacyPhase2& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, ScStage1& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, ScDhKeyCheck& phase, const Pdu& pdu);
-  void on_pdu(TimePoint now, KeyDistribution& phase, const Pdu& pdu);
+  void handle(const Pdu& pdu);
+  void on_pdu(AwaitingResponse& phase, const Pdu& pdu);
+  void on_pdu(LegacyPhase2& phase, const Pdu& pdu);
+  void on_pdu(ScStage1& phase, const Pdu& pdu);
+  void on_pdu(ScDhKeyCheck& phase, const Pdu& pdu);
+  void on_pdu(KeyDistribution& phase, const Pdu& pdu);
 
   // --- Steps ---
   PairingFeatures local_features() const;
-  void on_pairing_request(TimePoint now, const Pdu& req);
-  void on_security_request(TimePoint now, const Pdu& req);
-  void send_pairing_request(TimePoint now);
+  void on_pairing_request(const Pdu& req);
+  void on_security_request(const Pdu& req);
+  void send_pairing_request();
   std::optional<SmpReason> negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                      const PairingFeatures& res, const PairingPdu& pres);
-  void start_phase2(TimePoint now);
+  void start_phase2();
   void start_passkey();
   uint32_t random_passkey();
   // pairing_secure_connections.cpp
-  void start_secure_connections_phase2(TimePoint now);
+  void start_secure_connections_phase2();
   // pairing_legacy.cpp, or sc_only/pairing_legacy_refused.cpp
-  void start_legacy_phase2(TimePoint now);
-  void legacy_passkey_entered(TimePoint now, LegacyPhase2& phase);
-  void legacy_try_send_confirm(TimePoint now, LegacyPhase2& phase);
-  void distribute_legacy_ltk(TimePoint now, PairingResult& result);
-  void on_peer_public_key(TimePoint now, ScStage1& s, const Pdu& pdu);
-  void stage1_send_confirm(TimePoint now, ScStage1& phase);
-  void send_commitment(TimePoint now, ScStage1& phase);
+  void start_legacy_phase2();
+  void legacy_passkey_entered(LegacyPhase2& phase);
+  void legacy_try_send_confirm(LegacyPhase2& phase);
+  void distribute_legacy_ltk(PairingResult& result);
+  void on_peer_public_key(ScStage1& s, const Pdu& pdu);
+  void stage1_send_confirm(ScStage1& phase);
+  void send_commitment(ScStage1& phase);
   uint8_t passkey_z(const ScStage1& phase) const;
-  void stage1_round_done(TimePoint now, ScStage1& phase, const Random& peer_nonce);
-  void dhkey_check_step(TimePoint now, ScDhKeyCheck& phase);
+  void stage1_round_done(ScStage1& phase, const Random& peer_nonce);
+  void dhkey_check_step(ScDhKeyCheck& phase);
   Key dhkey_check_value(const ScDhKeyCheck& phase, bool of_initiator) const;
-  void finish_dhkey_check(TimePoint now, ScDhKeyCheck& phase, const Key& peer_check);
-  void enter_encrypting(TimePoint now, const Key& key);
-  void start_key_distribution(TimePoint now, const Key& key);
-  void send_local_keys(TimePoint now, PairingResult& result);
+  void finish_dhkey_check(ScDhKeyCheck& phase, const Key& peer_check);
+  void enter_encrypting(const Key& key);
+  void start_key_distribution(const Key& key);
+  void send_local_keys(PairingResult& result);
   void complete(PairingResult& result);
-  void fail(TimePoint now, SmpReason reason, FailureOrigin origin, bool send_failed);
-  void fail(SmpReason reason, TimePoint now);                  // ours: sends Pairing Failed
-  void reject(SmpReason reason, TimePoint now);                // bad PDU in any state
-  void reject_unless_keypress(TimePoint now, const Pdu& pdu);  // phase 2's other PDUs
+  void fail(SmpReason reason, FailureOrigin origin, bool send_failed);
+  void fail(SmpReason reason);                  // ours: sends Pairing Failed
+  void reject(SmpReason reason);                // bad PDU in any state
+  void reject_unless_keypress(const Pdu& pdu);  // phase 2's other PDUs
   void end_pairing();
-  bool refused_by_repeated_attempts(TimePoint now);
+  bool refused_by_repeated_attempts();
 
   bool keypress_allowed() const;
   // The central is the initiator (Core 5.4 Vol 3 Part H 2.1): a build without
@@ -474,6 +478,9 @@ class Pairing {
   bool passkey_ready_ = false;
   bool passkey_requested_ = false;
   TimePoint deadline_ = kNever;
+  // The time of the input being processed (each entry point sets it): the
+  // steps read it here instead of passing it down (3.4 timer, 2.3.6).
+  TimePoint now_{};
 
   Ring<EncodedPdu, 12> sends_;
   Ring<Event, 6> events_;

@@ -73,9 +73,7 @@ PairingFeatures Pairing::local_features() const {
 std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const PairingPdu& preq,
                                             const PairingFeatures& res, const PairingPdu& pres) {
   // Written in place: a refusal below always ends in fail(), which resets it.
-  // (From a value: clang 14 does not see a nested struct with default member
-  // initializers as default-constructible inside its enclosing class.)
-  Negotiated& n = neg_.emplace(Negotiated{});
+  Negotiated& n = neg_.emplace();
   n.preq = preq;
   n.pres = pres;
   n.sc = req.sc() && res.sc();
@@ -103,9 +101,9 @@ std::optional<SmpReason> Pairing::negotiate(const PairingFeatures& req, const Pa
   return std::nullopt;
 }
 
-void Pairing::on_pairing_request(TimePoint now, const Pdu& req) {
-  if (refused_by_repeated_attempts(now)) {
-    fail(SmpReason::kRepeatedAttempts, now);
+void Pairing::on_pairing_request(const Pdu& req) {
+  if (refused_by_repeated_attempts()) {
+    fail(SmpReason::kRepeatedAttempts);
     return;
   }
   // 3.5.2: the response's key distribution is the request's, limited to what
@@ -116,51 +114,51 @@ void Pairing::on_pairing_request(TimePoint now, const Pdu& req) {
   res.responder_key_distribution &= features.responder_key_distribution;
   const PairingPdu pres = encode_pairing_pdu(Opcode::kPairingResponse, res);
   if (auto error = negotiate(features, req.raw(), res, pres)) {
-    fail(*error, now);
+    fail(*error);
     return;
   }
-  send(Opcode::kPairingResponse, &pres[1], now);
-  start_phase2(now);
+  send(Opcode::kPairingResponse, &pres[1]);
+  start_phase2();
 }
 
-void Pairing::send_pairing_request(TimePoint now) {
+void Pairing::send_pairing_request() {
   AwaitingResponse& a = enter<AwaitingResponse>();
   a.request = local_features();
   a.raw = encode_pairing_pdu(Opcode::kPairingRequest, a.request);
-  send(Opcode::kPairingRequest, &a.raw[1], now);
+  send(Opcode::kPairingRequest, &a.raw[1]);
 }
 
-void Pairing::on_security_request(TimePoint now, const Pdu& req) {
-  if (refused_by_repeated_attempts(now)) {
-    fail(SmpReason::kRepeatedAttempts, now);
+void Pairing::on_security_request(const Pdu& req) {
+  if (refused_by_repeated_attempts()) {
+    fail(SmpReason::kRepeatedAttempts);
     return;
   }
   switch (delegate_.on_security_request(req.auth())) {
     case SecurityRequestAction::kPair:
-      return send_pairing_request(now);
+      return send_pairing_request();
     case SecurityRequestAction::kEncryptWithBond:
       return;
     case SecurityRequestAction::kReject:
-      send_octet(Opcode::kPairingFailed, uint8_t(SmpReason::kPairingNotSupported), now);
+      send_octet(Opcode::kPairingFailed, uint8_t(SmpReason::kPairingNotSupported));
       deadline_ = kNever;
       return;
   }
 }
 
-void Pairing::on_pdu(TimePoint now, AwaitingResponse& phase, const Pdu& pdu) {
-  if (pdu.opcode() != Opcode::kPairingResponse) return reject(SmpReason::kUnspecifiedReason, now);
+void Pairing::on_pdu(AwaitingResponse& phase, const Pdu& pdu) {
+  if (pdu.opcode() != Opcode::kPairingResponse) return reject(SmpReason::kUnspecifiedReason);
   const PairingFeatures req = phase.request;
   const PairingPdu preq = phase.raw;
   const PairingFeatures res = pdu.features();
   // 3.5.2: the responder may clear key distribution bits, never set new ones.
   if ((res.initiator_key_distribution & ~req.initiator_key_distribution) != 0 ||
       (res.responder_key_distribution & ~req.responder_key_distribution) != 0) {
-    return fail(SmpReason::kInvalidParameters, now);
+    return fail(SmpReason::kInvalidParameters);
   }
   if (auto error = negotiate(req, preq, res, pdu.raw())) {
-    return fail(*error, now);
+    return fail(*error);
   }
-  start_phase2(now);
+  start_phase2();
 }
 
 void Pairing::start_passkey() {
@@ -197,12 +195,12 @@ void Pairing::start_passkey() {
   push(e);
 }
 
-void Pairing::start_phase2(TimePoint now) {
+void Pairing::start_phase2() {
   if (is_passkey(neg_->method)) start_passkey();
   if (neg_->sc) {
-    start_secure_connections_phase2(now);
+    start_secure_connections_phase2();
   } else {
-    start_legacy_phase2(now);
+    start_legacy_phase2();
   }
 }
 

@@ -1,6 +1,8 @@
 // Encryption with the new key (Core 5.4 Vol 3 Part H 2.4.4) and phase 3, key
 // distribution (2.4.3, 3.6): the responder's keys first, then the initiator's,
 // each side's in the order of Figure 3.11.
+#include <algorithm>
+
 #include "smp/pairing_detail.hpp"
 
 namespace sable::smp {
@@ -10,7 +12,7 @@ using detail::kLeKeys;
 
 }  // namespace
 
-void Pairing::enter_encrypting(TimePoint, const Key& key) {
+void Pairing::enter_encrypting(const Key& key) {
   enter<Encrypting>().key = key;
   if (we_are_initiator()) {
     // The central encrypts with the STK / LTK, EDIV = Rand = 0.
@@ -21,7 +23,7 @@ void Pairing::enter_encrypting(TimePoint, const Key& key) {
   }
 }
 
-void Pairing::start_key_distribution(TimePoint now, const Key& key) {
+void Pairing::start_key_distribution(const Key& key) {
   const Negotiated& n = *neg_;
   // The response's fields are the negotiated ones (a subset of the request's;
   // octets 5 and 6, 3.5.2).
@@ -50,47 +52,46 @@ void Pairing::start_key_distribution(TimePoint now, const Key& key) {
   // 3.6.1, Figure 3.11: the order of the keys of one side, which is opcode
   // order: Encryption Information and Central Identification (EncKey),
   // Identity Information and Identity Address Information (IdKey), Signing
-  // Information (SignKey).
-  for (uint8_t op = 0x06; op <= 0x0A; ++op) {
-    const uint8_t bit = op < 0x08   ? key_dist::kEncKey
-                        : op < 0x0A ? key_dist::kIdKey
-                                    : key_dist::kSignKey;
-    if (peer_kd & bit) kd.expected[kd.expected_count++] = Opcode(op);
-  }
+  // Information (SignKey); `pending` has one bit per opcode from 0x06.
+  if (peer_kd & key_dist::kEncKey) kd.pending |= 0b00011;
+  if (peer_kd & key_dist::kIdKey) kd.pending |= 0b01100;
+  if (peer_kd & key_dist::kSignKey) kd.pending |= 0b10000;
 
   // 2.4.3: the responder distributes first, then the initiator.
-  if (!we_are_initiator()) send_local_keys(now, r);
-  if (kd.expected_count == 0) {
-    if (we_are_initiator()) send_local_keys(now, r);
+  if (!we_are_initiator()) send_local_keys(r);
+  if (kd.pending == 0) {
+    if (we_are_initiator()) send_local_keys(r);
     complete(r);
   }
 }
 
-void Pairing::send_local_keys(TimePoint now, PairingResult& r) {
+void Pairing::send_local_keys(PairingResult& r) {
   const uint8_t kd = r.local_key_distribution;
-  if (kd & key_dist::kEncKey) distribute_legacy_ltk(now, r);  // never with SC (3.6.1)
+  if (kd & key_dist::kEncKey) distribute_legacy_ltk(r);  // never with SC (3.6.1)
   if (kd & key_dist::kIdKey) {
     // A device without an IRK distributes zeros (no resolvable addresses).
-    send(Opcode::kIdentityInformation, local_.irk.value_or(Key{}).data(), now);
+    uint8_t* irk = queue(Opcode::kIdentityInformation);
+    if (local_.irk) std::copy_n(local_.irk->data(), 16, irk);
     // 3.6.5: AddrType, then BD_ADDR.
-    std::array<uint8_t, 7> address{address_type_octet(local_.identity_address)};
-    std::copy_n(local_.identity_address.bytes.begin(), 6, &address[1]);
-    send(Opcode::kIdentityAddressInformation, address.data(), now);
+    uint8_t* address = queue(Opcode::kIdentityAddressInformation);
+    address[0] = address_type_octet(local_.identity_address);
+    std::copy_n(local_.identity_address.bytes.data(), 6, address + 1);
     r.local_identity_distributed = true;
   }
   if (kd & key_dist::kSignKey) {
-    Secret<Key> csrk(random_bytes<16>());
-    send(Opcode::kSigningInformation, csrk.v.data(), now);
-    r.local_csrk = csrk.v;
+    Key& csrk = r.local_csrk.emplace();
+    random_.fill(csrk);
+    send(Opcode::kSigningInformation, csrk.data());
   }
 }
 
-void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
+void Pairing::on_pdu(KeyDistribution& k, const Pdu& pdu) {
   // Exactly the negotiated keys, in order (3.6.1); anything else fails.
   const Opcode op = pdu.opcode();
-  if (k.received >= k.expected_count || op != k.expected[k.received]) {
-    return reject(SmpReason::kUnspecifiedReason, now);
-  }
+  const uint8_t next = k.pending & uint8_t(-k.pending);  // 0 when none is pending
+  const unsigned bit = uint8_t(op) >= 0x06 ? 1u << (uint8_t(op) - 0x06) : 0;
+  if (next == 0 || bit != next) return reject(SmpReason::kUnspecifiedReason);
+  k.pending ^= next;
   PairingResult& r = k.result;
   switch (op) {
     case Opcode::kEncryptionInformation:
@@ -111,8 +112,8 @@ void Pairing::on_pdu(TimePoint now, KeyDistribution& k, const Pdu& pdu) {
       r.peer_csrk = pdu.value();
       break;
   }
-  if (++k.received < k.expected_count) return;
-  if (we_are_initiator()) send_local_keys(now, r);
+  if (k.pending != 0) return;
+  if (we_are_initiator()) send_local_keys(r);
   complete(r);
 }
 

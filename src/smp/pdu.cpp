@@ -115,50 +115,38 @@ PairingPdu encode_pairing_pdu(Opcode opcode, const PairingFeatures& f) {
                     uint8_t(f.responder_key_distribution & key_dist::kDefined)};
 }
 
-void EncodedPdu::encode(Opcode opcode, const uint8_t* params) {
+uint8_t* EncodedPdu::start(Opcode opcode) {
   const size_t size = pdu_size(uint8_t(opcode));
   if (size == 0) __builtin_trap();  // a reserved opcode is never sent
   buf_[0] = uint8_t(opcode);
-  std::copy_n(params, size - 1, &buf_[1]);
   size_ = uint8_t(size);
+  return &buf_[1];
+}
+
+void EncodedPdu::encode(Opcode opcode, const uint8_t* params) {
+  uint8_t* out = start(opcode);
+  std::copy_n(params, size_ - 1, out);
 }
 
 const char* to_string(SmpReason reason) {
-  switch (reason) {
-    case SmpReason::kPasskeyEntryFailed:
-      return "Passkey Entry Failed";
-    case SmpReason::kOobNotAvailable:
-      return "OOB Not Available";
-    case SmpReason::kAuthenticationRequirements:
-      return "Authentication Requirements";
-    case SmpReason::kConfirmValueFailed:
-      return "Confirm Value Failed";
-    case SmpReason::kPairingNotSupported:
-      return "Pairing Not Supported";
-    case SmpReason::kEncryptionKeySize:
-      return "Encryption Key Size";
-    case SmpReason::kCommandNotSupported:
-      return "Command Not Supported";
-    case SmpReason::kUnspecifiedReason:
-      return "Unspecified Reason";
-    case SmpReason::kRepeatedAttempts:
-      return "Repeated Attempts";
-    case SmpReason::kInvalidParameters:
-      return "Invalid Parameters";
-    case SmpReason::kDhKeyCheckFailed:
-      return "DHKey Check Failed";
-    case SmpReason::kNumericComparisonFailed:
-      return "Numeric Comparison Failed";
-    case SmpReason::kBrEdrPairingInProgress:
-      return "BR/EDR Pairing In Progress";
-    case SmpReason::kCrossTransportKeyDerivationNotAllowed:
-      return "Cross-transport Key Derivation/Generation Not Allowed";
-    case SmpReason::kKeyRejected:
-      return "Key Rejected";
-    case SmpReason::kBusy:
-      return "Busy";
+  // Table 3.7's names in reason order (0x01..0x10), then the name of any
+  // other value: one string, so that the lookup is a walk, not a table of
+  // pointers.
+  static constexpr char kNames[] =
+      "Passkey Entry Failed\0OOB Not Available\0Authentication Requirements\0"
+      "Confirm Value Failed\0Pairing Not Supported\0Encryption Key Size\0"
+      "Command Not Supported\0Unspecified Reason\0Repeated Attempts\0"
+      "Invalid Parameters\0DHKey Check Failed\0Numeric Comparison Failed\0"
+      "BR/EDR Pairing In Progress\0"
+      "Cross-transport Key Derivation/Generation Not Allowed\0Key Rejected\0Busy\0"
+      "Reserved";
+  unsigned skip = uint8_t(uint8_t(reason) - 1);
+  if (skip > 16) skip = 16;  // 0x00 and 0x11..0xFF: Reserved
+  const char* name = kNames;
+  while (skip != 0) {
+    if (*name++ == '\0') --skip;
   }
-  return "Reserved";
+  return name;
 }
 
 }  // namespace sable::smp

@@ -137,6 +137,10 @@ class EncodedPdu {
   // Encodes a PDU: the opcode, then its parameters in wire order, as many
   // octets from `params` as the length table gives (pdu_size(opcode) - 1).
   void encode(Opcode opcode, const uint8_t* params);
+  // Starts a PDU: writes the opcode, sets the size from the length table,
+  // and returns where its parameters go (left as they are: a fresh
+  // EncodedPdu holds zeros).
+  uint8_t* start(Opcode opcode);
   Bytes bytes() const { return Bytes(buf_.data(), size_); }
 
  private:

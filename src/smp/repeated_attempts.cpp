@@ -15,19 +15,21 @@ bool same_device(const Address& a, const Address& b) {
   return a.bytes == b.bytes && a.is_random() == b.is_random();
 }
 
+// `first`, doubled for each of `count` - 1 further failures, capped at `max`
+// (count >= 1): the wait of one peer (2.3.6) and of all static-passkey
+// pairings alike.
+Duration doubled_wait(Duration first, Duration max, size_t count) {
+  Duration wait = first;
+  while (--count != 0 && wait < max) wait *= 2;
+  return std::min(wait, max);
+}
+
 }  // namespace
 
 RepeatedAttempts::RepeatedAttempts(RepeatedAttemptsConfig config) : config_(config) {
   if (config_.first_wait <= Duration::zero()) config_.first_wait = Duration(1);
   config_.max_wait = std::max(config_.max_wait, config_.first_wait);
   config_.decay = std::max(config_.decay, config_.max_wait);
-}
-
-Duration RepeatedAttempts::wait_for(uint32_t failures) const {
-  // Doubling from first_wait: 1 failure -> first_wait, 2 -> 2x, ... capped.
-  Duration wait = config_.first_wait;
-  for (uint32_t i = 1; i < failures && wait < config_.max_wait; ++i) wait *= 2;
-  return std::min(wait, config_.max_wait);
 }
 
 RepeatedAttempts::Entry* RepeatedAttempts::find(const Address& peer) {
@@ -39,10 +41,10 @@ RepeatedAttempts::Entry* RepeatedAttempts::find(const Address& peer) {
 
 void RepeatedAttempts::decay(Entry& e, TimePoint now) {
   // 2.3.6: "the waiting interval shall be exponentially decreased" over time:
-  // each full `decay` period without a failure forgets one failure.
-  if (e.failures == 0 || now <= e.decay_anchor) return;
+  // each full `decay` period without a failure forgets one failure. Only
+  // called for a used entry (failures != 0).
+  if (now <= e.decay_anchor) return;
   const auto periods = (now - e.decay_anchor) / config_.decay;
-  if (periods <= 0) return;
   if (uint64_t(periods) >= e.failures) {
     e = Entry{};
     return;
@@ -82,13 +84,12 @@ void RepeatedAttempts::record_failure(const Address& peer, TimePoint now, Passke
       if (candidate.last_touch < e->last_touch) e = &candidate;
     }
     *e = Entry{};
-    e->peer = peer;
   } else {
-    decay(*e, now);
-    if (e->failures == 0) e->peer = peer;  // fully decayed: start again
+    decay(*e, now);  // fully decayed: starts again from a cleared entry
   }
+  e->peer = peer;
   e->failures = std::min<uint32_t>(e->failures + 1, 32);
-  e->blocked_until = now + wait_for(e->failures);
+  e->blocked_until = now + doubled_wait(config_.first_wait, config_.max_wait, e->failures);
   e->decay_anchor = now;
   e->last_touch = now;
 }
@@ -96,18 +97,18 @@ void RepeatedAttempts::record_failure(const Address& peer, TimePoint now, Passke
 void RepeatedAttempts::record_guess(TimePoint now) {
   // Failures older than the window no longer count (2.3.5.6.3: each one
   // told the guesser one passkey bit, so a burst is what must be slowed).
-  size_t in_window = 1;  // this one
+  const TimePoint window_start = now - kGuessWindow;  // inclusive
+  size_t in_window = 1;                               // this one
   for (size_t i = 0; i < guess_count_; ++i) {
-    if (now - guesses_[i] <= kGuessWindow) ++in_window;
+    if (guesses_[i] >= window_start) ++in_window;
   }
   guesses_[guess_next_] = now;
-  guess_next_ = (guess_next_ + 1) % kGuessHistory;
-  guess_count_ = std::min(guess_count_ + 1, kGuessHistory);
+  if (++guess_next_ == kGuessHistory) guess_next_ = 0;
+  if (guess_count_ < kGuessHistory) ++guess_count_;
   if (in_window < kGuessThreshold) return;
   // kGuessThreshold failures: kGuessFirstWait; each further one doubles it.
-  Duration wait = kGuessFirstWait;
-  for (size_t i = kGuessThreshold; i < in_window && wait < kGuessMaxWait; ++i) wait *= 2;
-  wait = std::min(wait, kGuessMaxWait);
+  const Duration wait =
+      doubled_wait(kGuessFirstWait, kGuessMaxWait, in_window - kGuessThreshold + 1);
   guess_blocked_until_ = now + wait;
   SABLE_LOG_WARN("smp: %zu failed static-passkey pairings within %lld s: new pairings wait %lld s",
                  in_window, static_cast<long long>(kGuessWindow.count() / 1000),

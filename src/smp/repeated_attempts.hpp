@@ -83,7 +83,6 @@ class RepeatedAttempts {
   };
   Entry* find(const Address& peer);
   void decay(Entry& e, TimePoint now);
-  Duration wait_for(uint32_t failures) const;
   void record_guess(TimePoint now);
 
   RepeatedAttemptsConfig config_;

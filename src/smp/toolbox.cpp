@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <initializer_list>
 #include <span>
 
 #include "common/bytes.hpp"
@@ -23,44 +24,33 @@ Block reversed(const std::array<uint8_t, 16>& in) {
   return out;
 }
 
-// Builds a spec-order (MSB-first) message in a fixed buffer from wire-order
-// fields. Concatenation A || B puts A first (most significant). Wiped on exit.
-class SpecMessage {
- public:
-  SpecMessage() = default;
-  SpecMessage(const SpecMessage&) = delete;
-  SpecMessage& operator=(const SpecMessage&) = delete;
-  ~SpecMessage() { crypto::secure_wipe(buf_); }
-
-  // A wire-order (LSB-first) field, written most significant octet first.
-  SpecMessage& wire(Bytes field) {
-    if (field.size() > buf_.size() - pos_) __builtin_trap();  // sizes are fixed
-    for (size_t i = field.size(); i-- > 0;) buf_[pos_++] = field[i];
-    return *this;
+// AES-CMAC (2.2.5) with a wire-order key over the spec-order (MSB-first)
+// message made of wire-order (LSB-first) fields: concatenation A || B puts A
+// first, each field written most significant octet first. Result in wire
+// order. Every CMAC-based function uses it; temporaries are wiped.
+Key cmac(const Key& key_wire, std::initializer_list<Bytes> fields) {
+  std::array<uint8_t, 80> message;  // g2, the longest (2.2.9)
+  size_t size = 0;
+  for (Bytes field : fields) {
+    if (field.size() > message.size() - size) __builtin_trap();  // sizes are fixed
+    for (size_t i = field.size(); i-- > 0;) message[size++] = field[i];
   }
-  SpecMessage& octet(uint8_t v) { return wire(Bytes(&v, 1)); }
-  // A1/A2 of f5/f6: the 56-bit address type octet || 48-bit address (2.2.7).
-  SpecMessage& address(const Address& a) { return octet(address_type_octet(a)).wire(a.bytes); }
-  // The finished message; trapping if a function forgot a field.
-  Bytes done(size_t size) const {
-    if (pos_ != size) __builtin_trap();
-    return Bytes(buf_.data(), pos_);
-  }
-
- private:
-  std::array<uint8_t, 80> buf_{};  // g2, the longest (2.2.9)
-  size_t pos_ = 0;
-};
-
-// AES-CMAC (2.2.5) with a wire-order key over a spec-order message of
-// `size` octets; result in wire order. Every CMAC-based function uses it.
-Key cmac(const Key& key_wire, const SpecMessage& message, size_t size) {
   Block key = reversed(key_wire);
-  Block mac = crypto::aes_cmac(key, message.done(size));
+  Block mac = crypto::aes_cmac(key, Bytes(message.data(), size));
   Key out = reversed(mac);
+  crypto::secure_wipe(message);
   crypto::secure_wipe(key);
   crypto::secure_wipe(mac);
   return out;
+}
+
+// A1/A2 of f5/f6 (2.2.7) as a wire-order field: the 48-bit address, then
+// the address type octet (so that the spec-order message has type || address).
+std::array<uint8_t, 7> address_field(const Address& a) {
+  std::array<uint8_t, 7> field;
+  std::copy(a.bytes.begin(), a.bytes.end(), field.begin());
+  field[6] = address_type_octet(a);
+  return field;
 }
 
 // Security function e (2.2.1) with key, plaintext and result in wire order.
@@ -133,9 +123,7 @@ bool rpa_matches_irk(const Key& irk, const std::array<uint8_t, 6>& rpa) {
 
 Key f4(const Coordinate& u, const Coordinate& v, const Random& x, uint8_t z) {
   // 2.2.6: AES-CMAC_X(U || V || Z), 65 octets.
-  SpecMessage m;
-  m.wire(u).wire(v).octet(z);
-  return cmac(x, m, 65);
+  return cmac(x, {u, v, Bytes(&z, 1)});
 }
 
 F5Keys f5(const DhKey& w, const Random& n1, const Random& n2, const Address& a1,
@@ -143,18 +131,20 @@ F5Keys f5(const DhKey& w, const Random& n1, const Random& n2, const Address& a1,
   // 2.2.7: SALT = 0x6C888391_AAF5A538_60370BDB_5A6083BE, here in wire order.
   static constexpr Key kSalt = {0xbe, 0x83, 0x60, 0x5a, 0xdb, 0x0b, 0x37, 0x60,
                                 0x38, 0xa5, 0xf5, 0xaa, 0x91, 0x83, 0x88, 0x6c};
+  // Length = 256, in wire order.
+  static constexpr std::array<uint8_t, 2> kLength = {0x00, 0x01};
   // T = AES-CMAC_SALT(W), kept in wire order to key the next two.
-  SpecMessage dhkey;
-  dhkey.wire(w);
-  Key t = cmac(kSalt, dhkey, 32);
-  // Counter || keyID ('btle') || N1 || N2 || A1 || A2 || Length (256).
+  Key t = cmac(kSalt, {w});
+  // Counter || keyID ('btle' = 0x62746c65) || N1 || N2 || A1 || A2 || Length;
+  // Counter || keyID in wire order: keyID's octets, then Counter.
+  std::array<uint8_t, 5> counter_key_id = {0x65, 0x6c, 0x74, 0x62, 0x00};
+  const auto f1 = address_field(a1);
+  const auto f2 = address_field(a2);
   F5Keys keys;
   Key* out[] = {&keys.mac_key, &keys.ltk};  // MacKey: Counter 0; LTK: Counter 1
   for (uint8_t counter = 0; counter < 2; ++counter) {
-    SpecMessage m;
-    m.octet(counter).octet(0x62).octet(0x74).octet(0x6c).octet(0x65);
-    m.wire(n1).wire(n2).address(a1).address(a2).octet(0x01).octet(0x00);
-    *out[counter] = cmac(t, m, 53);
+    counter_key_id[4] = counter;
+    *out[counter] = cmac(t, {counter_key_id, n1, n2, f1, f2, kLength});
   }
   crypto::secure_wipe(t);
   return keys;
@@ -164,17 +154,13 @@ Key f6(const Key& w, const Random& n1, const Random& n2, const Key& r, const IoC
        const Address& a1, const Address& a2) {
   // 2.2.8: AES-CMAC_W(N1 || N2 || R || IOcap || A1 || A2), 65 octets. IOcap
   // in spec order is AuthReq || OOB || IO capability: the PDU octets reversed.
-  SpecMessage m;
-  m.wire(n1).wire(n2).wire(r).wire(io_cap).address(a1).address(a2);
-  return cmac(w, m, 65);
+  return cmac(w, {n1, n2, r, io_cap, address_field(a1), address_field(a2)});
 }
 
 uint32_t g2(const Coordinate& u, const Coordinate& v, const Random& x, const Random& y) {
   // 2.2.9: AES-CMAC_X(U || V || Y) mod 2^32, 80 octets: the first four
   // octets of the wire-order result.
-  SpecMessage m;
-  m.wire(u).wire(v).wire(y);
-  Key mac = cmac(x, m, 80);
+  Key mac = cmac(x, {u, v, y});
   const uint32_t value = get_le32(mac.data());
   crypto::secure_wipe(mac);
   // 2.3.5.6.2: the six-digit value displayed is g2 mod 10^6.
@@ -185,16 +171,12 @@ Key h6(const Key& w, uint32_t key_id) {
   // 2.2.10: AES-CMAC_W(keyID), keyID as 32 bits, most significant first.
   std::array<uint8_t, 4> id{};
   put_le32(id.data(), key_id);
-  SpecMessage m;
-  m.wire(id);
-  return cmac(w, m, 4);
+  return cmac(w, {id});
 }
 
 Key h7(const Key& salt, const Key& w) {
   // 2.2.11: AES-CMAC_SALT(W).
-  SpecMessage m;
-  m.wire(w);
-  return cmac(salt, m, 16);
+  return cmac(salt, {w});
 }
 
 }  // namespace sable::smp

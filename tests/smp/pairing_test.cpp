@@ -195,6 +195,25 @@ TEST(PairingMatrixTest, JustWorksWhenNeitherSideAsksForMitm) {
   }
 }
 
+// 3.6.4: a device without an IRK distributes Identity Information with an
+// all-zero IRK (it uses no resolvable private addresses), written into the
+// send queue in place.
+TEST(PairingKeyDistributionTest, WithoutAnIrkIdentityInformationCarriesZeros) {
+  const AuthReq auth = kBond | kSc;
+  Link link(policy(IoCap::NoInputNoOutput, auth), policy(IoCap::NoInputNoOutput, auth));
+  link.peripheral = std::make_unique<Pairing>(
+      Role::kResponder, policy(IoCap::NoInputNoOutput, auth), link.p, link.prng,
+      LocalDevice{peripheral_identity(), peripheral_rpa(), std::nullopt}, central_address());
+  link.pair();
+  ASSERT_TRUE(link.c.result && link.p.result);
+  EXPECT_EQ(link.c.result->peer_irk, Key{});
+  EXPECT_EQ(link.c.result->peer_identity_address, peripheral_identity());
+  Octets identity_information(17, 0x00);
+  identity_information[0] = 0x08;
+  EXPECT_NE(std::find(link.p.sent.begin(), link.p.sent.end(), identity_information),
+            link.p.sent.end());
+}
+
 // ---------------------------------------------------------------------------
 // Byte-exact feature exchange on the peripheral.
 

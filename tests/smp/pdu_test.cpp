@@ -167,6 +167,33 @@ TEST(SmpPduTest, PairingFailedKeepsUnknownReason) {
   EXPECT_STREQ(to_string(SmpReason::kDhKeyCheckFailed), "DHKey Check Failed");
 }
 
+// Every name of Vol 3 Part H 3.5.5 Table 3.7, and "Reserved" for the values
+// around it.
+TEST(SmpPduTest, EveryReasonHasItsTableName) {
+  const char* const names[] = {"Reserved",
+                               "Passkey Entry Failed",
+                               "OOB Not Available",
+                               "Authentication Requirements",
+                               "Confirm Value Failed",
+                               "Pairing Not Supported",
+                               "Encryption Key Size",
+                               "Command Not Supported",
+                               "Unspecified Reason",
+                               "Repeated Attempts",
+                               "Invalid Parameters",
+                               "DHKey Check Failed",
+                               "Numeric Comparison Failed",
+                               "BR/EDR Pairing In Progress",
+                               "Cross-transport Key Derivation/Generation Not Allowed",
+                               "Key Rejected",
+                               "Busy",
+                               "Reserved"};
+  for (size_t v = 0; v < std::size(names); ++v) {
+    EXPECT_STREQ(to_string(SmpReason(v)), names[v]) << v;
+  }
+  EXPECT_STREQ(to_string(SmpReason(0xFF)), "Reserved");
+}
+
 }  // namespace
 }  // namespace sable::smp
 

@@ -16,20 +16,20 @@ bool legacy_pairing_linked() {
   return false;
 }
 
-void Pairing::start_legacy_phase2(TimePoint now) {
-  fail(SmpReason::kAuthenticationRequirements, now);
+void Pairing::start_legacy_phase2() {
+  fail(SmpReason::kAuthenticationRequirements);
 }
 
-void Pairing::legacy_passkey_entered(TimePoint now, LegacyPhase2&) {
-  fail(SmpReason::kAuthenticationRequirements, now);
+void Pairing::legacy_passkey_entered(LegacyPhase2&) {
+  fail(SmpReason::kAuthenticationRequirements);
 }
 
-void Pairing::on_pdu(TimePoint now, LegacyPhase2&, const Pdu&) {
-  fail(SmpReason::kAuthenticationRequirements, now);
+void Pairing::on_pdu(LegacyPhase2&, const Pdu&) {
+  fail(SmpReason::kAuthenticationRequirements);
 }
 
 // With Secure Connections the LTK is derived, never distributed (3.6.1):
 // start_key_distribution() clears EncKey, so this is never called.
-void Pairing::distribute_legacy_ltk(TimePoint, PairingResult&) {}
+void Pairing::distribute_legacy_ltk(PairingResult&) {}
 
 }  // namespace sable::smp
